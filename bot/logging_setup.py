@@ -1,0 +1,31 @@
+"""Logging with personal data masked: emails, phone numbers and long digit runs never reach a log."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+
+_EMAIL = re.compile(r"([A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]*@([A-Za-z0-9.\-]+\.[A-Za-z]{2,})")
+_PHONE = re.compile(r"(?<!\w)(\+?\d[\d\s\-()]{7,}\d)(?!\w)")
+
+
+def mask_personal_data(text: str) -> str:
+    """Mask email local parts and phone numbers; keep enough to tell records apart in a log."""
+    text = _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
+    return _PHONE.sub(lambda m: "***" + re.sub(r"\D", "", m.group(1))[-2:], text)
+
+
+class MaskingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_personal_data(super().format(record))
+
+
+def setup_logging(level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("aiogram.event", "aiosqlite", "aioimaplib", "mail.log"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

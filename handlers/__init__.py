@@ -1,0 +1,1 @@
+"""Channel handlers: translate Telegram and email events into calls on the core (``bot``)."""
