@@ -1,0 +1,28 @@
+"""Shared fixtures: a config pointing at a temporary database, loaded the way the bot loads it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.config import REPO_ROOT, Config, load_config
+
+
+@pytest.fixture
+def make_config(tmp_path: Path) -> Callable[..., Config]:
+    """Build a Config from the repo's config.toml with overrides, a temp database, and given secrets."""
+
+    def factory(overrides: dict[str, str] | None = None, **secrets: str) -> Config:
+        environ = {"PRIVACY_BOT__STORAGE__DATABASE": str(tmp_path / "bot.sqlite3")}
+        environ.update(overrides or {})
+        environ.update({f"PRIVACY_BOT_{k.upper()}": v for k, v in secrets.items()})
+        return load_config(REPO_ROOT / "config.toml", environ=environ)
+
+    return factory
+
+
+@pytest.fixture
+def config(make_config: Callable[..., Config]) -> Config:
+    return make_config()
