@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "bot.cli.policy",
     "bot.cli.requests",
     "bot.cli.retention",
+    "bot.cli.handoffs",
     "bot.cli.run",
 )
 
