@@ -7,13 +7,20 @@ import re
 import sys
 
 _EMAIL = re.compile(r"([A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]*@([A-Za-z0-9.\-]+\.[A-Za-z]{2,})")
-_PHONE = re.compile(r"(?<!\w)(\+?\d[\d\s\-()]{7,}\d)(?!\w)")
+_PHONE = re.compile(r"(?<![\w-])(\+?\d[\d\s\-()]{8,}\d)(?![\w-])")
 
 
 def mask_personal_data(text: str) -> str:
     """Mask email local parts and phone numbers; keep enough to tell records apart in a log."""
     text = _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
-    return _PHONE.sub(lambda m: "***" + re.sub(r"\D", "", m.group(1))[-2:], text)
+    return _PHONE.sub(_mask_phone, text)
+
+
+def _mask_phone(match: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", match.group(1))
+    if not 10 <= len(digits) <= 15:  # dates, ids and amounts are not phone numbers
+        return match.group(0)
+    return "***" + digits[-2:]
 
 
 class MaskingFormatter(logging.Formatter):
