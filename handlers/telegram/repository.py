@@ -1,0 +1,135 @@
+"""SQL for the Telegram channel's own tables (migration 0100): people, handoffs, cards, security events."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.storage.db import Database
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Handoff:
+    user_id: int
+    user_chat_id: int
+    user_message_id: int
+
+
+@dataclass(frozen=True)
+class Card:
+    chat_id: int
+    message_id: int
+
+
+class TelegramRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # -- people ------------------------------------------------------------------------------
+    async def touch_user(self, user_id: int, chat_id: int) -> None:
+        """Remember that a person writes from this chat (needed to notify them); clears a block."""
+        now = _now()
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO telegram_users(user_id, chat_id, lang, blocked_at, first_seen, last_seen)"
+                " VALUES (?, ?, NULL, NULL, ?, ?) ON CONFLICT(user_id) DO UPDATE SET chat_id = excluded.chat_id,"
+                " blocked_at = NULL, last_seen = excluded.last_seen", (user_id, chat_id, now, now))
+
+    async def user_language(self, user_id: int) -> str | None:
+        async with self._db.conn.execute("SELECT lang FROM telegram_users WHERE user_id = ?", (user_id,)) as cur:
+            row = await cur.fetchone()
+        return None if row is None or row[0] is None else str(row[0])
+
+    async def set_language(self, user_id: int, chat_id: int, lang: str) -> None:
+        now = _now()
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO telegram_users(user_id, chat_id, lang, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT(user_id) DO UPDATE SET lang = excluded.lang, last_seen = excluded.last_seen",
+                (user_id, chat_id, lang, now, now))
+
+    async def mark_blocked(self, chat_id: int) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute("UPDATE telegram_users SET blocked_at = ? WHERE chat_id = ?", (_now(), chat_id))
+
+    async def is_blocked(self, chat_id: int) -> bool:
+        async with self._db.conn.execute(
+                "SELECT blocked_at FROM telegram_users WHERE chat_id = ?", (chat_id,)) as cur:
+            row = await cur.fetchone()
+        return row is not None and row[0] is not None
+
+    async def forget_user(self, user_id: int) -> None:
+        """Erase the person's chat data kept by the channel (``/forget``)."""
+        async with self._db.transaction() as conn:
+            await conn.execute("DELETE FROM telegram_handoffs WHERE user_id = ?", (user_id,))
+            await conn.execute("DELETE FROM telegram_users WHERE user_id = ?", (user_id,))
+            await conn.execute("DELETE FROM telegram_fsm WHERE user_id = ?", (user_id,))
+            await conn.execute("DELETE FROM verification_codes WHERE subject = ?", (f"tg:{user_id}",))
+
+    async def held_about(self, user_id: int) -> dict[str, int]:
+        """How much the channel keeps about one person (for ``/privacy``)."""
+        async with self._db.conn.execute(
+                "SELECT COUNT(*) FROM telegram_handoffs WHERE user_id = ?", (user_id,)) as cur:
+            row = await cur.fetchone()
+        return {"handoff_messages": int(row[0]) if row else 0}
+
+    # -- talk to a person ------------------------------------------------------------------------
+    async def record_handoff(self, *, staff_chat_id: int, staff_message_id: int | None, user_id: int,
+                             user_chat_id: int, user_message_id: int, direction: str, text: str,
+                             staff_user_id: int | None = None) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO telegram_handoffs(staff_chat_id, staff_message_id, user_id, user_chat_id,"
+                " user_message_id, direction, text, staff_user_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (staff_chat_id, staff_message_id, user_id, user_chat_id, user_message_id, direction, text,
+                 staff_user_id, _now()))
+
+    async def handoff_for(self, staff_chat_id: int, staff_message_id: int) -> Handoff | None:
+        async with self._db.conn.execute(
+                "SELECT user_id, user_chat_id, user_message_id FROM telegram_handoffs"
+                " WHERE staff_chat_id = ? AND staff_message_id = ? ORDER BY id DESC LIMIT 1",
+                (staff_chat_id, staff_message_id)) as cur:
+            row = await cur.fetchone()
+        return None if row is None else Handoff(int(row[0]), int(row[1]), int(row[2]))
+
+    async def purge_handoffs(self, before: datetime) -> int:
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute("DELETE FROM telegram_handoffs WHERE created_at < ?",
+                                        (before.astimezone(UTC).isoformat(timespec="seconds"),))
+            return cursor.rowcount
+
+    # -- staff cards -------------------------------------------------------------------------
+    async def save_card(self, request_id: str, chat_id: int, message_id: int) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO telegram_cards(request_id, chat_id, message_id, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT(request_id) DO UPDATE SET chat_id = excluded.chat_id,"
+                " message_id = excluded.message_id, updated_at = excluded.updated_at",
+                (request_id, chat_id, message_id, _now()))
+
+    async def card_for(self, request_id: str) -> Card | None:
+        async with self._db.conn.execute(
+                "SELECT chat_id, message_id FROM telegram_cards WHERE request_id = ?", (request_id,)) as cur:
+            row = await cur.fetchone()
+        return None if row is None else Card(int(row[0]), int(row[1]))
+
+    # -- security ----------------------------------------------------------------------------
+    async def security_event(self, event: str, *, user_id: int | None, chat_id: int | None,
+                             details: dict[str, Any]) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO telegram_security_events(at, event, user_id, chat_id, details) VALUES (?, ?, ?, ?, ?)",
+                (_now(), event, user_id, chat_id, json.dumps(details, ensure_ascii=False)))
+
+    async def security_events(self) -> list[dict[str, Any]]:
+        async with self._db.conn.execute(
+                "SELECT at, event, user_id, chat_id, details FROM telegram_security_events ORDER BY id") as cur:
+            rows = await cur.fetchall()
+        return [{"at": r[0], "event": r[1], "user_id": r[2], "chat_id": r[3], "details": json.loads(r[4])}
+                for r in rows]
