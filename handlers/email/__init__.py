@@ -1,0 +1,1 @@
+"""The email channel: IMAP in (aioimaplib), SMTP out (aiosmtplib), MIME parsing, loop guard, threading."""

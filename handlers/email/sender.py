@@ -1,0 +1,184 @@
+"""EmailSender: the outbox Sender for channel "email" (aiosmtplib).
+
+Builds the MIME message from the outbox payload ({"text", "subject", "lang", "request_id", "reply_to",
+"references"...}), with our signed Message-ID, threading headers and the auto-reply markers, and sends
+it. Exactly-once: a "sending" row is written before SMTP; the same SMTP transaction also delivers a copy
+to our own mailbox (envelope recipient = [email] address), so after a crash between the server's
+"accepted" and our "sent" mark, ``was_sent`` finds the copy by its Message-ID instead of sending again.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from collections.abc import Awaitable, Callable
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate
+
+import aiosmtplib
+
+from bot.config import Config
+from bot.i18n import Translator, get_translator
+from bot.outbox.base import OutboxMessage, PermanentDeliveryError, TemporaryDeliveryError
+from handlers.email.message_ids import MessageIds
+from handlers.email.store import EmailStore
+from handlers.email.threading_headers import references_chain, reply_subject
+
+log = logging.getLogger(__name__)
+
+# Looks a Message-ID up in our own mailbox (the self-copy); provided by the channel (IMAP).
+CopyLookup = Callable[[str], Awaitable[bool]]
+
+
+def idempotency_key_of(message: OutboxMessage) -> str:
+    return message.idempotency_key or f"outbox-{message.id}"
+
+
+class EmailSender:
+    channel = "email"
+
+    def __init__(self, config: Config, *, store: EmailStore | None = None, copy_lookup: CopyLookup | None = None,
+                 translator: Translator | None = None, tls_context: ssl.SSLContext | None = None,
+                 self_copy: bool = True) -> None:
+        self.config = config
+        self.store = store
+        self.copy_lookup = copy_lookup
+        self.translator = translator or get_translator()
+        self.tls_context = tls_context
+        self.self_copy = self_copy
+        self.ids = MessageIds(config)
+
+    # -- building ----------------------------------------------------------------------------------
+
+    async def _threading(self, message: OutboxMessage) -> tuple[str | None, str | None, str | None]:
+        """(In-Reply-To, References, reply subject) from the payload, else from the request's thread."""
+        payload = message.payload
+        in_reply_to = payload.get("reply_to") or payload.get("in_reply_to")
+        references = payload.get("references")
+        if isinstance(references, list):
+            references = references_chain([str(r) for r in references])
+        subject = None
+        request_id = payload.get("request_id")
+        if not in_reply_to and request_id and self.store is not None:
+            thread = await self.store.thread(str(request_id))
+            if thread is not None and thread.address.lower() == message.recipient.lower():
+                in_reply_to = thread.last_inbound_message_id
+                ids = [thread.root_message_id, *await self.store.request_message_ids(str(request_id))]
+                references = references_chain([*ids, thread.last_inbound_message_id])
+                subject = reply_subject(thread.subject)
+        if in_reply_to and not references:
+            references = str(in_reply_to)
+        return (str(in_reply_to) if in_reply_to else None, str(references) if references else None, subject)
+
+    async def build(self, message: OutboxMessage) -> EmailMessage:
+        payload = message.payload
+        lang = str(payload.get("lang") or "ru")
+        in_reply_to, references, thread_subject = await self._threading(message)
+        subject = str(payload.get("subject") or "")
+        if not subject:
+            subject = thread_subject or self.translator(lang, "email-default-subject")
+        elif thread_subject and payload.get("request_id") and str(payload["request_id"]) not in subject:
+            subject = f"{thread_subject} [{payload['request_id']}]"
+        mime = EmailMessage()
+        mime["From"] = formataddr((self.config.email.display_name, self.config.email.address))
+        mime["To"] = str(Address(addr_spec=message.recipient))
+        mime["Subject"] = subject
+        mime["Date"] = formatdate(localtime=False, usegmt=True)
+        mime["Message-ID"] = self.ids.for_key(idempotency_key_of(message))
+        if in_reply_to:
+            mime["In-Reply-To"] = in_reply_to
+        if references:
+            mime["References"] = references
+        # RFC 3834 and the Microsoft header: other robots must not answer us (no mail loops).
+        mime["Auto-Submitted"] = "auto-replied"
+        mime["X-Auto-Response-Suppress"] = "All"
+        mime["Content-Language"] = lang
+        mime.set_content(str(payload.get("text") or ""), charset="utf-8")
+        return mime
+
+    # -- sending -----------------------------------------------------------------------------------
+
+    def _client(self) -> aiosmtplib.SMTP:
+        cfg = self.config.email
+        security = cfg.smtp_security
+        return aiosmtplib.SMTP(
+            hostname=cfg.smtp_host, port=cfg.smtp_port, timeout=cfg.smtp_timeout_seconds,
+            use_tls=security == "ssl", start_tls=True if security == "starttls" else False,
+            tls_context=self.tls_context if security != "none" else None,
+        )
+
+    async def send(self, message: OutboxMessage) -> str | None:
+        key = idempotency_key_of(message)
+        message_id = self.ids.for_key(key)
+        if self.store is not None:
+            state = await self.store.outbound_state(key)
+            if state == "sent":
+                return message_id
+            if state == "sending" and await self._copy_exists(message_id):
+                await self.store.mark_outbound(key, "sent")
+                return message_id
+        mime = await self.build(message)
+        if self.store is not None:
+            await self.store.mark_sending(key, message_id, message.recipient,
+                                          str(message.payload.get("request_id") or "") or None, str(mime["Subject"]))
+        await self._transmit(mime, message.recipient)
+        if self.store is not None:
+            await self.store.mark_outbound(key, "sent")
+        return message_id
+
+    async def _transmit(self, mime: EmailMessage, recipient: str) -> None:
+        cfg = self.config.email
+        password = self.config.secrets.smtp_password
+        client = self._client()
+        try:
+            await client.connect()
+            if cfg.smtp_username:
+                await client.login(cfg.smtp_username, password or "")
+            await client.mail(cfg.address)
+            try:
+                await client.rcpt(recipient)
+            except aiosmtplib.SMTPRecipientRefused as exc:
+                if 500 <= exc.code < 600:
+                    raise PermanentDeliveryError(f"recipient refused: {exc.code} {exc.message}") from None
+                raise TemporaryDeliveryError(f"recipient deferred: {exc.code} {exc.message}") from None
+            if self.self_copy and recipient.lower() != cfg.address.lower():
+                try:
+                    await client.rcpt(cfg.address)
+                except aiosmtplib.SMTPRecipientRefused as exc:
+                    # Still send: only the crash check loses its evidence for this one message.
+                    log.warning("self-copy recipient refused (%s); crash check unavailable", exc.code)
+            await client.data(mime.as_bytes())
+        except (PermanentDeliveryError, TemporaryDeliveryError):
+            raise
+        except aiosmtplib.SMTPResponseException as exc:
+            raise TemporaryDeliveryError(f"SMTP {exc.code}: {exc.message}") from None
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            raise TemporaryDeliveryError(f"SMTP unavailable: {type(exc).__name__}: {exc}") from None
+        finally:
+            if client.is_connected:
+                try:
+                    await client.quit()
+                except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                    client.close()
+
+    async def _copy_exists(self, message_id: str) -> bool:
+        if self.copy_lookup is None or not self.self_copy:
+            return False
+        try:
+            return await self.copy_lookup(message_id)
+        except Exception as exc:  # no evidence either way: a resend is the lesser harm than a lost reply
+            log.warning("self-copy lookup failed: %s", type(exc).__name__)
+            return False
+
+    async def was_sent(self, message: OutboxMessage) -> bool:
+        key = idempotency_key_of(message)
+        if self.store is None:
+            return False
+        state = await self.store.outbound_state(key)
+        if state == "sent":
+            return True
+        if state == "sending" and await self._copy_exists(self.ids.for_key(key)):
+            await self.store.mark_outbound(key, "sent")
+            return True
+        return False

@@ -1,0 +1,237 @@
+"""SQL for the email channel's tables (migration 0200): inbound mail, mailbox state, outbound, threads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import aiosqlite
+
+from bot.storage.db import Database
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class InboundMail:
+    id: int
+    mailbox: str
+    uidvalidity: int
+    uid: int
+    message_id: str
+    raw: bytes
+    truncated: bool
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class Thread:
+    request_id: str
+    address: str
+    root_message_id: str
+    last_inbound_message_id: str
+    subject: str
+    lang: str
+    confirmation: str
+    created_at: datetime
+    reminded_at: datetime | None
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def _thread(row: aiosqlite.Row) -> Thread:
+    created = _parse_time(row["created_at"])
+    assert created is not None
+    return Thread(row["request_id"], row["address"], row["root_message_id"], row["last_inbound_message_id"],
+                  row["subject"], row["lang"], row["confirmation"], created, _parse_time(row["reminded_at"]))
+
+
+class EmailStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- outbound ----------------------------------------------------------------------------------
+
+    async def outbound_state(self, idempotency_key: str) -> str | None:
+        async with self.db.conn.execute(
+                "SELECT state FROM email_outbound WHERE idempotency_key = ?", (idempotency_key,)) as cur:
+            row = await cur.fetchone()
+        return None if row is None else str(row["state"])
+
+    async def mark_sending(self, idempotency_key: str, message_id: str, recipient: str,
+                           request_id: str | None, subject: str) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO email_outbound(idempotency_key, message_id, recipient, request_id, subject, state,"
+                " created_at) VALUES (?, ?, ?, ?, ?, 'sending', ?)"
+                " ON CONFLICT(idempotency_key) DO NOTHING",
+                (idempotency_key, message_id, recipient, request_id, subject, iso(utc_now())))
+
+    async def mark_outbound(self, idempotency_key: str, state: str) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE email_outbound SET state = ?, sent_at = ? WHERE idempotency_key = ?",
+                (state, iso(utc_now()), idempotency_key))
+
+    async def request_message_ids(self, request_id: str) -> list[str]:
+        """Message-IDs of a request's thread, oldest first (for References)."""
+        async with self.db.conn.execute(
+                "SELECT message_id, received_at AS at FROM email_inbound WHERE request_id = ?"
+                " UNION ALL SELECT message_id, created_at AS at FROM email_outbound"
+                " WHERE request_id = ? AND state = 'sent' ORDER BY at", (request_id, request_id)) as cur:
+            return [str(row["message_id"]) for row in await cur.fetchall()]
+
+    # -- threads -----------------------------------------------------------------------------------
+
+    async def thread(self, request_id: str) -> Thread | None:
+        async with self.db.conn.execute("SELECT * FROM email_threads WHERE request_id = ?", (request_id,)) as cur:
+            row = await cur.fetchone()
+        return None if row is None else _thread(row)
+
+    async def insert_thread(self, conn: aiosqlite.Connection, *, request_id: str, address: str,
+                            message_id: str, subject: str, lang: str, confirmed: bool) -> None:
+        await conn.execute(
+            "INSERT OR REPLACE INTO email_threads(request_id, address, root_message_id, last_inbound_message_id,"
+            " subject, lang, confirmation, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (request_id, address, message_id, message_id, subject, lang,
+             "confirmed" if confirmed else "awaiting", iso(utc_now())))
+
+    async def thread_for_message_ids(self, message_ids: list[str]) -> Thread | None:
+        """The request thread one of these Message-IDs belongs to (a reply's In-Reply-To/References)."""
+        if not message_ids:
+            return None
+        marks = ",".join("?" * len(message_ids))
+        query = (
+            f"SELECT t.* FROM email_threads t WHERE t.root_message_id IN ({marks})"
+            f" OR t.last_inbound_message_id IN ({marks})"
+            f" OR t.request_id IN (SELECT request_id FROM email_outbound WHERE message_id IN ({marks}))"
+            f" OR t.request_id IN (SELECT request_id FROM email_inbound WHERE message_id IN ({marks}))"
+            " ORDER BY t.created_at DESC LIMIT 1")
+        async with self.db.conn.execute(query, message_ids * 4) as cur:
+            row = await cur.fetchone()
+        return None if row is None else _thread(row)
+
+    async def set_thread_state(self, conn: aiosqlite.Connection, request_id: str, *,
+                               confirmation: str | None = None, last_inbound: str | None = None,
+                               reminded: bool = False) -> None:
+        if confirmation is not None:
+            await conn.execute("UPDATE email_threads SET confirmation = ? WHERE request_id = ?",
+                               (confirmation, request_id))
+        if last_inbound is not None:
+            await conn.execute("UPDATE email_threads SET last_inbound_message_id = ? WHERE request_id = ?",
+                               (last_inbound, request_id))
+        if reminded:
+            await conn.execute("UPDATE email_threads SET reminded_at = ? WHERE request_id = ?",
+                               (iso(utc_now()), request_id))
+
+    async def awaiting_confirmation(self) -> list[Thread]:
+        async with self.db.conn.execute(
+                "SELECT * FROM email_threads WHERE confirmation = 'awaiting' ORDER BY created_at") as cur:
+            return [_thread(row) for row in await cur.fetchall()]
+
+    # -- inbound -----------------------------------------------------------------------------------
+
+    async def mailbox_state(self, mailbox: str) -> tuple[int, int] | None:
+        async with self.db.conn.execute(
+                "SELECT uidvalidity, last_uid FROM email_mailbox_state WHERE mailbox = ?", (mailbox,)) as cur:
+            row = await cur.fetchone()
+        return None if row is None else (int(row["uidvalidity"]), int(row["last_uid"]))
+
+    async def set_mailbox_state(self, mailbox: str, uidvalidity: int, last_uid: int) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO email_mailbox_state(mailbox, uidvalidity, last_uid) VALUES (?, ?, ?)"
+                " ON CONFLICT(mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity,"
+                " last_uid = excluded.last_uid", (mailbox, uidvalidity, last_uid))
+
+    async def known_uids(self, mailbox: str, uidvalidity: int, uids: list[int]) -> set[int]:
+        if not uids:
+            return set()
+        marks = ",".join("?" * len(uids))
+        async with self.db.conn.execute(
+                f"SELECT uid FROM email_inbound WHERE mailbox = ? AND uidvalidity = ? AND uid IN ({marks})",
+                (mailbox, uidvalidity, *uids)) as cur:
+            return {int(row["uid"]) for row in await cur.fetchall()}
+
+    async def store_inbound(self, mailbox: str, uidvalidity: int,
+                            items: list[tuple[int, str, bytes, int, bool]]) -> int:
+        """Store fetched mail (uid, message_id, capped raw, full size, truncated); duplicates are ignored.
+
+        Returns how many rows were new. One transaction for the whole chunk.
+        """
+        now = iso(utc_now())
+        new = 0
+        async with self.db.transaction() as conn:
+            for uid, message_id, raw, size, truncated in items:
+                cursor = await conn.execute(
+                    "INSERT OR IGNORE INTO email_inbound(mailbox, uidvalidity, uid, message_id, raw, raw_size,"
+                    " truncated, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (mailbox, uidvalidity, uid, message_id, raw, size, int(truncated), now))
+                new += cursor.rowcount if cursor.rowcount > 0 else 0
+        return new
+
+    async def unprocessed(self, limit: int = 100) -> list[InboundMail]:
+        async with self.db.conn.execute(
+                "SELECT id, mailbox, uidvalidity, uid, message_id, raw, truncated, received_at FROM email_inbound"
+                " WHERE state = 'received' ORDER BY id LIMIT ?", (limit,)) as cur:
+            rows = await cur.fetchall()
+        result = []
+        for row in rows:
+            received = _parse_time(row["received_at"])
+            assert received is not None
+            result.append(InboundMail(int(row["id"]), row["mailbox"], int(row["uidvalidity"]), int(row["uid"]),
+                                      row["message_id"], bytes(row["raw"] or b""), bool(row["truncated"]),
+                                      received))
+        return result
+
+    async def mark_processed(self, conn: aiosqlite.Connection, inbound_id: int, *, outcome: str,
+                             from_addr: str, replied: bool, request_id: str | None) -> None:
+        await conn.execute(
+            "UPDATE email_inbound SET state = 'processed', outcome = ?, from_addr = ?, replied = ?,"
+            " request_id = ?, processed_at = ? WHERE id = ?",
+            (outcome, from_addr, int(replied), request_id, iso(utc_now()), inbound_id))
+
+    async def replies_since(self, conn: aiosqlite.Connection, address: str, since: datetime) -> int:
+        async with conn.execute(
+                "SELECT COUNT(*) FROM email_inbound WHERE from_addr = ? AND replied = 1 AND processed_at >= ?",
+                (address, iso(since))) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def unflagged(self, mailbox: str, uidvalidity: int, limit: int = 500) -> list[int]:
+        async with self.db.conn.execute(
+                "SELECT uid FROM email_inbound WHERE mailbox = ? AND uidvalidity = ? AND state = 'processed'"
+                " AND flagged = 0 ORDER BY uid LIMIT ?", (mailbox, uidvalidity, limit)) as cur:
+            return [int(row["uid"]) for row in await cur.fetchall()]
+
+    async def mark_flagged(self, mailbox: str, uidvalidity: int, uids: list[int]) -> None:
+        if not uids:
+            return
+        marks = ",".join("?" * len(uids))
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                f"UPDATE email_inbound SET flagged = 1 WHERE mailbox = ? AND uidvalidity = ? AND uid IN ({marks})",
+                (mailbox, uidvalidity, *uids))
+
+    async def inbound_outcomes(self) -> dict[str, str]:
+        async with self.db.conn.execute("SELECT message_id, outcome FROM email_inbound") as cur:
+            return {str(row["message_id"]): str(row["outcome"]) for row in await cur.fetchall()}
+
+    async def purge_bodies(self, older_than_days: int) -> int:
+        """Retention: drop raw bytes of processed mail older than the limit; metadata stays for dedupe."""
+        cutoff = iso(utc_now() - timedelta(days=older_than_days))
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE email_inbound SET raw = NULL WHERE raw IS NOT NULL AND state = 'processed'"
+                " AND received_at < ?", (cutoff,))
+            return max(cursor.rowcount, 0)
