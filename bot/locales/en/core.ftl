@@ -1,0 +1,95 @@
+# Privacy requests: notifications to requesters and staff, the staff command line, the destruction act.
+
+request-type = { $type ->
+    [deletion] deletion of personal data
+    [correction] correction of personal data
+   *[access] access to personal data
+}
+request-status = { $status ->
+    [awaiting_verification] awaiting verification
+    [pending_review] pending review
+    [needs_info] more information needed
+    [approved] approved
+    [rejected] rejected
+    [completed] completed
+    [cancelled] cancelled
+   *[expired] expired
+}
+
+## To the requester. $id request id, $type request type, $due / $date dates already formatted.
+request-created-subject = Your request { $id } has been registered
+request-created = Your request { $id } ({ request-type }) has been registered. Under the law we will answer by { $due }.
+request-duplicate-subject = Your request { $id } is already being handled
+request-duplicate = You already have an open request { $id } ({ request-type }); we have added this message to it. The answer is due by { $due }.
+request-approved-subject = Your request { $id } has been approved
+request-approved = Your request { $id } ({ request-type }) has been approved. We will let you know as soon as it is carried out, no later than { $due }.
+request-rejected-subject = Your request { $id } has been declined
+request-rejected = We have declined your request { $id } ({ request-type }). Reason: { $reason }
+request-needs-info-subject = We need more information for request { $id }
+request-needs-info = To handle your request { $id } we need more information: { $question }
+    Please reply to this message.
+request-info-received-subject = We have received your answer for request { $id }
+request-info-received = Thank you, we have received your answer. Request { $id } is back with our staff.
+request-completed-subject = Your request { $id } has been completed
+request-completed = { $type ->
+    [deletion] Your request { $id } has been completed: your personal data has been deleted.
+    [correction] Your request { $id } has been completed: your personal data has been corrected.
+   *[access] Your request { $id } has been completed: the information about your personal data has been sent to you.
+}
+request-extended-subject = The deadline for request { $id } has been extended
+request-extended = The deadline for your request { $id } has been extended to { $date }. Reason: { $reason }
+request-cancelled-subject = Your request { $id } has been cancelled
+request-cancelled = Your request { $id } ({ request-type }) has been cancelled.
+request-expired-subject = Your request { $id } has expired
+request-expired = Your request { $id } ({ request-type }) has been closed because it was not confirmed or the information we asked for did not arrive. You can submit a new request at any time.
+
+## To staff.
+staff-request-created = New request { $id }: { request-type }, via { $channel }. Due { $due }.
+staff-request-updated = Request { $id } is now { request-status } ({ $actor }).
+staff-request-info = Request { $id }: the requester answered: { $text }
+staff-request-extended = Request { $id }: deadline extended to { $date } ({ $actor }). Reason: { $reason }
+staff-reminder-due = Reminder: request { $id } ({ request-type }, { request-status }) is due { $due }.
+staff-reminder-overdue = Overdue: request { $id } ({ request-type }, { request-status }) was due { $due }.
+staff-delivery-failed = Request { $id }: message "{ $kind }" could not be delivered via { $channel }. { $fallback ->
+    [none] The requester has no other verified channel.
+   *[other] Sent via { $fallback } instead.
+}
+
+## Staff command line.
+cli-error = error: { $message }
+cli-not-found = request { $id } not found
+cli-illegal-transition = request { $id } is { request-status }: it cannot become { $target }
+cli-already-decided = request { $id } was already decided: { request-status } by { $by } at { $at }
+cli-too-many-open = the requester already has { $count } open requests (limit { $limit }): { $ids }
+cli-missing-reason = a { $what } is required
+cli-cannot-extend = request { $id } cannot be extended: { $why }
+cli-need-requester = give at least one of --email, --phone, --telegram-id
+cli-bad-date = not a date: { $value } (expected YYYY-MM-DD)
+cli-bad-datetime = not a date and time: { $value } (expected ISO 8601, e.g. 2026-01-15T10:30:00+03:00)
+cli-act-not-completed-deletion = request { $id } is not a completed deletion: no destruction act
+cli-created = Created { $id } ({ $status }), due { $due }.
+cli-duplicate = Linked to the open request { $id } (a duplicate), due { $due }.
+cli-done = { $id }: { $status }
+cli-extended = { $id }: due date extended to { $date }
+cli-empty = No requests.
+cli-table-header = ID | TYPE | CHANNEL | STATUS | RECEIVED | DUE | DECIDED BY
+cli-show-events = Events:
+cli-retention-done = Retention: { $redacted } requests redacted, { $bodies } message bodies removed, { $outbox } delivered messages removed, { $other } other records removed.
+
+## Destruction act (Roskomnadzor order 179).
+act-title = ACT OF DESTRUCTION OF PERSONAL DATA No. { $id }
+act-body = Operator: { $operator }
+    Data subject: { $subject }
+    Request: { $id } of { $received }, received via { $channel }
+    Personal data destroyed: { $details }
+    Method of destruction: deletion from the information systems
+    Date of destruction: { $completed }
+    Reason: request of the data subject (Article 21 of Federal Law No. 152-FZ)
+    Decision made by: { $decided_by }
+    Carried out by: { $completed_by }
+act-events-title = Extract from the event log of request { $id }:
+act-event-line = { $at } | { $event } | { $actor } | { $details }
+act-signatures = Responsible for processing personal data: ____________ / ____________ /
+    Date: ____________
+act-operator = JetBit web studio (jetbit.ru)
+act-unknown = not recorded

@@ -1,0 +1,98 @@
+# Запросы о персональных данных: уведомления заявителям и сотрудникам, командная строка, акт уничтожения.
+
+request-type = { $type ->
+    [deletion] удаление персональных данных
+    [correction] уточнение персональных данных
+   *[access] доступ к персональным данным
+}
+request-status = { $status ->
+    [awaiting_verification] ждёт подтверждения личности
+    [pending_review] на рассмотрении
+    [needs_info] нужны уточнения
+    [approved] одобрен
+    [rejected] отклонён
+    [completed] выполнен
+    [cancelled] отменён
+   *[expired] закрыт без ответа
+}
+
+## Заявителю. $id номер запроса, $type вид запроса, $due / $date даты уже отформатированы.
+request-created-subject = Ваш запрос { $id } зарегистрирован
+request-created = Ваш запрос { $id } ({ request-type }) зарегистрирован. По закону мы ответим не позднее { $due }.
+request-duplicate-subject = Ваш запрос { $id } уже в работе
+request-duplicate = У вас уже есть открытый запрос { $id } ({ request-type }), мы добавили это обращение к нему. Ответ — не позднее { $due }.
+request-approved-subject = Ваш запрос { $id } одобрен
+request-approved = Ваш запрос { $id } ({ request-type }) одобрен. Мы сообщим, как только он будет выполнен, — не позднее { $due }.
+request-rejected-subject = Ваш запрос { $id } отклонён
+request-rejected = Мы отклонили ваш запрос { $id } ({ request-type }). Причина: { $reason }
+request-needs-info-subject = Для запроса { $id } нужны уточнения
+request-needs-info = Чтобы выполнить ваш запрос { $id }, нам нужны уточнения: { $question }
+    Пожалуйста, ответьте на это сообщение.
+request-info-received-subject = Мы получили ваш ответ по запросу { $id }
+request-info-received = Спасибо, мы получили ваш ответ. Запрос { $id } снова у наших сотрудников.
+request-completed-subject = Ваш запрос { $id } выполнен
+request-completed = { $type ->
+    [deletion] Ваш запрос { $id } выполнен: ваши персональные данные удалены.
+    [correction] Ваш запрос { $id } выполнен: ваши персональные данные исправлены.
+   *[access] Ваш запрос { $id } выполнен: сведения о ваших персональных данных направлены вам.
+}
+request-extended-subject = Срок ответа по запросу { $id } продлён
+request-extended = Срок ответа по вашему запросу { $id } продлён до { $date }. Причина: { $reason }
+request-cancelled-subject = Ваш запрос { $id } отменён
+request-cancelled = Ваш запрос { $id } ({ request-type }) отменён.
+request-expired-subject = Ваш запрос { $id } закрыт
+request-expired = Ваш запрос { $id } ({ request-type }) закрыт: он не был подтверждён или мы не получили запрошенные уточнения. Вы можете подать новый запрос в любое время.
+
+## Сотрудникам.
+staff-request-created = Новый запрос { $id }: { request-type }, канал: { $channel }. Срок: { $due }.
+staff-request-updated = Запрос { $id }: { request-status } ({ $actor }).
+staff-request-info = Запрос { $id }: заявитель ответил: { $text }
+staff-request-extended = Запрос { $id }: срок продлён до { $date } ({ $actor }). Причина: { $reason }
+staff-reminder-due = Напоминание: срок по запросу { $id } ({ request-type }, { request-status }) истекает { $due }.
+staff-reminder-overdue = Просрочен запрос { $id } ({ request-type }, { request-status }): срок истёк { $due }.
+staff-delivery-failed = Запрос { $id }: сообщение «{ $kind }» не доставлено через { $channel }. { $fallback ->
+    [none] Другого подтверждённого канала у заявителя нет.
+   *[other] Отправлено через { $fallback }.
+}
+
+## Командная строка сотрудников.
+cli-error = ошибка: { $message }
+cli-not-found = запрос { $id } не найден
+cli-illegal-transition = запрос { $id } в статусе «{ request-status }»: перевести его в { $target } нельзя
+cli-already-decided = по запросу { $id } уже принято решение: { request-status }, { $by }, { $at }
+cli-too-many-open = у заявителя уже { $count } открытых запросов (предел { $limit }): { $ids }
+cli-missing-reason = { $what ->
+    [question] нужно указать вопрос (--question)
+   *[reason] нужно указать причину (--reason)
+}
+cli-cannot-extend = срок по запросу { $id } продлить нельзя: { $why }
+cli-need-requester = укажите хотя бы одно из --email, --phone, --telegram-id
+cli-bad-date = это не дата: { $value } (нужно ГГГГ-ММ-ДД)
+cli-bad-datetime = это не дата и время: { $value } (нужен ISO 8601, например 2026-01-15T10:30:00+03:00)
+cli-act-not-completed-deletion = запрос { $id } — не выполненный запрос на удаление: акта уничтожения нет
+cli-created = Создан { $id } ({ $status }), срок { $due }.
+cli-duplicate = Привязан к открытому запросу { $id } (повтор), срок { $due }.
+cli-done = { $id }: { $status }
+cli-extended = { $id }: срок продлён до { $date }
+cli-empty = Запросов нет.
+cli-table-header = НОМЕР | ВИД | КАНАЛ | СТАТУС | ПОЛУЧЕН | СРОК | РЕШЕНИЕ
+cli-show-events = События:
+cli-retention-done = Хранение данных: обезличено запросов — { $redacted }, удалено текстов сообщений — { $bodies }, отправленных сообщений — { $outbox }, прочих записей — { $other }.
+
+## Акт об уничтожении (приказ Роскомнадзора № 179).
+act-title = АКТ ОБ УНИЧТОЖЕНИИ ПЕРСОНАЛЬНЫХ ДАННЫХ № { $id }
+act-body = Оператор: { $operator }
+    Субъект персональных данных: { $subject }
+    Основание: запрос { $id } от { $received }, поступил по каналу «{ $channel }»
+    Уничтоженные персональные данные: { $details }
+    Способ уничтожения: удаление из информационных систем
+    Дата уничтожения: { $completed }
+    Причина уничтожения: требование субъекта персональных данных (статья 21 Федерального закона № 152-ФЗ)
+    Решение принял: { $decided_by }
+    Уничтожение выполнил: { $completed_by }
+act-events-title = Выгрузка из журнала регистрации событий по запросу { $id }:
+act-event-line = { $at } | { $event } | { $actor } | { $details }
+act-signatures = Ответственный за организацию обработки персональных данных: ____________ / ____________ /
+    Дата: ____________
+act-operator = Веб-студия JetBit (jetbit.ru)
+act-unknown = не указано

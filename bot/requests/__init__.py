@@ -1,0 +1,1 @@
+"""Privacy requests: models, the one transition table, statutory deadlines and the service."""

@@ -1,0 +1,417 @@
+"""RequestService: the only way requests are created and changed.
+
+Each change runs in one write transaction: re-read the row, check the transition table, update it
+conditionally, append the audit events, and write the outbox messages it causes. Either all of it
+happens or none of it does.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import aiosqlite
+
+from bot.audit import REQUESTER, SYSTEM, AuditEvent, AuditLog
+from bot.config import Config
+from bot.i18n import LANGUAGES, Translator, get_translator
+from bot.outbox.repository import OutboxRepository
+from bot.requests import deadlines
+from bot.requests.errors import (
+    AlreadyDecided,
+    CannotExtend,
+    IllegalTransition,
+    MissingReason,
+    RequestNotFound,
+    TooManyOpenRequests,
+)
+from bot.requests.models import (
+    Channel,
+    CorrectionItem,
+    PrivacyRequest,
+    Requester,
+    RequestStatus,
+    RequestType,
+    VerificationMethod,
+)
+from bot.requests.states import TERMINAL, can_transition
+from bot.storage import requests_repo
+from bot.storage.db import Database
+from bot.storage.timefmt import utcnow
+
+S = RequestStatus
+# Statuses someone chose: acting on a request already in one of them is "already decided".
+DECIDED = frozenset({S.APPROVED, S.REJECTED, S.NEEDS_INFO, S.COMPLETED, S.CANCELLED, S.EXPIRED})
+# Methods that prove the requester owns the email address on the request.
+EMAIL_VERIFIED = frozenset({VerificationMethod.EMAIL_CODE, VerificationMethod.EMAIL_REPLY, VerificationMethod.STAFF})
+NOT_VERIFIED = frozenset({VerificationMethod.NONE, VerificationMethod.UNVERIFIED_PHONE})
+
+
+@dataclass(frozen=True)
+class CreateResult:
+    request: PrivacyRequest
+    # set when the new submission duplicated an open request and was linked to it instead
+    duplicate_of: str | None = None
+
+
+@dataclass(frozen=True)
+class RequestStats:
+    by_status: dict[str, int]
+    open: int
+    overdue: int
+
+
+def format_date(lang: str, day: date) -> str:
+    return day.strftime("%d.%m.%Y") if lang == "ru" else day.isoformat()
+
+
+def requester_route(request: PrivacyRequest) -> tuple[str, str] | None:
+    """Where messages to the requester go: their Telegram chat for Telegram requests, else a verified email."""
+    who = request.requester
+    if request.channel is Channel.TELEGRAM and who.telegram_chat_id:
+        return "telegram", str(who.telegram_chat_id)
+    if who.email and request.verification_method in EMAIL_VERIFIED:
+        return "email", who.email
+    if who.telegram_chat_id:
+        return "telegram", str(who.telegram_chat_id)
+    return None
+
+
+class RequestService:
+    def __init__(self, db: Database, config: Config, *, outbox: OutboxRepository | None = None,
+                 audit: AuditLog | None = None, translator: Translator | None = None) -> None:
+        self.db = db
+        self.config = config
+        self.outbox = outbox or OutboxRepository(db)
+        self.audit = audit or AuditLog()
+        self.translator = translator or get_translator()
+
+    # ---- reading -------------------------------------------------------------------------------
+
+    async def get(self, request_id: str) -> PrivacyRequest:
+        request = await requests_repo.get(self.db.conn, request_id.strip().upper())
+        if request is None:
+            raise RequestNotFound(request_id)
+        return request
+
+    async def list(self, status: RequestStatus | None = None, overdue: bool = False,
+                   limit: int | None = 1000, received_from: datetime | None = None,
+                   received_to: datetime | None = None) -> builtins.list[PrivacyRequest]:
+        """Requests sorted by effective due date; ``overdue`` keeps open ones past it."""
+        return await requests_repo.list_requests(
+            self.db.conn, status=status, overdue_before=self.today() if overdue else None,
+            received_from=received_from, received_to=received_to, limit=limit)
+
+    async def open_queue(self, limit: int = 50, offset: int = 0) -> builtins.list[PrivacyRequest]:
+        return await requests_repo.open_queue(self.db.conn, limit=limit, offset=offset)
+
+    async def for_telegram_user(self, user_id: int) -> builtins.list[PrivacyRequest]:
+        return await requests_repo.for_telegram_user(self.db.conn, user_id)
+
+    async def for_email(self, address: str) -> builtins.list[PrivacyRequest]:
+        return await requests_repo.for_email(self.db.conn, address)
+
+    async def audit_events(self, request_id: str) -> builtins.list[AuditEvent]:
+        request = await self.get(request_id)
+        return await self.audit.events(self.db.conn, request.id)
+
+    async def messages(self, request_id: str) -> builtins.list[dict[str, Any]]:
+        request = await self.get(request_id)
+        return await requests_repo.messages(self.db.conn, request.id)
+
+    async def stats(self) -> RequestStats:
+        by_status = await requests_repo.status_counts(self.db.conn)
+        open_count = sum(n for s, n in by_status.items() if S(s) not in TERMINAL)
+        overdue = await requests_repo.count_overdue(self.db.conn, self.today())
+        return RequestStats(by_status=by_status, open=open_count, overdue=overdue)
+
+    def today(self) -> date:
+        return deadlines.today(self.config.requests.timezone)
+
+    # ---- creating ------------------------------------------------------------------------------
+
+    async def create(self, *, type: RequestType, channel: Channel, lang: str, requester: Requester,
+                     details: str = "", corrections: Sequence[CorrectionItem] = (),
+                     received_at: datetime | None = None, verified: VerificationMethod | None = None,
+                     actor: str, flags: dict[str, Any] | None = None,
+                     thread_ref: str | None = None) -> CreateResult:
+        """Register a request (pending_review when ``verified``, else awaiting_verification).
+
+        A submission of the same type as an open request of the same requester is linked to it instead.
+        """
+        if requester.is_empty:
+            raise ValueError("a requester needs a Telegram user id, an email address or a phone number")
+        type, channel = RequestType(type), Channel(channel)
+        lang = lang if lang in LANGUAGES else self.config.policy.default_language
+        now = utcnow()
+        received = received_at or now
+        is_verified = verified is not None and verified not in NOT_VERIFIED
+        flags = dict(flags or {})
+        if requester.phone and not requester.email and not requester.telegram_user_id and not is_verified:
+            flags["phone_unverified"] = True
+        method = verified if verified is not None else (
+            VerificationMethod.UNVERIFIED_PHONE if flags.get("phone_unverified") else VerificationMethod.NONE)
+        async with self.db.transaction() as conn:
+            open_requests = await requests_repo.open_for_requester(conn, requester)
+            for existing in open_requests:
+                if existing.type is type:
+                    await self._link_duplicate(conn, existing, channel, actor)
+                    return CreateResult(request=existing, duplicate_of=existing.id)
+            limit = self.config.requests.max_open_per_requester
+            if len(open_requests) >= limit:
+                raise TooManyOpenRequests(limit, [r.id for r in open_requests])
+            year = deadlines.local_date(received, self.config.requests.timezone).year
+            request_id = await requests_repo.next_id(conn, self.config.requests.id_prefix, year)
+            request = PrivacyRequest(
+                id=request_id, type=type, channel=channel, lang=lang,
+                status=S.PENDING_REVIEW if is_verified else S.AWAITING_VERIFICATION,
+                requester=requester, verification_method=method, verified_at=now if is_verified else None,
+                details=details, corrections=tuple(corrections), received_at=received,
+                due_date=deadlines.due_date(type, received, self.config.requests),
+                flags=flags, thread_ref=thread_ref, updated_at=now)
+            await requests_repo.insert(conn, request)
+            await self.audit.append(conn, request.id, "created", actor, {
+                "type": type.value, "channel": channel.value, "status": request.status.value,
+                "due_date": request.due_date.isoformat(), "received_at": received.isoformat()})
+            if is_verified:
+                event_id = await self.audit.append(conn, request.id, "verified", actor, {"method": method.value})
+                await self._announce_review(conn, request, event_id)
+            stored = await requests_repo.get(conn, request.id)
+        assert stored is not None
+        return CreateResult(request=stored)
+
+    async def _link_duplicate(self, conn: aiosqlite.Connection, existing: PrivacyRequest, channel: Channel,
+                              actor: str) -> None:
+        event_id = await self.audit.append(conn, existing.id, "duplicate_linked", actor, {"channel": channel.value})
+        if existing.status is not S.AWAITING_VERIFICATION:
+            await self._notify_requester(conn, existing, event_id, "request.duplicate", "request-duplicate",
+                                         due=format_date(existing.lang, existing.effective_due_date))
+
+    async def _announce_review(self, conn: aiosqlite.Connection, request: PrivacyRequest, event_id: int) -> None:
+        """A request reaching review: the requester learns its id and due date, staff get a card."""
+        await self._notify_requester(conn, request, event_id, "request.created", "request-created",
+                                     due=format_date(request.lang, request.effective_due_date))
+        await self._notify_staff(conn, request, event_id, "staff.request_created", "staff-request-created",
+                                 channel=request.channel.value,
+                                 due=format_date(self._staff_lang, request.effective_due_date))
+
+    # ---- changing ------------------------------------------------------------------------------
+
+    async def verify(self, request_id: str, method: VerificationMethod, actor: str, *,
+                     email: str | None = None) -> PrivacyRequest:
+        """Identity confirmed: awaiting_verification -> pending_review (``email``: the address proven)."""
+        method = VerificationMethod(method)
+        if method in NOT_VERIFIED:
+            raise ValueError(f"{method.value} does not verify a requester")
+
+        async def apply(conn: aiosqlite.Connection, request: PrivacyRequest) -> dict[str, Any]:
+            fields: dict[str, Any] = {"verification_method": method, "verified_at": utcnow()}
+            if email:
+                fields["email"] = email.strip().lower()
+            return fields
+
+        async def after(conn: aiosqlite.Connection, request: PrivacyRequest, _: int) -> None:
+            event_id = await self.audit.append(conn, request.id, "verified", actor, {"method": method.value})
+            await self._announce_review(conn, request, event_id)
+
+        return await self._transition(request_id, S.PENDING_REVIEW, actor, apply, after, staff_update=False)
+
+    async def approve(self, request_id: str, by: str) -> PrivacyRequest:
+        async def after(conn: aiosqlite.Connection, request: PrivacyRequest, event_id: int) -> None:
+            await self._notify_requester(conn, request, event_id, "request.approved", "request-approved",
+                                         due=format_date(request.lang, request.effective_due_date))
+
+        return await self._transition(request_id, S.APPROVED, by, self._decision(by), after)
+
+    async def reject(self, request_id: str, by: str, reason: str) -> PrivacyRequest:
+        reason = (reason or "").strip()
+        if not reason:
+            raise MissingReason("reason")
+
+        async def after(conn: aiosqlite.Connection, request: PrivacyRequest, event_id: int) -> None:
+            await self._notify_requester(conn, request, event_id, "request.rejected", "request-rejected",
+                                         reason=reason)
+
+        return await self._transition(request_id, S.REJECTED, by, self._decision(by, decision_reason=reason),
+                                      after, reason=reason)
+
+    async def need_info(self, request_id: str, by: str, question: str) -> PrivacyRequest:
+        question = (question or "").strip()
+        if not question:
+            raise MissingReason("question")
+
+        async def after(conn: aiosqlite.Connection, request: PrivacyRequest, event_id: int) -> None:
+            await self._notify_requester(conn, request, event_id, "request.needs_info", "request-needs-info",
+                                         question=question)
+
+        return await self._transition(request_id, S.NEEDS_INFO, by, self._decision(by, info_question=question),
+                                      after, reason=question)
+
+    async def provide_info(self, request_id: str, text: str, actor: str = REQUESTER) -> PrivacyRequest:
+        """The requester answered the question: needs_info -> pending_review, the answer kept with the request."""
+        text = (text or "").strip()
+        if not text:
+            raise MissingReason("answer")
+
+        async def apply(conn: aiosqlite.Connection, request: PrivacyRequest) -> dict[str, Any]:
+            await requests_repo.add_message(conn, request.id, actor, text, utcnow())
+            return {}
+
+        async def after(conn: aiosqlite.Connection, request: PrivacyRequest, event_id: int) -> None:
+            # The answer itself stays out of the append-only trail (retention must be able to remove it).
+            await self.audit.append(conn, request.id, "info_provided", actor, {"length": len(text)})
+            await self._notify_requester(conn, request, event_id, "request.info_received", "request-info-received")
+            await self._notify_staff(conn, request, event_id, "staff.request_updated", "staff-request-info",
+                                     text=text)
+
+        return await self._transition(request_id, S.PENDING_REVIEW, actor, apply, after, staff_update=False)
+
+    async def complete(self, request_id: str, by: str) -> PrivacyRequest:
+        async def apply(conn: aiosqlite.Connection, request: PrivacyRequest) -> dict[str, Any]:
+            return {"completed_at": utcnow()}
+
+        async def after(conn: aiosqlite.Connection, request: PrivacyRequest, event_id: int) -> None:
+            await self._notify_requester(conn, request, event_id, "request.completed", "request-completed")
+
+        return await self._transition(request_id, S.COMPLETED, by, apply, after)
+
+    async def cancel(self, request_id: str, by: str) -> PrivacyRequest:
+        async def after(conn: aiosqlite.Connection, request: PrivacyRequest, event_id: int) -> None:
+            await self._notify_requester(conn, request, event_id, "request.cancelled", "request-cancelled")
+
+        return await self._transition(request_id, S.CANCELLED, by, self._decision(by), after)
+
+    async def expire(self, request_id: str, actor: str = SYSTEM) -> PrivacyRequest:
+        async def after(conn: aiosqlite.Connection, request: PrivacyRequest, event_id: int) -> None:
+            await self._notify_requester(conn, request, event_id, "request.expired", "request-expired")
+
+        return await self._transition(request_id, S.EXPIRED, actor, self._decision(actor), after)
+
+    async def extend(self, request_id: str, by: str, reason: str) -> PrivacyRequest:
+        """Access requests only, once: the due date moves by the statutory extension; the requester is told why."""
+        reason = (reason or "").strip()
+        if not reason:
+            raise MissingReason("reason")
+        async with self.db.transaction() as conn:
+            request = await self._load(conn, request_id)
+            if request.type is not RequestType.ACCESS:
+                raise CannotExtend(request.id, "only access requests can be extended")
+            if not request.is_open:
+                raise CannotExtend(request.id, f"it is {request.status.value}")
+            if request.extended_due_date is not None:
+                raise CannotExtend(request.id, f"it was already extended to {request.extended_due_date.isoformat()}")
+            new_due = deadlines.extended_due_date(request.due_date, self.config.requests)
+            changed = await requests_repo.update_fields(conn, request.id, request.status, {
+                "extended_due_date": new_due, "extension_reason": reason, "updated_at": utcnow()})
+            if not changed:  # unreachable under BEGIN IMMEDIATE; kept so a change is never silent
+                raise IllegalTransition(request.id, request.status.value, request.status.value)
+            event_id = await self.audit.append(conn, request.id, "extended", by, {
+                "from": request.due_date.isoformat(), "to": new_due.isoformat(), "reason": reason})
+            updated = await self._load(conn, request.id)
+            await self._notify_requester(conn, updated, event_id, "request.extended", "request-extended",
+                                         date=format_date(updated.lang, new_due), reason=reason)
+            await self._notify_staff(conn, updated, event_id, "staff.request_updated", "staff-request-extended",
+                                     date=format_date(self._staff_lang, new_due), reason=reason, actor=by)
+        return updated
+
+    # ---- machinery -----------------------------------------------------------------------------
+
+    @property
+    def _staff_lang(self) -> str:
+        return self.config.policy.default_language
+
+    @staticmethod
+    def _decision(by: str, **extra: Any) -> Any:
+        async def apply(conn: aiosqlite.Connection, request: PrivacyRequest) -> dict[str, Any]:
+            return {"decided_by": by, "decided_at": utcnow(), **extra}
+        return apply
+
+    async def _load(self, conn: aiosqlite.Connection, request_id: str) -> PrivacyRequest:
+        request = await requests_repo.get(conn, request_id.strip().upper())
+        if request is None:
+            raise RequestNotFound(request_id)
+        return request
+
+    async def _refuse(self, conn: aiosqlite.Connection, request: PrivacyRequest, target: S) -> Exception:
+        if request.status in DECIDED:
+            # Name whoever moved it into its current status (the last status change in the trail).
+            changes = [e for e in await self.audit.events(conn, request.id) if e.event == "status_changed"]
+            last = changes[-1] if changes else None
+            return AlreadyDecided(request.id, request.status.value, target.value,
+                                  last.actor if last else request.decided_by,
+                                  last.at if last else request.decided_at)
+        return IllegalTransition(request.id, request.status.value, target.value)
+
+    async def _transition(self, request_id: str, target: S, actor: str, apply: Any, after: Any, *,
+                          reason: str | None = None, staff_update: bool = True) -> PrivacyRequest:
+        async with self.db.transaction() as conn:
+            request = await self._load(conn, request_id)
+            if not can_transition(request.status, target):
+                raise await self._refuse(conn, request, target)
+            now = utcnow()
+            fields: dict[str, Any] = {"status": target, "updated_at": now, **(await apply(conn, request))}
+            if target in TERMINAL:
+                fields["closed_at"] = now
+            if not await requests_repo.update_fields(conn, request.id, request.status, fields):
+                raise await self._refuse(conn, await self._load(conn, request.id), target)
+            details: dict[str, Any] = {"from": request.status.value, "to": target.value}
+            if reason:
+                details["reason"] = reason
+            event_id = await self.audit.append(conn, request.id, "status_changed", actor, details)
+            updated = await self._load(conn, request.id)
+            await after(conn, updated, event_id)
+            if staff_update:
+                await self._notify_staff(conn, updated, event_id, "staff.request_updated", "staff-request-updated",
+                                         actor=actor)
+        return updated
+
+    async def _notify_requester(self, conn: aiosqlite.Connection, request: PrivacyRequest, event_id: int,
+                                kind: str, message_id: str, **args: Any) -> int | None:
+        route = requester_route(request)
+        if route is None:
+            await self.audit.append(conn, request.id, "message_skipped", SYSTEM,
+                                    {"kind": kind, "why": "no verified channel to the requester"})
+            return None
+        channel, recipient = route
+        args = {"id": request.id, "type": request.type.value, **args}
+        payload = {
+            "text": self.translator(request.lang, message_id, **args),
+            "subject": self.translator(request.lang, f"{message_id}-subject", **args),
+            "lang": request.lang, "request_id": request.id, "kind": kind,
+        }
+        if request.thread_ref and channel == "email" and request.channel is Channel.EMAIL:
+            payload["reply_to"] = request.thread_ref
+        return await self.outbox.enqueue(conn, channel=channel, recipient=recipient, kind=kind, payload=payload,
+                                         idempotency_key=f"{request.id}:{event_id}:{kind}:requester",
+                                         request_id=request.id)
+
+    async def _notify_staff(self, conn: aiosqlite.Connection, request: PrivacyRequest, event_id: int,
+                            kind: str, message_id: str, **args: Any) -> int:
+        args = {"id": request.id, "type": request.type.value, "status": request.status.value, **args}
+        text = self.translator(self._staff_lang, message_id, **args)
+        return await self.outbox.enqueue(conn, channel="staff", recipient="", kind=kind,
+                                         payload={"request_id": request.id, "text": text, "kind": kind},
+                                         idempotency_key=f"{request.id}:{event_id}:{kind}:staff",
+                                         request_id=request.id)
+
+    async def remind(self, today: date | None = None) -> builtins.list[str]:
+        """Staff reminders: requests due within the configured working days, or overdue; once a day each."""
+        today = today or self.today()
+        horizon = deadlines.add_working_days(today, self.config.requests.remind_when_due_within_working_days)
+        reminded: builtins.list[str] = []
+        for request in await requests_repo.due_for_reminder(self.db.conn, horizon, today):
+            async with self.db.transaction() as conn:
+                if not await requests_repo.mark_reminded(conn, request.id, today):
+                    continue  # another process reminded already today
+                overdue = request.effective_due_date < today
+                event_id = await self.audit.append(conn, request.id, "reminder", SYSTEM, {
+                    "overdue": overdue, "due": request.effective_due_date.isoformat()})
+                await self._notify_staff(conn, request, event_id, "staff.reminder",
+                                         "staff-reminder-overdue" if overdue else "staff-reminder-due",
+                                         due=format_date(self._staff_lang, request.effective_due_date))
+            reminded.append(request.id)
+        return reminded
+

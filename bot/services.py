@@ -1,0 +1,48 @@
+"""The container handed to channels and handlers: everything built once per process."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from bot.audit import AuditLog
+from bot.config import Config
+from bot.i18n import Translator, get_translator
+from bot.outbox.repository import OutboxRepository
+from bot.policy.engine import PolicyEngine
+from bot.requests.service import RequestService
+from bot.storage.db import Database
+
+
+@dataclass
+class Services:
+    config: Config
+    db: Database
+    engine: PolicyEngine
+    requests: RequestService
+    outbox: OutboxRepository
+    translator: Translator
+    audit: AuditLog
+
+    async def close(self) -> None:
+        await self.db.close()
+
+
+async def open_core(config: Config) -> tuple[Database, RequestService]:
+    """The database and the request core alone (the staff command line needs no policy engine)."""
+    db = await Database(config.database_path).open()
+    return db, RequestService(db, config, outbox=OutboxRepository(db), audit=AuditLog(),
+                              translator=get_translator())
+
+
+async def build_services(config: Config) -> Services:
+    translator = get_translator()
+    # Loading the engine reads the policy and builds its indexes: CPU work, kept off the event loop.
+    engine = await asyncio.to_thread(PolicyEngine.load, config.policy_directory, config.policy.url,
+                                     config.policy.min_confidence, config.policy.default_language, translator)
+    db = await Database(config.database_path).open()
+    outbox = OutboxRepository(db)
+    audit = AuditLog()
+    requests = RequestService(db, config, outbox=outbox, audit=audit, translator=translator)
+    return Services(config=config, db=db, engine=engine, requests=requests, outbox=outbox,
+                    translator=translator, audit=audit)

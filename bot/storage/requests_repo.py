@@ -1,0 +1,278 @@
+"""SQL for privacy requests: rows in, PrivacyRequest out. Callers own the transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import aiosqlite
+
+from bot.requests.models import (
+    OPEN_STATUSES,
+    Channel,
+    CorrectionItem,
+    PrivacyRequest,
+    Requester,
+    RequestStatus,
+    RequestType,
+    VerificationMethod,
+)
+from bot.storage.timefmt import date_from_db, date_to_db, from_db, to_db
+
+_OPEN_SQL = "(" + ", ".join(f"'{s.value}'" for s in sorted(OPEN_STATUSES)) + ")"
+# Must match the expression of the requests_open_queue index (migration 0002) for SQLite to use it.
+EFFECTIVE_DUE_SQL = "COALESCE(extended_due_date, due_date)"
+
+COLUMNS = (
+    "id", "type", "channel", "lang", "status", "tg_user_id", "tg_chat_id", "tg_name", "email", "phone",
+    "phone_digits", "verification_method", "verified_at", "details", "corrections", "received_at",
+    "due_date", "extended_due_date", "extension_reason", "decided_by", "decided_at", "decision_reason",
+    "info_question", "completed_at", "duplicate_of", "flags", "thread_ref", "updated_at", "closed_at",
+    "redacted_at", "requester_pseudonym",
+)
+_SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM requests"
+
+
+def request_to_row(request: PrivacyRequest) -> dict[str, Any]:
+    r = request.requester
+    return {
+        "id": request.id, "type": request.type.value, "channel": request.channel.value, "lang": request.lang,
+        "status": request.status.value, "tg_user_id": r.telegram_user_id, "tg_chat_id": r.telegram_chat_id,
+        "tg_name": r.telegram_name, "email": r.normalized_email(), "phone": r.phone,
+        "phone_digits": r.normalized_phone(), "verification_method": request.verification_method.value,
+        "verified_at": to_db(request.verified_at) if request.verified_at else None,
+        "details": request.details,
+        "corrections": json.dumps([c.to_dict() for c in request.corrections], ensure_ascii=False),
+        "received_at": to_db(request.received_at), "due_date": date_to_db(request.due_date),
+        "extended_due_date": date_to_db(request.extended_due_date), "extension_reason": request.extension_reason,
+        "decided_by": request.decided_by, "decided_at": to_db(request.decided_at) if request.decided_at else None,
+        "decision_reason": request.decision_reason, "info_question": request.info_question,
+        "completed_at": to_db(request.completed_at) if request.completed_at else None,
+        "duplicate_of": request.duplicate_of, "flags": json.dumps(request.flags, ensure_ascii=False),
+        "thread_ref": request.thread_ref,
+        "updated_at": to_db(request.updated_at or request.received_at),
+        "closed_at": to_db(request.closed_at) if request.closed_at else None,
+        "redacted_at": to_db(request.redacted_at) if request.redacted_at else None,
+        "requester_pseudonym": request.requester_pseudonym,
+    }
+
+
+def row_to_request(row: Sequence[Any]) -> PrivacyRequest:
+    d = dict(zip(COLUMNS, row, strict=True))
+    received = from_db(d["received_at"])
+    due = date_from_db(d["due_date"])
+    assert received is not None and due is not None
+    return PrivacyRequest(
+        id=d["id"], type=RequestType(d["type"]), channel=Channel(d["channel"]), lang=d["lang"],
+        status=RequestStatus(d["status"]),
+        requester=Requester(telegram_user_id=d["tg_user_id"], telegram_chat_id=d["tg_chat_id"],
+                            telegram_name=d["tg_name"], email=d["email"], phone=d["phone"]),
+        verification_method=VerificationMethod(d["verification_method"]), verified_at=from_db(d["verified_at"]),
+        details=d["details"],
+        corrections=tuple(CorrectionItem.from_dict(c) for c in json.loads(d["corrections"] or "[]")),
+        received_at=received, due_date=due, extended_due_date=date_from_db(d["extended_due_date"]),
+        extension_reason=d["extension_reason"], decided_by=d["decided_by"], decided_at=from_db(d["decided_at"]),
+        decision_reason=d["decision_reason"], info_question=d["info_question"],
+        completed_at=from_db(d["completed_at"]), duplicate_of=d["duplicate_of"],
+        flags=json.loads(d["flags"] or "{}"), thread_ref=d["thread_ref"], updated_at=from_db(d["updated_at"]),
+        closed_at=from_db(d["closed_at"]), redacted_at=from_db(d["redacted_at"]),
+        requester_pseudonym=d["requester_pseudonym"],
+    )
+
+
+async def next_id(conn: aiosqlite.Connection, prefix: str, year: int) -> str:
+    """Allocate the next human-friendly id of ``year``; call inside a write transaction."""
+    await conn.execute(
+        "INSERT INTO request_counters(year, last) VALUES (?, 1) "
+        "ON CONFLICT(year) DO UPDATE SET last = last + 1", (year,))
+    async with conn.execute("SELECT last FROM request_counters WHERE year = ?", (year,)) as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    return f"{prefix}-{year}-{row[0]:04d}"
+
+
+async def insert(conn: aiosqlite.Connection, request: PrivacyRequest) -> None:
+    row = request_to_row(request)
+    await conn.execute(
+        f"INSERT INTO requests ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})",
+        tuple(row[c] for c in COLUMNS))
+
+
+async def insert_many(conn: aiosqlite.Connection, requests: Iterable[PrivacyRequest]) -> None:
+    """Bulk load (benchmarks, imports); ids must already be allocated."""
+    await conn.executemany(
+        f"INSERT INTO requests ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})",
+        [tuple(request_to_row(r)[c] for c in COLUMNS) for r in requests])
+
+
+async def get(conn: aiosqlite.Connection, request_id: str) -> PrivacyRequest | None:
+    async with conn.execute(f"{_SELECT} WHERE id = ?", (request_id,)) as cur:
+        row = await cur.fetchone()
+    return row_to_request(row) if row is not None else None
+
+
+async def update_fields(conn: aiosqlite.Connection, request_id: str, expected_status: RequestStatus,
+                        fields: dict[str, Any]) -> bool:
+    """Conditional update: applies only if the status is still ``expected_status``; True when it did."""
+    values = []
+    for name, value in fields.items():
+        if name not in COLUMNS or name == "id":
+            raise ValueError(f"unknown request column {name}")
+        if isinstance(value, datetime):
+            value = to_db(value)
+        elif isinstance(value, date):
+            value = date_to_db(value)
+        elif hasattr(value, "value"):  # enums
+            value = value.value
+        values.append(value)
+    assignments = ", ".join(f"{name} = ?" for name in fields)
+    cur = await conn.execute(f"UPDATE requests SET {assignments} WHERE id = ? AND status = ?",
+                             (*values, request_id, expected_status.value))
+    return cur.rowcount == 1
+
+
+async def open_for_requester(conn: aiosqlite.Connection, requester: Requester) -> list[PrivacyRequest]:
+    """Open requests sharing any identifier with ``requester`` (Telegram user, email, phone)."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if requester.telegram_user_id:
+        clauses.append("tg_user_id = ?")
+        params.append(requester.telegram_user_id)
+    if requester.normalized_email():
+        clauses.append("email = ?")
+        params.append(requester.normalized_email())
+    if requester.normalized_phone():
+        clauses.append("phone_digits = ?")
+        params.append(requester.normalized_phone())
+    if not clauses:
+        return []
+    sql = f"{_SELECT} WHERE status IN {_OPEN_SQL} AND ({' OR '.join(clauses)}) ORDER BY received_at"
+    async with conn.execute(sql, params) as cur:
+        return [row_to_request(r) for r in await cur.fetchall()]
+
+
+async def open_queue(conn: aiosqlite.Connection, limit: int = 50, offset: int = 0) -> list[PrivacyRequest]:
+    """The staff queue: open requests, the soonest due first (served by requests_open_queue)."""
+    sql = (f"{_SELECT} WHERE status IN {_OPEN_SQL} ORDER BY {EFFECTIVE_DUE_SQL}, id LIMIT ? OFFSET ?")
+    async with conn.execute(sql, (limit, offset)) as cur:
+        return [row_to_request(r) for r in await cur.fetchall()]
+
+
+async def list_requests(conn: aiosqlite.Connection, *, status: RequestStatus | None = None,
+                        overdue_before: date | None = None, received_from: datetime | None = None,
+                        received_to: datetime | None = None, limit: int | None = None) -> list[PrivacyRequest]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if status is not None:
+        clauses.append("status = ?")
+        params.append(status.value)
+    if overdue_before is not None:
+        clauses.append(f"status IN {_OPEN_SQL} AND {EFFECTIVE_DUE_SQL} < ?")
+        params.append(overdue_before.isoformat())
+    if received_from is not None:
+        clauses.append("received_at >= ?")
+        params.append(to_db(received_from))
+    if received_to is not None:
+        clauses.append("received_at < ?")
+        params.append(to_db(received_to))
+    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    sql = f"{_SELECT}{where} ORDER BY {EFFECTIVE_DUE_SQL}, id"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    async with conn.execute(sql, params) as cur:
+        return [row_to_request(r) for r in await cur.fetchall()]
+
+
+async def for_telegram_user(conn: aiosqlite.Connection, user_id: int) -> list[PrivacyRequest]:
+    async with conn.execute(f"{_SELECT} WHERE tg_user_id = ? ORDER BY received_at DESC", (user_id,)) as cur:
+        return [row_to_request(r) for r in await cur.fetchall()]
+
+
+async def for_email(conn: aiosqlite.Connection, address: str) -> list[PrivacyRequest]:
+    async with conn.execute(f"{_SELECT} WHERE email = ? ORDER BY received_at DESC",
+                            (address.strip().lower(),)) as cur:
+        return [row_to_request(r) for r in await cur.fetchall()]
+
+
+async def status_counts(conn: aiosqlite.Connection) -> dict[str, int]:
+    async with conn.execute("SELECT status, COUNT(*) FROM requests GROUP BY status") as cur:
+        return {row[0]: row[1] for row in await cur.fetchall()}
+
+
+async def count_overdue(conn: aiosqlite.Connection, today: date) -> int:
+    async with conn.execute(f"SELECT COUNT(*) FROM requests WHERE status IN {_OPEN_SQL} "
+                            f"AND {EFFECTIVE_DUE_SQL} < ?", (today.isoformat(),)) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def due_for_reminder(conn: aiosqlite.Connection, due_by: date, today: date,
+                           limit: int = 500) -> list[PrivacyRequest]:
+    """Open requests due on or before ``due_by`` not yet reminded about ``today``."""
+    sql = (f"{_SELECT} WHERE status IN {_OPEN_SQL} AND {EFFECTIVE_DUE_SQL} <= ? "
+           f"AND (last_reminder_on IS NULL OR last_reminder_on < ?) ORDER BY {EFFECTIVE_DUE_SQL}, id LIMIT ?")
+    async with conn.execute(sql, (due_by.isoformat(), today.isoformat(), limit)) as cur:
+        return [row_to_request(r) for r in await cur.fetchall()]
+
+
+async def mark_reminded(conn: aiosqlite.Connection, request_id: str, today: date) -> bool:
+    """Claim today's reminder; False when someone (another process) already did."""
+    cur = await conn.execute(
+        "UPDATE requests SET last_reminder_on = ? WHERE id = ? "
+        "AND (last_reminder_on IS NULL OR last_reminder_on < ?)",
+        (today.isoformat(), request_id, today.isoformat()))
+    return cur.rowcount == 1
+
+
+async def closed_before(conn: aiosqlite.Connection, cutoff: datetime, limit: int = 500) -> list[PrivacyRequest]:
+    """Closed requests whose personal details are older than retention allows and not yet redacted."""
+    sql = f"{_SELECT} WHERE closed_at IS NOT NULL AND redacted_at IS NULL AND closed_at < ? ORDER BY closed_at LIMIT ?"
+    async with conn.execute(sql, (to_db(cutoff), limit)) as cur:
+        return [row_to_request(r) for r in await cur.fetchall()]
+
+
+async def redact(conn: aiosqlite.Connection, request_id: str, pseudonym: str, at: datetime) -> bool:
+    """Remove the requester's personal details, keeping type, dates, decision and the pseudonym."""
+    cur = await conn.execute(
+        "UPDATE requests SET tg_user_id = NULL, tg_chat_id = NULL, tg_name = NULL, email = NULL, phone = NULL, "
+        "phone_digits = NULL, details = '', corrections = '[]', info_question = NULL, thread_ref = NULL, "
+        "flags = '{}', requester_pseudonym = ?, redacted_at = ?, updated_at = ? "
+        "WHERE id = ? AND redacted_at IS NULL",
+        (pseudonym, to_db(at), to_db(at), request_id))
+    await conn.execute("UPDATE request_messages SET body = NULL WHERE request_id = ?", (request_id,))
+    return cur.rowcount == 1
+
+
+async def add_message(conn: aiosqlite.Connection, request_id: str, author: str, body: str, at: datetime) -> int:
+    cur = await conn.execute("INSERT INTO request_messages(request_id, at, author, body) VALUES (?, ?, ?, ?)",
+                             (request_id, to_db(at), author, body))
+    return int(cur.lastrowid or 0)
+
+
+async def messages(conn: aiosqlite.Connection, request_id: str) -> list[dict[str, Any]]:
+    async with conn.execute("SELECT id, at, author, body FROM request_messages WHERE request_id = ? ORDER BY id",
+                            (request_id,)) as cur:
+        return [{"id": r[0], "at": from_db(r[1]), "author": r[2], "body": r[3]} for r in await cur.fetchall()]
+
+
+async def purge_message_bodies(conn: aiosqlite.Connection, cutoff: datetime) -> int:
+    cur = await conn.execute("UPDATE request_messages SET body = NULL WHERE body IS NOT NULL AND at < ?",
+                             (to_db(cutoff),))
+    return cur.rowcount
+
+
+async def get_meta(conn: aiosqlite.Connection, key: str) -> str | None:
+    async with conn.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cur:
+        row = await cur.fetchone()
+    return str(row[0]) if row else None
+
+
+async def set_meta_if_absent(conn: aiosqlite.Connection, key: str, value: str) -> str:
+    """Store ``value`` unless the key exists; return the stored value either way."""
+    await conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)", (key, value))
+    stored = await get_meta(conn, key)
+    assert stored is not None
+    return stored
