@@ -317,6 +317,12 @@ class RequestService:
                                      date=format_date(self._staff_lang, new_due), reason=reason, actor=by)
         return updated
 
+    async def record_export(self, request_ids: Sequence[str], actor: str, what: str) -> None:
+        """An export or a printed act is itself an event in each request's trail."""
+        async with self.db.transaction() as conn:
+            for request_id in request_ids:
+                await self.audit.append(conn, request_id, "exported", actor, {"what": what})
+
     # ---- machinery -----------------------------------------------------------------------------
 
     @property

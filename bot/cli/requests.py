@@ -1,0 +1,259 @@
+"""``privacy-bot requests ...``: the staff command line for the request queue."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.audit import staff_actor
+from bot.cli import CliError
+from bot.config import Config
+from bot.i18n import Translator, get_translator
+from bot.requests import export
+from bot.requests.errors import (
+    AlreadyDecided,
+    CannotExtend,
+    IllegalTransition,
+    MissingReason,
+    RequestError,
+    RequestNotFound,
+    TooManyOpenRequests,
+)
+from bot.requests.models import (
+    Channel,
+    PrivacyRequest,
+    Requester,
+    RequestStatus,
+    RequestType,
+    VerificationMethod,
+)
+from bot.requests.service import RequestService
+from bot.services import open_core
+
+Action = Callable[[RequestService, argparse.Namespace, Config], Awaitable[int]]
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("requests", help="the privacy request queue (staff)")
+    sub = parser.add_subparsers(dest="requests_command", metavar="ACTION", required=True)
+
+    create = sub.add_parser("create", help="register a request received by phone, letter or another channel")
+    create.add_argument("--type", required=True, choices=[t.value for t in RequestType])
+    create.add_argument("--channel", default="manual", choices=[c.value for c in Channel])
+    create.add_argument("--email")
+    create.add_argument("--phone")
+    create.add_argument("--telegram-id", type=int)
+    create.add_argument("--name")
+    create.add_argument("--details", default="")
+    create.add_argument("--lang", default="ru", choices=["ru", "en"])
+    create.add_argument("--received", help="ISO 8601 time of receipt (default: now; no zone = Moscow)")
+    create.add_argument("--by", default="cli", help="staff member entering it")
+    create.add_argument("--json", action="store_true")
+    create.set_defaults(handler=_runner(_create))
+
+    listing = sub.add_parser("list", help="requests by due date")
+    listing.add_argument("--status", choices=[s.value for s in RequestStatus])
+    listing.add_argument("--overdue", action="store_true", help="open requests past their due date")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=_runner(_list))
+
+    show = sub.add_parser("show", help="one request with its audit events")
+    show.add_argument("id")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(handler=_runner(_show))
+
+    for name, helptext, extra in (
+        ("approve", "approve a request under review", None),
+        ("reject", "reject a request (the reason is sent to the requester)", "reason"),
+        ("need-info", "ask the requester a question", "question"),
+        ("complete", "mark an approved request carried out", None),
+        ("extend", "extend an access request once (the reason is sent to the requester)", "reason"),
+        ("cancel", "cancel a request", None),
+    ):
+        action = sub.add_parser(name, help=helptext)
+        action.add_argument("id")
+        action.add_argument("--by", required=name != "cancel", default="cli" if name == "cancel" else None)
+        if extra:
+            action.add_argument(f"--{extra}", default="")
+        action.set_defaults(handler=_runner(_decide), action=name)
+
+    exporter = sub.add_parser("export", help="the register: one row per request")
+    exporter.add_argument("--format", choices=["csv", "json"], default="csv")
+    exporter.add_argument("--from", dest="date_from", help="received on or after (YYYY-MM-DD)")
+    exporter.add_argument("--to", dest="date_to", help="received on or before (YYYY-MM-DD)")
+    exporter.add_argument("--by", default="cli")
+    exporter.set_defaults(handler=_runner(_export))
+
+    act = sub.add_parser("act", help="the destruction act of a completed deletion (Russian, ready to print)")
+    act.add_argument("id")
+    act.add_argument("--by", default="cli")
+    act.set_defaults(handler=_runner(_act))
+
+
+def _runner(action: Action) -> Callable[[argparse.Namespace, Config], int]:
+    def handler(args: argparse.Namespace, config: Config) -> int:
+        return asyncio.run(_with_core(action, args, config))
+    return handler
+
+
+async def _with_core(action: Action, args: argparse.Namespace, config: Config) -> int:
+    db, service = await open_core(config)
+    try:
+        return await action(service, args, config)
+    except RequestError as exc:
+        raise CliError(_error_line(get_translator(), config.policy.default_language, exc)) from None
+    finally:
+        await db.close()
+
+
+def _error_line(t: Translator, lang: str, exc: RequestError) -> str:
+    if isinstance(exc, RequestNotFound):
+        return t(lang, "cli-not-found", id=exc.request_id)
+    if isinstance(exc, AlreadyDecided):
+        at = exc.decided_at.strftime("%Y-%m-%d %H:%M UTC") if exc.decided_at else "?"
+        return t(lang, "cli-already-decided", id=exc.request_id, status=exc.status, by=exc.decided_by or "?", at=at)
+    if isinstance(exc, IllegalTransition):
+        return t(lang, "cli-illegal-transition", id=exc.request_id, status=exc.current, target=exc.target)
+    if isinstance(exc, TooManyOpenRequests):
+        return t(lang, "cli-too-many-open", count=len(exc.open_ids), limit=exc.limit, ids=", ".join(exc.open_ids))
+    if isinstance(exc, MissingReason):
+        return t(lang, "cli-missing-reason", what=exc.what)
+    if isinstance(exc, CannotExtend):
+        return t(lang, "cli-cannot-extend", id=exc.request_id, why=str(exc).split(": ", 1)[-1])
+    return t(lang, "cli-error", message=str(exc))
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=None if isinstance(data, dict) else 2))
+
+
+def _parse_received(text: str, config: Config) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise CliError(get_translator()(config.policy.default_language, "cli-bad-datetime", value=text)) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(config.requests.timezone))
+    return moment
+
+
+def _parse_day(text: str | None, config: Config) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise CliError(get_translator()(config.policy.default_language, "cli-bad-date", value=text)) from None
+
+
+async def _create(service: RequestService, args: argparse.Namespace, config: Config) -> int:
+    t, lang = get_translator(), config.policy.default_language
+    requester = Requester(telegram_user_id=args.telegram_id, telegram_name=args.name,
+                          email=args.email, phone=args.phone)
+    if requester.is_empty:
+        raise CliError(t(lang, "cli-need-requester"))
+    received = _parse_received(args.received, config) if args.received else None
+    result = await service.create(type=RequestType(args.type), channel=Channel(args.channel), lang=args.lang,
+                                  requester=requester, details=args.details, received_at=received,
+                                  verified=VerificationMethod.STAFF, actor=staff_actor(args.by))
+    request = result.request
+    if args.json:
+        _print_json({**request.to_dict(), "duplicate_of": result.duplicate_of})
+    elif result.duplicate_of:
+        print(t(lang, "cli-duplicate", id=request.id, due=request.effective_due_date.isoformat()))
+    else:
+        print(t(lang, "cli-created", id=request.id, status=request.status.value,
+                due=request.effective_due_date.isoformat()))
+    return 0
+
+
+def _table(requests: list[PrivacyRequest], t: Translator, lang: str) -> str:
+    header = [part.strip() for part in t(lang, "cli-table-header").split("|")]
+    rows = [[r.id, r.type.value, r.channel.value, r.status.value,
+             r.received_at.date().isoformat(),
+             r.effective_due_date.isoformat() + ("*" if r.extended_due_date else ""),
+             r.decided_by or ""] for r in requests]
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    return "\n".join("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+                     for row in [header, *rows])
+
+
+async def _list(service: RequestService, args: argparse.Namespace, config: Config) -> int:
+    t, lang = get_translator(), config.policy.default_language
+    status = RequestStatus(args.status) if args.status else None
+    requests = await service.list(status=status, overdue=args.overdue, limit=None)
+    if args.json:
+        _print_json([r.to_dict() for r in requests])
+    elif not requests:
+        print(t(lang, "cli-empty"))
+    else:
+        print(_table(requests, t, lang))
+    return 0
+
+
+async def _show(service: RequestService, args: argparse.Namespace, config: Config) -> int:
+    t, lang = get_translator(), config.policy.default_language
+    request = await service.get(args.id)
+    events = await service.audit_events(request.id)
+    if args.json:
+        _print_json({**request.to_dict(), "events": [e.to_dict() for e in events]})
+        return 0
+    for key, value in request.to_dict().items():
+        if value not in (None, "", [], {}):
+            print(f"{key}: {json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value}")
+    print(t(lang, "cli-show-events"))
+    for event in events:
+        details = ", ".join(f"{k}={v}" for k, v in sorted(event.details.items()))
+        print(f"  {event.at.isoformat(timespec='seconds')}  {event.event}  {event.actor}  {details}")
+    return 0
+
+
+async def _decide(service: RequestService, args: argparse.Namespace, config: Config) -> int:
+    t, lang = get_translator(), config.policy.default_language
+    by = staff_actor(args.by)
+    if args.action == "approve":
+        request = await service.approve(args.id, by)
+    elif args.action == "reject":
+        request = await service.reject(args.id, by, args.reason)
+    elif args.action == "need-info":
+        request = await service.need_info(args.id, by, args.question)
+    elif args.action == "complete":
+        request = await service.complete(args.id, by)
+    elif args.action == "extend":
+        request = await service.extend(args.id, by, args.reason)
+        assert request.extended_due_date is not None
+        print(t(lang, "cli-extended", id=request.id, date=request.extended_due_date.isoformat()))
+        return 0
+    else:
+        request = await service.cancel(args.id, by)
+    print(t(lang, "cli-done", id=request.id, status=request.status.value))
+    return 0
+
+
+async def _export(service: RequestService, args: argparse.Namespace, config: Config) -> int:
+    zone = ZoneInfo(config.requests.timezone)
+    day_from, day_to = _parse_day(args.date_from, config), _parse_day(args.date_to, config)
+    received_from = datetime.combine(day_from, time(), zone) if day_from else None
+    received_to = datetime.combine(day_to + timedelta(days=1), time(), zone) if day_to else None
+    requests = await service.list(limit=None, received_from=received_from, received_to=received_to)
+    requests.sort(key=lambda r: (r.received_at, r.id))
+    sys.stdout.write(export.to_csv(requests) if args.format == "csv" else export.to_json(requests) + "\n")
+    await service.record_export([r.id for r in requests], staff_actor(args.by), f"register.{args.format}")
+    return 0
+
+
+async def _act(service: RequestService, args: argparse.Namespace, config: Config) -> int:
+    request = await service.get(args.id)
+    if not export.is_actable(request):
+        raise CliError(get_translator()(config.policy.default_language, "cli-act-not-completed-deletion",
+                                        id=request.id))
+    events = await service.audit_events(request.id)
+    sys.stdout.write(export.destruction_act(request, events, get_translator(), "ru"))
+    await service.record_export([request.id], staff_actor(args.by), "destruction_act")
+    return 0

@@ -1,0 +1,113 @@
+"""Retention of the bot's own data about people.
+
+- closed requests older than ``closed_request_details_days``: personal fields removed; a pseudonymised
+  proof record remains (salted hash of the identifiers, type, dates, decision), and the redaction is
+  logged in the audit trail;
+- message bodies, transcripts and verification codes older than their periods are removed;
+- delivered outbox messages (they hold rendered text and addresses) go with the message bodies.
+
+The salt comes from PRIVACY_BOT_PSEUDONYM_SALT, or is generated once and kept in the database's meta
+table (never in a file), so the same person always gets the same pseudonym.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.audit import SYSTEM, AuditLog
+from bot.config import Config
+from bot.outbox.repository import OutboxRepository
+from bot.requests.models import PrivacyRequest
+from bot.storage import requests_repo, retention_repo
+from bot.storage.db import Database
+from bot.storage.timefmt import utcnow
+
+log = logging.getLogger(__name__)
+
+SALT_META_KEY = "pseudonym_salt"
+BATCH = 200
+
+
+@dataclass
+class RetentionReport:
+    redacted: list[str] = field(default_factory=list)
+    message_bodies: int = 0
+    outbox_messages: int = 0
+    other: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def other_total(self) -> int:
+        return sum(self.other.values())
+
+
+def pseudonym(salt: str, request: PrivacyRequest) -> str:
+    """Keyed hash of every identifier the request had (stable for the same person and salt)."""
+    who = request.requester
+    parts = []
+    if who.telegram_user_id:
+        parts.append(f"tg:{who.telegram_user_id}")
+    if who.normalized_email():
+        parts.append(f"email:{who.normalized_email()}")
+    if who.normalized_phone():
+        parts.append(f"phone:{who.normalized_phone()}")
+    return hmac.new(salt.encode(), "|".join(sorted(parts)).encode(), hashlib.sha256).hexdigest()
+
+
+class RetentionJob:
+    def __init__(self, db: Database, config: Config, *, audit: AuditLog | None = None,
+                 outbox: OutboxRepository | None = None) -> None:
+        self.db = db
+        self.config = config
+        self.audit = audit or AuditLog()
+        self.outbox = outbox or OutboxRepository(db)
+
+    async def salt(self) -> str:
+        if self.config.secrets.pseudonym_salt:
+            return self.config.secrets.pseudonym_salt
+        stored = await requests_repo.get_meta(self.db.conn, SALT_META_KEY)
+        if stored:
+            return stored
+        async with self.db.transaction() as conn:
+            return await requests_repo.set_meta_if_absent(conn, SALT_META_KEY, secrets.token_hex(32))
+
+    async def run(self, now: datetime | None = None) -> RetentionReport:
+        now = now or utcnow()
+        periods = self.config.retention
+        report = RetentionReport()
+        salt = await self.salt()
+        cutoff = now - timedelta(days=periods.closed_request_details_days)
+        while True:
+            batch = await requests_repo.closed_before(self.db.conn, cutoff, limit=BATCH)
+            if not batch:
+                break
+            for request in batch:
+                async with self.db.transaction() as conn:
+                    if not await requests_repo.redact(conn, request.id, pseudonym(salt, request), now):
+                        continue
+                    copies = await retention_repo.clear_request_copies(conn, request.id)
+                    await self.audit.append(conn, request.id, "redacted", SYSTEM, {
+                        "closed_at": request.closed_at.isoformat() if request.closed_at else None,
+                        "retention_days": periods.closed_request_details_days, "channel_copies": copies})
+                report.redacted.append(request.id)
+
+        bodies_cutoff = now - timedelta(days=periods.message_bodies_days)
+        cutoffs = {
+            "message_bodies": bodies_cutoff,
+            "transcripts": now - timedelta(days=periods.transcripts_days),
+            "verification_codes": now - timedelta(days=periods.verification_codes_days),
+        }
+        async with self.db.transaction() as conn:
+            report.message_bodies = await requests_repo.purge_message_bodies(conn, bodies_cutoff)
+            report.outbox_messages = await self.outbox.purge_delivered(conn, bodies_cutoff)
+            for purge in retention_repo.PURGES:
+                removed = await retention_repo.apply_purge(conn, purge, cutoffs[purge.category])
+                if removed:
+                    report.other[purge.table] = report.other.get(purge.table, 0) + removed
+        log.info("retention: %d requests redacted, %d message bodies, %d outbox messages, %d other records",
+                 len(report.redacted), report.message_bodies, report.outbox_messages, report.other_total)
+        return report

@@ -1,0 +1,40 @@
+"""Background work of the running bot: outbox delivery, deadline reminders and retention, side by side."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+
+from bot.outbox.base import Sender
+from bot.outbox.worker import OutboxWorker
+from bot.retention import RetentionJob
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+REMINDER_CHECK_SECONDS = 3600.0  # reminders are once a day per request; an hourly look is enough
+
+
+async def _every(seconds: float, job: Callable[[], Awaitable[object]], stop: asyncio.Event, name: str) -> None:
+    while not stop.is_set():
+        try:
+            await job()
+        except Exception:  # one failed pass must not stop the bot; the next pass tries again
+            log.exception("%s: pass failed", name)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+async def run_workers(services: Services, senders: Mapping[str, Sender], stop: asyncio.Event, *,
+                      reminder_seconds: float = REMINDER_CHECK_SECONDS) -> None:
+    """Run until ``stop`` is set."""
+    worker = OutboxWorker(services.db, senders, services.config, repository=services.outbox,
+                          audit=services.audit, translator=services.translator)
+    retention = RetentionJob(services.db, services.config, audit=services.audit, outbox=services.outbox)
+    await asyncio.gather(
+        worker.run(stop),
+        _every(reminder_seconds, services.requests.remind, stop, "reminders"),
+        _every(services.config.retention.run_every_hours * 3600.0, retention.run, stop, "retention"),
+    )
