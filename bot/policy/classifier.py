@@ -1,0 +1,109 @@
+"""Nearest curated examples: TF-IDF over canonical tokens (and adjacent pairs), cosine similarity.
+
+A label's score is a blend of its best and second-best example similarities, so one lucky example
+does not decide alone. Cue phrases (all tokens present) add an explainable bonus.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+BIGRAM_WEIGHT = 0.6
+BEST_WEIGHT = 0.7
+
+
+def features(tokens: Sequence[str]) -> dict[str, float]:
+    counts: dict[str, float] = defaultdict(float)
+    for token in tokens:
+        counts[token] += 1.0
+    for first, second in itertools.pairwise(tokens):
+        counts[f"{first} {second}"] += BIGRAM_WEIGHT
+    return {key: 1.0 + math.log(value) if value >= 1.0 else value for key, value in counts.items()}
+
+
+@dataclass(frozen=True)
+class Cue:
+    label: str
+    tokens: frozenset[str]
+    weight: float
+
+
+class ExampleIndex:
+    def __init__(self) -> None:
+        self._pending: list[tuple[str, dict[str, float], float]] = []
+        self._labels: list[str] = []
+        self._weights: list[float] = []
+        self._postings: dict[str, list[tuple[int, float]]] = {}
+        self._idf: dict[str, float] = {}
+        self._cues: list[Cue] = []
+        self._cues_by_token: dict[str, list[Cue]] = defaultdict(list)
+
+    def add(self, label: str, tokens: Sequence[str], weight: float = 1.0) -> None:
+        if tokens:
+            self._pending.append((label, features(tokens), weight))
+
+    def add_cue(self, label: str, tokens: Sequence[str], weight: float) -> None:
+        if tokens:
+            cue = Cue(label, frozenset(tokens), weight)
+            self._cues.append(cue)
+            self._cues_by_token[min(cue.tokens)].append(cue)
+
+    @property
+    def labels(self) -> set[str]:
+        return set(self._labels)
+
+    def build(self) -> None:
+        documents = len(self._pending)
+        frequency: dict[str, int] = defaultdict(int)
+        for _, feats, _ in self._pending:
+            for key in feats:
+                frequency[key] += 1
+        self._idf = {key: math.log(1.0 + documents / count) for key, count in frequency.items()}
+        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for number, (label, feats, weight) in enumerate(self._pending):
+            vector = {key: value * self._idf[key] for key, value in feats.items()}
+            norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
+            for key, value in vector.items():
+                postings[key].append((number, value / norm))
+            self._labels.append(label)
+            self._weights.append(weight)
+        self._postings = dict(postings)
+        self._pending = []
+
+    def similarities(self, tokens: Sequence[str]) -> dict[str, float]:
+        """label -> blended similarity of its closest examples (0..1)."""
+        query = {key: value * self._idf[key] for key, value in features(tokens).items() if key in self._idf}
+        if not query:
+            return {}
+        norm = math.sqrt(sum(v * v for v in query.values()))
+        dots: dict[int, float] = defaultdict(float)
+        for key, value in query.items():
+            scaled = value / norm
+            for number, weight in self._postings[key]:
+                dots[number] += scaled * weight
+        best: dict[str, list[float]] = {}
+        for number, dot in dots.items():
+            label = self._labels[number]
+            sim = dot * self._weights[number]
+            top = best.get(label)
+            if top is None:
+                best[label] = [sim, 0.0]
+            elif sim > top[0]:
+                top[1] = top[0]
+                top[0] = sim
+            elif sim > top[1]:
+                top[1] = sim
+        return {label: BEST_WEIGHT * a + (1.0 - BEST_WEIGHT) * b for label, (a, b) in best.items()}
+
+    def cue_bonus(self, tokens: Sequence[str]) -> dict[str, float]:
+        present = set(tokens)
+        bonus: dict[str, float] = defaultdict(float)
+        for token in present:
+            for cue in self._cues_by_token.get(token, ()):
+                if cue.tokens <= present:
+                    bonus[cue.label] = max(bonus[cue.label], cue.weight)
+        return dict(bonus)

@@ -1,0 +1,108 @@
+"""Curated knowledge beside the section texts: ``policy_text/examples/<lang>/``.
+
+- ``lexicon.toml``: ``stopwords``, ``overrides`` (word form -> lemma), ``synonyms`` (groups; the first
+  member names the group);
+- ``intents.toml``: one table per non-question intent with ``examples``, optional ``cues`` (phrases whose
+  words all present add ``cue_weight``) and, for ``greeting``, a ``lexicon`` of pleasantries;
+- ``sections.toml``: one table per section id with ``examples`` and optional ``cues``/``cue_weight``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.policy.loader import PolicyLoadError
+from bot.policy.models import Intent
+
+EXAMPLES_DIR = "examples"
+NON_QUESTION_INTENTS = tuple(i.value for i in Intent if i is not Intent.QUESTION)
+
+
+@dataclass
+class LabelData:
+    examples: list[str] = field(default_factory=list)
+    cues: list[str] = field(default_factory=list)
+    cue_weight: float = 0.0
+    lexicon: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Curated:
+    stopwords: list[str]
+    overrides: dict[str, str]
+    synonyms: list[list[str]]
+    intents: dict[str, LabelData]
+    sections: dict[str, LabelData]
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PolicyLoadError(f"{path}: file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyLoadError(f"{path}: not valid TOML ({exc})") from None
+
+
+def _strings(path: Path, where: str, value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise PolicyLoadError(f"{path}: {where} must be a list of strings")
+    return list(value)
+
+
+def _label(path: Path, name: str, table: Any) -> LabelData:
+    if not isinstance(table, dict):
+        raise PolicyLoadError(f"{path}: [{name}] must be a table")
+    unknown = set(table) - {"examples", "cues", "cue_weight", "lexicon"}
+    if unknown:
+        raise PolicyLoadError(f"{path}: [{name}] unknown key {sorted(unknown)[0]!r}")
+    weight = table.get("cue_weight", 0.0)
+    if not isinstance(weight, int | float) or not 0.0 <= weight <= 1.0:
+        raise PolicyLoadError(f"{path}: [{name}] cue_weight must be a number from 0 to 1")
+    data = LabelData(
+        examples=_strings(path, f"[{name}] examples", table.get("examples", [])),
+        cues=_strings(path, f"[{name}] cues", table.get("cues", [])),
+        cue_weight=float(weight),
+        lexicon=_strings(path, f"[{name}] lexicon", table.get("lexicon", [])),
+    )
+    if not data.examples:
+        raise PolicyLoadError(f"{path}: [{name}] needs at least one example")
+    return data
+
+
+def load_curated(policy_dir: Path, lang: str, section_ids: list[str]) -> Curated:
+    folder = policy_dir / EXAMPLES_DIR / lang
+    lexicon_path = folder / "lexicon.toml"
+    lexicon = _read(lexicon_path)
+    synonyms = lexicon.get("synonyms", [])
+    if not isinstance(synonyms, list) or not all(
+            isinstance(g, list) and g and all(isinstance(w, str) for w in g) for g in synonyms):
+        raise PolicyLoadError(f"{lexicon_path}: synonyms must be a list of non-empty lists of strings")
+    overrides = lexicon.get("overrides", {})
+    if not isinstance(overrides, dict) or not all(isinstance(v, str) for v in overrides.values()):
+        raise PolicyLoadError(f"{lexicon_path}: overrides must be a table of strings")
+
+    intents_path = folder / "intents.toml"
+    intents_raw = _read(intents_path)
+    for name in intents_raw:
+        if name not in NON_QUESTION_INTENTS:
+            raise PolicyLoadError(f"{intents_path}: [{name}] is not an intent ({', '.join(NON_QUESTION_INTENTS)})")
+    missing_intents = [name for name in NON_QUESTION_INTENTS if name not in intents_raw]
+    if missing_intents:
+        raise PolicyLoadError(f"{intents_path}: missing intent table [{missing_intents[0]}]")
+
+    sections_path = folder / "sections.toml"
+    sections_raw = _read(sections_path)
+    for name in sections_raw:
+        if name not in section_ids:
+            raise PolicyLoadError(f"{sections_path}: [{name}] is not a section id")
+    return Curated(
+        stopwords=_strings(lexicon_path, "stopwords", lexicon.get("stopwords", [])),
+        overrides={str(k): str(v) for k, v in overrides.items()},
+        synonyms=[list(g) for g in synonyms],
+        intents={name: _label(intents_path, name, table) for name, table in intents_raw.items()},
+        sections={name: _label(sections_path, name, table) for name, table in sections_raw.items()},
+    )

@@ -1,0 +1,219 @@
+"""The engine facade: load the policy and curated examples once, then understand messages.
+
+Understanding a message, in order:
+1. language: the hint, else detected from the letters;
+2. the text is cut into sentences; sentences that are only pleasantries ("Здравствуйте", "Best regards,
+   John") are set aside, so a polite email is judged by its request;
+3. every remaining sentence is scored against curated examples of each intent and each section
+   (nearest examples + cue phrases); the best label wins: a section label means ``question``;
+4. for questions, sections are ranked; below ``min_confidence`` the engine abstains (no section).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.i18n import Translator, get_translator
+from bot.policy.answer import choose_paragraphs, render_answer
+from bot.policy.classifier import ExampleIndex
+from bot.policy.curated import load_curated
+from bot.policy.language import detect_language
+from bot.policy.loader import LANGUAGES, load_policy
+from bot.policy.models import Answer, Intent, Policy, RankedSection, Section, Understanding
+from bot.policy.morphology import Morphology, Normaliser
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;…])\s+|\n+")
+# Long emails: the request is near the top; the rest only costs time.
+MAX_SENTENCES = 40
+MAX_TOKENS_PER_SENTENCE = 80
+# Sentences of section text itself count as examples, a little below curated questions.
+SECTION_TEXT_WEIGHT = 0.8
+# A sentence whose best match is a pleasantry at least this close is a pleasantry.
+GREETING_SIMILARITY = 0.5
+SECTION_PREFIX = "section:"
+INTENT_PREFIX = "intent:"
+
+
+@dataclass
+class _LanguageModel:
+    normaliser: Normaliser
+    index: ExampleIndex
+    greeting_tokens: frozenset[str]
+    paragraph_tokens: dict[str, list[set[str]]]
+
+
+class PolicyEngine:
+    def __init__(self, policy: Policy, models: dict[str, _LanguageModel], url: str, min_confidence: float,
+                 default_language: str, translator: Translator) -> None:
+        self._policy = policy
+        self._models = models
+        self.url = url
+        self.min_confidence = min_confidence
+        self.default_language = default_language
+        self._translator = translator
+
+    # ----- loading -------------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, directory: Path | str, url: str = "https://jetbit.ru/policy/", min_confidence: float = 0.35,
+             default_language: str = "ru", translator: Translator | None = None) -> PolicyEngine:
+        """Read sections and curated examples; raises PolicyLoadError naming a malformed file."""
+        directory = Path(directory)
+        policy = load_policy(directory)
+        morphology = Morphology.shared()
+        models = {lang: cls._build_model(directory, policy, lang, morphology) for lang in LANGUAGES}
+        return cls(policy, models, url, min_confidence, default_language, translator or get_translator())
+
+    @staticmethod
+    def _build_model(directory: Path, policy: Policy, lang: str, morphology: Morphology) -> _LanguageModel:
+        sections = policy.sections[lang]
+        curated = load_curated(directory, lang, [s.id for s in sections])
+        normaliser = Normaliser(morphology, curated.overrides, curated.synonyms, curated.stopwords)
+        index = ExampleIndex()
+        for name, data in curated.intents.items():
+            label = INTENT_PREFIX + name
+            for example in data.examples:
+                index.add(label, normaliser.learn(example))
+            for cue in data.cues:
+                index.add_cue(label, normaliser.learn(cue), data.cue_weight)
+        paragraph_tokens: dict[str, list[set[str]]] = {}
+        for section in sections:
+            label = SECTION_PREFIX + section.id
+            curated_section = curated.sections.get(section.id)
+            if curated_section is not None:
+                for example in curated_section.examples:
+                    index.add(label, normaliser.learn(example))
+                for cue in curated_section.cues:
+                    index.add_cue(label, normaliser.learn(cue), curated_section.cue_weight)
+            for sentence in _sentences(section.title + "\n" + section.text):
+                index.add(label, normaliser.learn(sentence), SECTION_TEXT_WEIGHT)
+            paragraph_tokens[section.id] = [set(normaliser.learn(p)) for p in section.paragraphs]
+        index.build()
+        greeting = curated.intents[Intent.GREETING.value]
+        greeting_tokens = frozenset(t for word in greeting.lexicon for t in normaliser.learn(word))
+        return _LanguageModel(normaliser, index, greeting_tokens, paragraph_tokens)
+
+    # ----- what channels need --------------------------------------------------------------------
+
+    @property
+    def policy(self) -> Policy:
+        return self._policy
+
+    @property
+    def policy_version(self) -> str:
+        return self._policy.version
+
+    @property
+    def effective_date(self) -> str:
+        return self._policy.effective_date.isoformat()
+
+    def sections(self, lang: str) -> list[Section]:
+        return list(self._policy.sections[lang if lang in LANGUAGES else self.default_language])
+
+    def section(self, lang: str, section_id: str) -> Section | None:
+        return self._policy.section(lang, section_id)
+
+    def answer_for_section(self, lang: str, section_id: str) -> Answer | None:
+        """The whole section as an answer (for a "browse the policy" menu)."""
+        section = self.section(lang, section_id)
+        if section is None:
+            return None
+        return render_answer(self._translator, section, list(range(len(section.paragraphs))), self.url)
+
+    # ----- understanding -------------------------------------------------------------------------
+
+    def understand(self, text: str, lang: str | None = None) -> Understanding:
+        if lang not in LANGUAGES:
+            lang = detect_language(text, self.default_language)
+        model = self._models[lang]
+        scores, all_tokens, pleasantry = self._score(model, text)
+        if not scores:
+            intent = Intent.GREETING if pleasantry else Intent.OUT_OF_SCOPE
+            confidence = 0.9 if pleasantry else 0.5
+            return self._result(lang, intent, confidence, [], None, {})
+        best_label = max(scores, key=lambda label: (scores[label], label))
+        explanation = dict(sorted(scores.items(), key=lambda kv: -kv[1])[:5])
+        if best_label.startswith(INTENT_PREFIX):
+            intent = Intent(best_label[len(INTENT_PREFIX):])
+            return self._result(lang, intent, _clamp(scores[best_label]), [], None, explanation)
+
+        ranked = sorted(((label[len(SECTION_PREFIX):], score) for label, score in scores.items()
+                         if label.startswith(SECTION_PREFIX)), key=lambda item: (-item[1], item[0]))
+        confidence = _question_confidence([score for _, score in ranked])
+        if confidence < self.min_confidence:
+            return self._result(lang, Intent.QUESTION, confidence, [], None, explanation, abstained=True)
+        sections = []
+        for section_id, score in ranked[:3]:
+            section = self._policy.section(lang, section_id)
+            if section is not None:
+                sections.append(RankedSection(section.id, section.title, _clamp(score)))
+        top = self._policy.section(lang, ranked[0][0])
+        assert top is not None  # ranked ids come from this policy's sections
+        paragraphs = choose_paragraphs(top, model.paragraph_tokens[top.id], set(all_tokens))
+        answer = render_answer(self._translator, top, paragraphs, self.url)
+        return self._result(lang, Intent.QUESTION, confidence, sections, answer, explanation)
+
+    def _score(self, model: _LanguageModel, text: str) -> tuple[dict[str, float], list[str], bool]:
+        """Best score per label over the message's request sentences; also all their tokens, and
+        whether the message held a pleasantry."""
+        index = model.index
+        content: list[list[str]] = []
+        pleasantry = False
+        for sentence in _sentences(text)[:MAX_SENTENCES]:
+            tokens = model.normaliser.tokens(sentence)[:MAX_TOKENS_PER_SENTENCE]
+            if not tokens:
+                continue
+            meaningful = [t for t in tokens if model.normaliser.in_vocabulary(t) and t not in model.greeting_tokens]
+            if len(meaningful) < len(tokens) or not meaningful:
+                pleasantry = pleasantry or any(t in model.greeting_tokens for t in tokens)
+            if not meaningful:
+                continue
+            content.append(tokens)
+        if len(content) > 1:
+            content.append([t for tokens in content for t in tokens])
+        scores: dict[str, float] = {}
+        greeting_label = INTENT_PREFIX + Intent.GREETING.value
+        kept = 0
+        for tokens in content:
+            similarity = index.similarities(tokens)
+            bonus = index.cue_bonus(tokens)
+            sentence_scores = {label: similarity.get(label, 0.0) + bonus.get(label, 0.0)
+                               for label in set(similarity) | set(bonus)}
+            if not sentence_scores:
+                continue
+            best = max(sentence_scores, key=lambda label: sentence_scores[label])
+            if best == greeting_label and sentence_scores[best] >= GREETING_SIMILARITY:
+                pleasantry = True
+                continue
+            kept += 1
+            for label, score in sentence_scores.items():
+                if score > scores.get(label, 0.0):
+                    scores[label] = score
+        tokens_seen = [t for tokens in content for t in tokens]
+        return (scores if kept else {}), tokens_seen, pleasantry
+
+    def _result(self, lang: str, intent: Intent, confidence: float, sections: list[RankedSection],
+                answer: Answer | None, explanation: dict[str, float], abstained: bool = False) -> Understanding:
+        return Understanding(lang=lang, intent=intent, confidence=round(confidence, 4), sections=sections,
+                             answer=answer, policy_version=self._policy.version, abstained=abstained,
+                             explanation=explanation)
+
+
+def _sentences(text: str) -> list[str]:
+    return [part for part in _SENTENCE_END.split(text) if part and part.strip()]
+
+
+def _clamp(value: float) -> float:
+    return max(0.0, min(1.0, value))
+
+
+def _question_confidence(scores: list[float]) -> float:
+    """High when the best section is close to a curated question and clearly ahead of the next one."""
+    if not scores:
+        return 0.0
+    top = scores[0]
+    second = scores[1] if len(scores) > 1 else 0.0
+    margin = min(1.0, (top - second) / 0.15)
+    return _clamp(top * (0.7 + 0.3 * margin))

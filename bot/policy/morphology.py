@@ -1,0 +1,209 @@
+"""Words to comparable tokens: tokenising, Russian lemmas (pymorphy3), English stems (Snowball),
+synonym groups, and typo repair against the known vocabulary (character trigrams).
+
+Every step is cached per word form, so a message costs a few dictionary look-ups once warm.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+import pymorphy3
+import snowballstemmer
+
+_TOKEN = re.compile(r"[a-zа-я0-9]+")
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_URL = re.compile(r"\bhttps?://\S+|\bwww\.\S+")
+_PHONE = re.compile(r"(?<!\w)\+?\d[\d\s()\-]{7,}\d")
+_CYRILLIC = re.compile(r"[а-я]")
+# Person names in signatures ("С уважением, Иван") say nothing about the request.
+_NAME_TAGS = ("Name", "Patr")
+_CACHE_LIMIT = 200_000
+# Placeholders for addresses, links and phone numbers found in the text.
+EMAIL_TOKEN = "xemailx"
+URL_TOKEN = "xurlx"
+PHONE_TOKEN = "xphonex"
+
+
+def tokenize(text: str) -> list[str]:
+    text = text.lower().replace("ё", "е").replace("e-mail", "email").replace("е-мейл", "емейл")
+    text = _EMAIL.sub(f" {EMAIL_TOKEN} ", text)
+    text = _URL.sub(f" {URL_TOKEN} ", text)
+    text = _PHONE.sub(f" {PHONE_TOKEN} ", text)
+    return _TOKEN.findall(text)
+
+
+def trigrams(word: str) -> set[str]:
+    padded = f"^{word}$"
+    return {padded[i:i + 3] for i in range(len(padded) - 2)}
+
+
+class Morphology:
+    """Shared word-level analysers (pymorphy3 is large: one per process)."""
+
+    _instance: Morphology | None = None
+
+    def __init__(self) -> None:
+        self._morph = pymorphy3.MorphAnalyzer()
+        self._stemmer = snowballstemmer.stemmer("english")
+        self._lemmas: dict[str, str | None] = {}
+
+    @classmethod
+    def shared(cls) -> Morphology:
+        if cls._instance is None:
+            cls._instance = cls()
+        return cls._instance
+
+    def is_known(self, word: str) -> bool:
+        if _CYRILLIC.search(word):
+            return bool(self._morph.word_is_known(word))
+        return True
+
+    def lemma(self, word: str) -> str | None:
+        """Dictionary form (ru) or stem (en); None for a person's first name or patronymic."""
+        cached = self._lemmas.get(word, "")
+        if cached != "":
+            return cached
+        result: str | None
+        if _CYRILLIC.search(word):
+            parse = self._morph.parse(word)[0]
+            tag = str(parse.tag)
+            if any(t in tag for t in _NAME_TAGS) and parse.score > 0.5 and self._morph.word_is_known(word):
+                result = None
+            else:
+                result = str(parse.normal_form).replace("ё", "е")
+        else:
+            result = str(self._stemmer.stemWord(word))
+        if len(self._lemmas) > _CACHE_LIMIT:
+            self._lemmas.clear()
+        self._lemmas[word] = result
+        return result
+
+
+class Normaliser:
+    """Text -> canonical tokens for one language's vocabulary.
+
+    ``overrides`` fix lemmas the analyser gets wrong for this domain (e.g. "данные" is not "дать");
+    ``synonyms`` map every member of a group (words or short phrases) to one token;
+    ``stopwords`` are dropped. Unknown words close to a vocabulary word (typos) are repaired.
+    """
+
+    def __init__(self, morphology: Morphology, overrides: dict[str, str], synonyms: Sequence[Sequence[str]],
+                 stopwords: Iterable[str]) -> None:
+        self._morph = morphology
+        self._overrides = {k.lower().replace("ё", "е"): v.lower().replace("ё", "е") for k, v in overrides.items()}
+        self._stop: set[str] = set()
+        for word in stopwords:
+            for token in tokenize(word):
+                lemma = self._raw_lemma(token)
+                if lemma:
+                    self._stop.add(lemma)
+        self._single: dict[str, str] = {}
+        self._phrases: dict[tuple[str, ...], str] = {}
+        self._max_phrase = 1
+        for group in synonyms:
+            head = self._phrase_lemmas(group[0])
+            if not head:
+                continue
+            target = "_".join(head)
+            for member in group:
+                lemmas = tuple(self._phrase_lemmas(member))
+                if len(lemmas) == 1:
+                    self._single[lemmas[0]] = target
+                elif lemmas:
+                    self._phrases[lemmas] = target
+                    self._max_phrase = max(self._max_phrase, len(lemmas))
+        self._vocab: set[str] = set()
+        self._surface: dict[str, str] = {}
+        self._grams: dict[str, set[str]] = defaultdict(set)
+        self._repairs: dict[str, str | None] = {}
+
+    def _raw_lemma(self, word: str) -> str | None:
+        if word in self._overrides:
+            return self._overrides[word]
+        return self._morph.lemma(word)
+
+    def _phrase_lemmas(self, phrase: str) -> list[str]:
+        return [lemma for lemma in (self._raw_lemma(t) for t in tokenize(phrase)) if lemma]
+
+    def _canonical_sequence(self, words: list[str], repair: bool) -> list[str]:
+        lemmas: list[str] = []
+        for word in words:
+            lemma = self._raw_lemma(word)
+            if lemma is None:
+                continue
+            # Only words the dictionary does not know are typo candidates (any English word may be).
+            if repair and self._vocab and lemma not in self._vocab and lemma not in self._single \
+                    and lemma not in self._stop and not (_CYRILLIC.search(word) and self._morph.is_known(word)):
+                fixed = self._repair(word)
+                if fixed is not None:
+                    lemma = fixed
+            lemmas.append(lemma)
+        out: list[str] = []
+        i = 0
+        while i < len(lemmas):
+            for size in range(min(self._max_phrase, len(lemmas) - i), 1, -1):
+                target = self._phrases.get(tuple(lemmas[i:i + size]))
+                if target is not None:
+                    out.append(target)
+                    i += size
+                    break
+            else:
+                lemma = lemmas[i]
+                lemma = self._single.get(lemma, lemma)
+                if lemma not in self._stop:
+                    out.append(lemma)
+                i += 1
+        return out
+
+    def learn(self, text: str) -> list[str]:
+        """Canonical tokens of a curated text; its words join the vocabulary typos are repaired to."""
+        words = tokenize(text)
+        tokens = self._canonical_sequence(words, repair=False)
+        for word in words:
+            lemma = self._raw_lemma(word)
+            if lemma is None or len(word) < 4 or not self._morph.is_known(word):
+                continue
+            if word not in self._surface:
+                self._surface[word] = lemma
+                for gram in trigrams(word):
+                    self._grams[gram].add(word)
+        self._vocab.update(tokens)
+        self._vocab.update(self._raw_lemma(w) or "" for w in words)
+        return tokens
+
+    def tokens(self, text: str) -> list[str]:
+        return self._canonical_sequence(tokenize(text), repair=True)
+
+    def in_vocabulary(self, token: str) -> bool:
+        return token in self._vocab
+
+    def is_stopword(self, token: str) -> bool:
+        return token in self._stop
+
+    def _repair(self, word: str) -> str | None:
+        """The lemma of the closest known word form, when the word looks like a typo of it."""
+        if word in self._repairs:
+            return self._repairs[word]
+        result: str | None = None
+        if len(word) >= 4 and not word.isdigit():
+            grams = trigrams(word)
+            counts: dict[str, int] = defaultdict(int)
+            for gram in grams:
+                for candidate in self._grams.get(gram, ()):
+                    counts[candidate] += 1
+            best, best_score = None, 0.0
+            for candidate, shared in counts.items():
+                if abs(len(candidate) - len(word)) > 2:
+                    continue
+                score = shared / (len(grams) + len(trigrams(candidate)) - shared)
+                if score > best_score or (score == best_score and best is not None and candidate < best):
+                    best, best_score = candidate, score
+            if best is not None and best_score >= 0.45:
+                result = self._surface[best]
+        if len(self._repairs) > _CACHE_LIMIT:
+            self._repairs.clear()
+        self._repairs[word] = result
+        return result
