@@ -217,7 +217,8 @@ class RequestService:
             event_id = await self.audit.append(conn, request.id, "verified", actor, {"method": method.value})
             await self._announce_review(conn, request, event_id)
 
-        return await self._transition(request_id, S.PENDING_REVIEW, actor, apply, after, staff_update=False)
+        return await self._transition(request_id, S.PENDING_REVIEW, actor, apply, after, staff_update=False,
+                                      only_from=S.AWAITING_VERIFICATION)
 
     async def approve(self, request_id: str, by: str) -> PrivacyRequest:
         async def after(conn: aiosqlite.Connection, request: PrivacyRequest, event_id: int) -> None:
@@ -267,7 +268,8 @@ class RequestService:
             await self._notify_staff(conn, request, event_id, "staff.request_updated", "staff-request-info",
                                      text=text)
 
-        return await self._transition(request_id, S.PENDING_REVIEW, actor, apply, after, staff_update=False)
+        return await self._transition(request_id, S.PENDING_REVIEW, actor, apply, after, staff_update=False,
+                                      only_from=S.NEEDS_INFO)
 
     async def complete(self, request_id: str, by: str) -> PrivacyRequest:
         async def apply(conn: aiosqlite.Connection, request: PrivacyRequest) -> dict[str, Any]:
@@ -352,9 +354,13 @@ class RequestService:
         return IllegalTransition(request.id, request.status.value, target.value)
 
     async def _transition(self, request_id: str, target: S, actor: str, apply: Any, after: Any, *,
-                          reason: str | None = None, staff_update: bool = True) -> PrivacyRequest:
+                          reason: str | None = None, staff_update: bool = True,
+                          only_from: S | None = None) -> PrivacyRequest:
         async with self.db.transaction() as conn:
             request = await self._load(conn, request_id)
+            if only_from is not None and request.status is not only_from and can_transition(request.status, target):
+                # allowed by the table but not by this action (verify is not an answer to a question)
+                raise IllegalTransition(request.id, request.status.value, target.value)
             if not can_transition(request.status, target):
                 raise await self._refuse(conn, request, target)
             now = utcnow()
