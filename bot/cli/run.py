@@ -1,18 +1,33 @@
-"""``privacy-bot run`` / ``privacy-bot chat``: placeholder until the channel issues land."""
+"""``privacy-bot run`` (every configured channel, or the console chat) and ``privacy-bot chat``."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import sys
 from typing import Any
 
 from bot.config import Config
+from bot.i18n import get_translator
 
 
 def register(subparsers: Any) -> None:
-    run = subparsers.add_parser("run", help="run every configured channel and the workers")
+    run = subparsers.add_parser("run", help="run every configured channel and the workers "
+                                            "(the console chat when none is configured)")
+    run.add_argument("--as-staff", action="store_true", help="console chat only: act as a staff member")
     run.set_defaults(handler=_run)
+    chat = subparsers.add_parser("chat", help="talk to the bot in this terminal (the same handlers as Telegram)")
+    chat.add_argument("--as-staff", action="store_true", help="be a staff member in the staff chat")
+    chat.set_defaults(handler=_chat)
 
 
 def _run(args: argparse.Namespace, config: Config) -> int:
-    print("No channel is configured yet: set PRIVACY_BOT_TELEGRAM_TOKEN or [email] enabled = true.")
-    return 0
+    from bot.app import run_app
+    if not config.telegram_enabled and not config.email.enabled:
+        print(get_translator()(config.policy.default_language, "tg-console-how-to-connect"), file=sys.stderr)
+    return asyncio.run(run_app(config, as_staff=getattr(args, "as_staff", False)))
+
+
+def _chat(args: argparse.Namespace, config: Config) -> int:
+    from bot.app import run_app
+    return asyncio.run(run_app(config, force_console=True, as_staff=args.as_staff))

@@ -1,0 +1,104 @@
+"""``privacy-bot run``: the core's workers and every configured channel in one process, stopped cleanly.
+
+With no channel configured (no Telegram token, email off) the console chat runs instead, so the bot can
+be tried without Telegram. SIGTERM and Ctrl-C set one stop event: channels stop taking updates and
+finish the ones in flight, the outbox worker finishes its pass, then the database is closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from typing import Any, TextIO
+
+from bot.config import Config
+from bot.outbox.base import Sender
+from bot.services import Services, build_services
+from bot.workers import run_workers
+
+log = logging.getLogger(__name__)
+
+STOP_TIMEOUT_SECONDS = 30.0
+
+
+def _install_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+
+
+def build_channels(services: Services) -> list[Any]:
+    config = services.config
+    channels: list[Any] = []
+    if config.telegram_enabled:
+        from handlers.telegram.channel import TelegramChannel
+        channels.append(TelegramChannel(services))
+    if config.email.enabled:
+        from handlers.email.channel import EmailChannel  # the email channel is optional: imported lazily
+        channels.append(EmailChannel(services))
+    return channels
+
+
+def collect_senders(services: Services, sources: list[Any]) -> dict[str, Sender]:
+    senders: dict[str, Sender] = {}
+    for source in sources:
+        for sender in source.senders():
+            senders[sender.channel] = sender
+    if "email" not in senders:
+        # Telegram's email-ownership codes go out by email even when the email channel does not read mail.
+        from handlers.email.sender import EmailSender
+        senders["email"] = EmailSender(services.config, translator=services.translator)
+    if "staff" not in senders:
+        # No staff chat: staff work from the command line; the delivery is recorded as done.
+        from bot.outbox.recording import RecordingSender
+        senders["staff"] = RecordingSender("staff")
+    return senders
+
+
+async def _run(services: Services, runners: list[Any], senders: dict[str, Sender], stop: asyncio.Event) -> None:
+    tasks = [asyncio.create_task(run_workers(services, senders, stop), name="workers")]
+    tasks += [asyncio.create_task(runner.run(stop), name=type(runner).__name__) for runner in runners]
+    stopping = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait([*tasks, stopping], return_when=asyncio.FIRST_COMPLETED)
+    for task in done:
+        if task is not stopping and task.exception() is not None:
+            log.error("%s stopped with an error", task.get_name(), exc_info=task.exception())
+    stop.set()
+    log.info("stopping: finishing work in flight")
+    finished, unfinished = await asyncio.wait(tasks, timeout=STOP_TIMEOUT_SECONDS)
+    for task in unfinished:
+        log.warning("%s did not stop in time; cancelled", task.get_name())
+        task.cancel()
+    for task in finished:
+        if not task.cancelled() and task.exception() is not None and task not in done:
+            log.error("%s failed while stopping", task.get_name(), exc_info=task.exception())
+
+
+async def run_app(config: Config, *, force_console: bool = False, as_staff: bool = False,
+                  stdin: TextIO | None = None, out: TextIO | None = None) -> int:
+    services = await build_services(config)
+    stop = asyncio.Event()
+    _install_signals(stop)
+    try:
+        channels = [] if force_console else build_channels(services)
+        if channels:
+            names = ", ".join(type(c).__name__ for c in channels)
+            log.info("running: %s", names)
+            senders = collect_senders(services, channels)
+            await _run(services, channels, senders, stop)
+        else:
+            from handlers.telegram.console import ConsoleChat, ConsoleMailSender
+            console = ConsoleChat(services, as_staff=as_staff, stdin=stdin, out=out or sys.stdout)
+            senders = {s.channel: s for s in console.senders()}
+            if not config.email.enabled:
+                senders["email"] = ConsoleMailSender(out or sys.stdout)
+            else:
+                senders = collect_senders(services, [console])
+            await _run(services, [console], senders, stop)
+    finally:
+        await services.close()
+    return 0

@@ -1,0 +1,181 @@
+# The Telegram channel and the console chat. Messages are HTML (Telegram's parse mode): no raw "<".
+
+tg-start = Hello, { $name }! I am the privacy assistant of JetBit (jetbit.ru).
+    I answer questions about our privacy policy and accept requests about your personal data: deletion, correction, or what data we hold about you.
+    Choose below or just type your question.
+tg-help = What I can do:
+    • answer questions about the privacy policy: just type your question;
+    • show the policy section by section;
+    • accept a request to delete or correct your data, or to tell you what data we hold;
+    • pass your message to a person.
+    Commands: /start, /myrequests, /privacy, /forget, /language, /cancel.
+tg-greeting = Hello! Ask me anything about how we handle personal data, or choose below.
+tg-menu-ask = ❓ Ask about the policy
+tg-menu-browse = 📖 Browse the policy
+tg-menu-deletion = 🗑 Delete my data
+tg-menu-correction = ✏️ Correct my data
+tg-menu-access = 🔎 What data do you hold about me?
+tg-menu-human = 👤 Talk to a person
+tg-menu-mine = 📋 My requests
+tg-menu-language = 🌐 Language
+tg-language-choose = Choose your language:
+tg-language-set = Done: I will speak English.
+tg-ask-prompt = Type your question about the privacy policy.
+tg-browse = The policy sections:
+tg-section = <b>{ $title }</b>
+
+    { $text }
+
+    Full policy: { $url }
+tg-answer = <b>{ $title }</b>
+
+    <blockquote>{ $quote }</blockquote>
+
+    Full policy: { $url }
+tg-btn-helped = 👍 This helped
+tg-btn-human = 👤 Talk to a person
+tg-thanks-feedback = Thank you!
+tg-abstain = I could not find the answer to that in our privacy policy. I can pass your question to a person.
+tg-use-buttons = Please answer the question above, use the buttons, or type /cancel.
+tg-text-only = I understand text messages only.
+tg-stale-button = This button belongs to an earlier step. Type /start to begin again.
+tg-flood = You are writing too fast. Please wait a minute and try again.
+tg-too-long = The message is too long: at most { $limit } characters, please.
+tg-forged = This action is not available.
+tg-not-staff = Only the privacy team can do this here.
+tg-cancelled = Cancelled.
+tg-nothing-to-cancel = There is nothing to cancel.
+
+# Request flows
+tg-btn-confirm = ✅ Confirm
+tg-btn-cancel = ✖️ Cancel
+tg-btn-resend = 🔁 Send a new code
+tg-btn-skip = Skip
+tg-btn-more = ➕ Another field
+tg-btn-done = ✅ That is all
+tg-btn-email = Email
+tg-btn-phone = Phone
+tg-btn-answer-info = ✍️ Answer
+tg-flow-intro-deletion = You want us to delete your personal data. If only some of it should be deleted, describe what; otherwise press "Skip". /cancel stops at any step.
+tg-flow-intro-access = You want to know what personal data we hold about you. If you are interested in something specific, describe it; otherwise press "Skip". /cancel stops at any step.
+tg-flow-intro-correction = You want us to correct your personal data. We will go through it one field at a time. /cancel stops at any step.
+tg-corr-field = Which field is wrong (e.g. phone, name, email)?
+tg-corr-current = What does "{ $field }" say now?
+tg-corr-wanted = And what should it say?
+tg-corr-more = Noted ({ $count } { $count ->
+        [one] field
+       *[other] fields
+    }). Is there another field to correct?
+tg-contact-prompt = Under which email address or phone number do we hold your data? Type it here.
+tg-contact-invalid = That does not look like an email address or a phone number. Please try again.
+tg-code-sent = I have sent a 6-digit code to { $email }. Type it here to prove the address is yours. The code is valid for { $minutes } minutes.
+tg-code-resent = A new code is on its way.
+tg-code-resend-wait = A new code can be sent in { $seconds } s.
+tg-code-ok = The address is confirmed.
+tg-code-wrong = That code is not right. { $left ->
+        [one] One attempt left.
+       *[other] { $left } attempts left.
+    }
+tg-code-expired = The code has expired. Press the button to get a new one.
+tg-code-locked = Too many wrong attempts. Press the button to get a new code.
+tg-code-reminder = Your confirmation code is waiting in your mailbox (check the spam folder too). Type it in this chat to finish your request, or type /cancel.
+tg-code-email-subject = Your JetBit confirmation code
+tg-code-email-body = Your confirmation code: { $code }
+
+    Type it in the chat with the JetBit privacy bot in Telegram. The code is valid for { $minutes } minutes.
+    If you did not ask for it, ignore this email: nothing will happen.
+tg-summary-title = <b>Please check your request:</b>
+tg-summary-type = Request: { $type }
+tg-summary-details = Details: { $details }
+tg-summary-correction = • { $field }: "{ $current }" → "{ $wanted }"
+tg-summary-email = Email: { $email } (confirmed)
+tg-summary-phone = Phone: { $phone } (our staff will verify it themselves)
+tg-request-confirmed = Your request has been sent. Its number and due date follow in a moment.
+tg-request-created-phone = Your request { $id } is registered; we will answer by { $due }. We cannot verify a phone number in this chat, so our staff will contact you to confirm it is yours.
+tg-request-failed = Sorry, the request could not be registered. Please try again later.
+tg-too-many-open = You already have open requests ({ $ids }). Please wait for them to be handled.
+tg-info-prompt = Request { $id }: our staff asked: { $question }
+    Type your answer.
+tg-info-attached = Thank you, your answer has been added to request { $id }.
+tg-info-failed = Sorry, the answer could not be attached: the request no longer waits for it.
+
+# Talking to a person
+tg-handoff-prompt = Write your message and I will pass it to our privacy team. They will reply in this chat.
+tg-handoff-sent = Your message has been passed to our team. They will reply here.
+tg-staff-reply-to-person = Reply from the JetBit privacy team:
+    { $text }
+
+# My requests, /privacy, /forget
+tg-mine-none = You have no requests.
+tg-mine-title = <b>Your requests:</b>
+tg-mine-item = • { $id }: { $type }, { $status }, due by { $due }
+tg-privacy = <b>What this bot stores about you</b>
+    • your Telegram id, chat id and chosen language;
+    • messages you send to our team ({ $handoffs }), kept { $transcripts_days } days;
+    • email confirmation codes, only as a hash, kept { $codes_days } days at most;
+    • your requests ({ $requests }): contact, details and history, as the law requires; personal details of closed requests are removed after { $closed_days } days, leaving only an anonymous record that the request was handled.
+    /forget erases your chat data.
+tg-forget-done = Done: your chat data (messages to our team, language, conversation state, codes) has been erased.
+tg-forget-done-kept = Done: your chat data has been erased. Your requests { $ids } are kept, because the law requires us to keep a record of how they were handled; their personal details are removed { $closed_days } days after they close.
+
+# Staff chat
+tg-staff-help = Staff chat commands:
+    /queue: open requests by due date
+    /request ID: a request's card
+    /overdue: overdue requests
+    /stats: counts by state
+    Reply to a forwarded message to answer the person.
+tg-staff-queue = <b>Open requests ({ $count }):</b>
+tg-staff-queue-empty = No open requests.
+tg-staff-overdue = <b>Overdue requests ({ $count }):</b>
+tg-staff-overdue-empty = No overdue requests.
+tg-staff-list-item = • { $id }: { $type }, { $status }, due { $due }
+tg-staff-stats = Open: { $open }, overdue: { $overdue }.
+tg-staff-request-usage = Usage: /request PR-2026-0001
+tg-staff-not-found = Request { $id } not found.
+tg-staff-btn-approve = ✅ Approve
+tg-staff-btn-reject = ⛔ Reject
+tg-staff-btn-info = ❓ Need info
+tg-staff-btn-complete = ✔️ Done (data deleted/corrected)
+tg-staff-btn-verify = ☎️ Phone verified
+tg-staff-done = Done.
+tg-staff-done-id = Request { $id }: { $status }.
+tg-staff-stale = This request is already { $status } (by { $by } { $at }).
+tg-staff-already-decided = Already decided: { $status }, by { $by } { $at }.
+tg-staff-action-failed = Not done: { $error }
+tg-staff-reject-prompt = Request { $id }: choose a reason or type your own (/cancel to stop).
+tg-staff-info-prompt = Request { $id }: type the question for the requester (/cancel to stop).
+tg-reject-preset-1 = We could not confirm your identity.
+tg-reject-preset-2 = We hold no personal data under the details you gave.
+tg-reject-preset-3 = The law requires us to keep this data.
+tg-staff-handoff = 👤 <b>{ $name }</b> (id { $user_id }, { $lang }) asks for a person:
+    { $text }
+
+    Reply to this message to answer.
+tg-staff-reply-sent = Sent to the person.
+tg-staff-reply-blocked = Not delivered: the person has blocked the bot.
+tg-staff-reply-failed = Not delivered: Telegram refused the message.
+tg-card-title = <b>{ $id }</b>: { $type }
+tg-card-channel = Channel: { $channel }, language: { $lang }
+tg-card-telegram = { $name } (tg { $user_id })
+tg-card-requester = Requester: { $requester }
+tg-card-verification = Verification: { $method }{ $phone ->
+        [1] (phone NOT verified: check it yourselves)
+       *[other] {""}
+    }
+tg-card-details = Details: { $details }
+tg-card-correction = • { $field }: "{ $current }" → "{ $wanted }"
+tg-card-due = Due: { $due }
+tg-card-status = State: <b>{ $status }</b>
+tg-card-decided = Decided by { $by }, { $at }
+tg-card-reason = Reason: { $reason }
+tg-card-question = Question: { $question }
+tg-card-duplicate = Duplicate of { $id }
+
+# Console chat
+tg-console-intro = Console chat with the privacy bot: type messages as in Telegram; type a button's number to press it; /quit or Ctrl-D to leave.
+tg-console-staff-intro = Console chat as a staff member in the staff chat: /queue, /request ID, card buttons by number; /quit or Ctrl-D to leave.
+tg-console-how-to-connect = No channel is configured, so the console chat starts.
+    To connect Telegram: set PRIVACY_BOT_TELEGRAM_TOKEN, and in config.toml [telegram] staff_chat_id and staff_user_ids (api_base for a self-hosted Bot API server).
+    To connect email: [email] enabled = true, the IMAP/SMTP keys, PRIVACY_BOT_IMAP_PASSWORD and PRIVACY_BOT_SMTP_PASSWORD.
+    Then run: privacy-bot run

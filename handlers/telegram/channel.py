@@ -1,0 +1,91 @@
+"""The Telegram channel: a Bot on the configured Bot API server, polling or a webhook, and its senders."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+from typing import TYPE_CHECKING
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+from aiohttp import web
+
+from bot.outbox.base import Sender
+from handlers.telegram.deps import TelegramDeps
+from handlers.telegram.dispatcher import RetryMiddleware, build_dispatcher
+from handlers.telegram.polling import Poller
+from handlers.telegram.reminders import run_code_reminders
+from handlers.telegram.senders import StaffSender, TelegramSender
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def webhook_secret(token: str) -> str:
+    """The secret-token header value, derived from the bot token so no second secret must be managed."""
+    return hmac.new(token.encode(), b"privacy-bot webhook", hashlib.sha256).hexdigest()
+
+
+def make_bot(token: str, api_base: str) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base.rstrip("/")))
+    session.middleware(RetryMiddleware())
+    return Bot(token, session=session, default=DefaultBotProperties(parse_mode="HTML"))
+
+
+class TelegramChannel:
+    def __init__(self, services: Services) -> None:
+        token = services.config.secrets.telegram_token
+        if not token:
+            raise ValueError("the Telegram channel needs PRIVACY_BOT_TELEGRAM_TOKEN")
+        self.services = services
+        self.config = services.config.telegram
+        self.token = token
+        self.deps = TelegramDeps.build(services)
+        self.bot = make_bot(token, self.config.api_base)
+        self.dp: Dispatcher = build_dispatcher(self.deps)
+
+    def senders(self) -> list[Sender]:
+        return [TelegramSender(self.bot, self.deps), StaffSender(self.bot, self.deps)]
+
+    async def run(self, stop: asyncio.Event) -> None:
+        reminders = asyncio.create_task(run_code_reminders(self.deps, stop))
+        try:
+            if self.config.mode == "webhook":
+                await self._run_webhook(stop)
+            else:
+                with contextlib.suppress(Exception):
+                    await self.bot.delete_webhook(drop_pending_updates=False)
+                await Poller(self.dp, self.bot).run(stop)
+        finally:
+            stop.set()
+            await reminders
+            await self.bot.session.close()
+
+    async def _run_webhook(self, stop: asyncio.Event) -> None:
+        secret = webhook_secret(self.token)
+        app = web.Application()
+        # handle_in_background=False: the update is handled before Telegram gets its 200, so a stop
+        # (aiohttp waits for running requests) never drops one half-way.
+        SimpleRequestHandler(dispatcher=self.dp, bot=self.bot, secret_token=secret,
+                             handle_in_background=False).register(app, path=self.config.webhook_path)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, self.config.webhook_host, self.config.webhook_port)
+        await site.start()
+        try:
+            if self.config.webhook_url:
+                await self.bot.set_webhook(self.config.webhook_url, secret_token=secret,
+                                           allowed_updates=self.dp.resolve_used_update_types())
+            log.info("telegram: webhook listening on %s:%s%s", self.config.webhook_host, self.config.webhook_port,
+                     self.config.webhook_path)
+            await stop.wait()
+        finally:
+            await runner.cleanup()

@@ -1,0 +1,213 @@
+"""The console chat: the same dispatcher and handlers, with a terminal instead of Telegram.
+
+``ConsoleSession`` replaces HTTP: what the bot sends to the console's chat is printed (inline buttons
+numbered); everything else is answered as Telegram would. ``ConsoleChat`` turns typed lines into
+Message updates and a typed button number into a CallbackQuery update. Works line by line from a pipe
+too and ends at end of input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import itertools
+import re
+import sys
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TextIO
+
+from aiogram import Bot
+from aiogram.client.session.base import BaseSession
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    EditMessageReplyMarkup,
+    EditMessageText,
+    GetMe,
+    SendMessage,
+    TelegramMethod,
+)
+from aiogram.methods.base import TelegramType
+from aiogram.types import Update, User
+
+from handlers.telegram.deps import TelegramDeps
+from handlers.telegram.dispatcher import build_dispatcher
+from handlers.telegram.senders import StaffSender, TelegramSender
+from handlers.telegram.texts import Texts
+
+if TYPE_CHECKING:
+    from bot.outbox.base import Sender
+    from bot.services import Services
+
+CONSOLE_TOKEN = "100000:CONSOLEconsoleCONSOLEconsole"
+CONSOLE_USER_ID = 1000001
+CONSOLE_STAFF_ID = 1000002
+CONSOLE_STAFF_CHAT = -1000000000001
+BOT_USER = {"id": 100000, "is_bot": True, "first_name": "Privacy", "username": "privacy_console_bot"}
+_TAG = re.compile(r"<[^>]+>")
+
+
+@dataclass
+class _Shown:
+    chat: dict[str, Any]
+    message_id: int
+    text: str
+    buttons: list[tuple[str, str]]
+
+
+class ConsoleSession(BaseSession):
+    def __init__(self, chat_id: int, out: TextIO) -> None:
+        super().__init__()
+        self.chat_id = chat_id
+        self.out = out
+        self._ids = itertools.count(1)
+        self.last_keyboard: _Shown | None = None
+        self.messages: dict[tuple[int, int], _Shown] = {}
+
+    async def close(self) -> None:
+        """Nothing to close: no connection."""
+
+    async def make_request(self, bot: Bot, method: TelegramMethod[TelegramType],
+                           timeout: int | None = None) -> TelegramType:
+        result: Any = True
+        if isinstance(method, GetMe):
+            result = BOT_USER
+        elif isinstance(method, SendMessage):
+            result = self._show(int(method.chat_id), next(self._ids), method.text, method.reply_markup, edited=False)
+        elif isinstance(method, EditMessageText | EditMessageReplyMarkup):
+            chat_id, message_id = int(method.chat_id or 0), int(method.message_id or 0)
+            previous = self.messages.get((chat_id, message_id))
+            text = method.text if isinstance(method, EditMessageText) else (previous.text if previous else "")
+            result = self._show(chat_id, message_id, text, method.reply_markup, edited=True)
+        elif isinstance(method, AnswerCallbackQuery):
+            if method.text:
+                self._print(f"  [!] {method.text}")
+        response = self.check_response(bot, method, 200, self.json_dumps({"ok": True, "result": result}))
+        return response.result  # type: ignore[return-value]
+
+    async def stream_content(self, url: str, headers: dict[str, Any] | None = None, timeout: int = 30,
+                             chunk_size: int = 65536, raise_for_status: bool = True) -> Any:
+        raise NotImplementedError("the console chat has no files")
+
+    def _show(self, chat_id: int, message_id: int, text: str, markup: Any, *, edited: bool) -> dict[str, Any]:
+        chat = ({"id": chat_id, "type": "private", "first_name": "You"} if chat_id > 0
+                else {"id": chat_id, "type": "supergroup", "title": "Staff"})
+        buttons: list[tuple[str, str]] = []
+        keyboard = getattr(markup, "inline_keyboard", None) or []
+        for row in keyboard:
+            for button in row:
+                if button.callback_data:
+                    buttons.append((button.text, button.callback_data))
+        shown = _Shown(chat, message_id, text, buttons)
+        self.messages[(chat_id, message_id)] = shown
+        if chat_id == self.chat_id:
+            plain = html.unescape(_TAG.sub("", text))
+            prefix = "bot (edited)> " if edited else "bot> "
+            self._print(prefix + plain.replace("\n", "\n     "))
+            for number, (label, _) in enumerate(buttons, start=1):
+                self._print(f"     [{number}] {label}")
+            if buttons:
+                self.last_keyboard = shown
+        message: dict[str, Any] = {"message_id": message_id, "date": int(time.time()), "chat": chat,
+                                   "from": BOT_USER, "text": text}
+        if keyboard:
+            message["reply_markup"] = markup.model_dump(exclude_none=True)
+        return message
+
+    def _print(self, line: str) -> None:
+        self.out.write(line + "\n")
+        self.out.flush()
+
+
+class ConsoleMailSender:
+    """Email when no mail server is configured: the message is printed, so the code can be typed back."""
+
+    channel = "email"
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    async def send(self, message: Any) -> str | None:
+        self.out.write(f"[email -> {message.recipient}] {message.payload.get('subject', '')}\n"
+                       f"{message.payload.get('text', '')}\n")
+        self.out.flush()
+        return None
+
+    async def was_sent(self, message: Any) -> bool:
+        return False
+
+
+class ConsoleChat:
+    def __init__(self, services: Services, *, as_staff: bool = False, stdin: TextIO | None = None,
+                 out: TextIO | None = None) -> None:
+        self.services = services
+        self.as_staff = as_staff
+        self.stdin = stdin or sys.stdin
+        self.out = out or sys.stdout
+        config = services.config
+        self.deps = TelegramDeps.build(services)
+        if not self.deps.staff_chat_id:
+            self.deps.staff_chat_id = CONSOLE_STAFF_CHAT
+        if as_staff:
+            self.user_id = config.telegram.staff_user_ids[0] if config.telegram.staff_user_ids else CONSOLE_STAFF_ID
+            self.deps.staff_user_ids = self.deps.staff_user_ids | {self.user_id}
+            self.chat: dict[str, Any] = {"id": self.deps.staff_chat_id, "type": "supergroup", "title": "Staff"}
+        else:
+            self.user_id = CONSOLE_USER_ID
+            self.chat = {"id": self.user_id, "type": "private", "first_name": "You"}
+        self.lang = config.policy.default_language
+        self.session = ConsoleSession(int(self.chat["id"]), self.out)
+        self.bot = Bot(CONSOLE_TOKEN, session=self.session)
+        self.dp = build_dispatcher(self.deps)
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1)
+
+    def senders(self) -> list[Sender]:
+        return [TelegramSender(self.bot, self.deps), StaffSender(self.bot, self.deps)]
+
+    def _user(self) -> dict[str, Any]:
+        return {"id": self.user_id, "is_bot": False, "first_name": "You", "language_code": self.lang}
+
+    async def feed_line(self, line: str) -> None:
+        text = line.strip()
+        if not text:
+            return
+        shown = self.session.last_keyboard
+        if shown is not None and text.isdigit() and 1 <= int(text) <= len(shown.buttons):
+            _, data = shown.buttons[int(text) - 1]
+            update: dict[str, Any] = {"update_id": next(self._update_ids), "callback_query": {
+                "id": f"console-{time.monotonic_ns()}", "from": self._user(), "chat_instance": "console",
+                "data": data, "message": {"message_id": shown.message_id, "date": int(time.time()),
+                                          "chat": shown.chat, "from": BOT_USER, "text": shown.text}}}
+        else:
+            update = {"update_id": next(self._update_ids), "message": {
+                "message_id": next(self._message_ids), "date": int(time.time()), "chat": self.chat,
+                "from": self._user(), "text": text}}
+        await self.dp.feed_update(self.bot, Update.model_validate(update, context={"bot": self.bot}))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        t = Texts(self.services.translator, self.lang)
+        self.out.write(t("tg-console-staff-intro" if self.as_staff else "tg-console-intro") + "\n")
+        self.out.flush()
+        loop = asyncio.get_running_loop()
+        await self.feed_line("/help" if self.as_staff else "/start")
+        while not stop.is_set():
+            line = await loop.run_in_executor(None, self.stdin.readline)
+            if line == "":
+                break  # end of input
+            if line.strip() in ("/quit", "/exit"):
+                break
+            await self.feed_line(line)
+            # Let the outbox deliver what this line caused (notifications, code email) before the next one.
+            await self._settle()
+        await self._settle(timeout=5.0)
+        stop.set()
+
+    async def _settle(self, timeout: float = 2.0) -> None:
+        deadline = time.monotonic() + timeout
+        poll = self.services.config.outbox.poll_seconds
+        await asyncio.sleep(min(0.05, poll))
+        while time.monotonic() < deadline:
+            if not await self.services.outbox.due(limit=1):
+                return
+            await asyncio.sleep(0.05)

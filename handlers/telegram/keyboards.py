@@ -1,0 +1,87 @@
+"""Inline keyboards, built from the catalog in the chat's language."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.requests.models import PrivacyRequest, RequestStatus
+from handlers.telegram.callbacks import (
+    REJECT_PRESETS,
+    AnswerCb,
+    FlowCb,
+    InfoReplyCb,
+    LangCb,
+    MenuCb,
+    RejectCb,
+    SectionCb,
+    StaffCb,
+)
+from handlers.telegram.texts import Texts
+
+
+def _rows(buttons: Iterable[InlineKeyboardButton], per_row: int = 1) -> InlineKeyboardMarkup:
+    items = list(buttons)
+    return InlineKeyboardMarkup(inline_keyboard=[items[i:i + per_row] for i in range(0, len(items), per_row)])
+
+
+def main_menu(t: Texts) -> InlineKeyboardMarkup:
+    actions = ("ask", "browse", "deletion", "correction", "access", "human", "mine")
+    return _rows(InlineKeyboardButton(text=t(f"tg-menu-{a}"), callback_data=MenuCb(action=a).pack())
+                 for a in actions)
+
+
+def languages() -> InlineKeyboardMarkup:
+    return _rows([InlineKeyboardButton(text="Русский", callback_data=LangCb(lang="ru").pack()),
+                  InlineKeyboardButton(text="English", callback_data=LangCb(lang="en").pack())], per_row=2)
+
+
+def sections(items: Iterable[tuple[str, str]]) -> InlineKeyboardMarkup:
+    return _rows(InlineKeyboardButton(text=title[:60], callback_data=SectionCb(section=sid).pack())
+                 for sid, title in items)
+
+
+def after_answer(t: Texts) -> InlineKeyboardMarkup:
+    return _rows([InlineKeyboardButton(text=t("tg-btn-helped"), callback_data=AnswerCb(action="helped").pack()),
+                  InlineKeyboardButton(text=t("tg-btn-human"), callback_data=AnswerCb(action="human").pack())],
+                 per_row=2)
+
+
+def offer_person(t: Texts) -> InlineKeyboardMarkup:
+    return _rows([InlineKeyboardButton(text=t("tg-btn-human"), callback_data=AnswerCb(action="human").pack())])
+
+
+def flow(t: Texts, *actions: str) -> InlineKeyboardMarkup:
+    return _rows((InlineKeyboardButton(text=t(f"tg-btn-{a}"), callback_data=FlowCb(action=a).pack())
+                  for a in actions), per_row=2)
+
+
+def answer_info(t: Texts, request_id: str) -> InlineKeyboardMarkup:
+    return _rows([InlineKeyboardButton(text=t("tg-btn-answer-info"),
+                                       callback_data=InfoReplyCb(request_id=request_id).pack())])
+
+
+def staff_card(t: Texts, request: PrivacyRequest) -> InlineKeyboardMarkup | None:
+    """The buttons that make sense in the request's current state; none once it is closed."""
+    status = request.status
+    actions: tuple[str, ...]
+    if status is RequestStatus.PENDING_REVIEW:
+        actions = ("approve", "reject", "info")
+    elif status is RequestStatus.NEEDS_INFO:
+        actions = ("reject",)
+    elif status is RequestStatus.APPROVED:
+        actions = ("complete",)
+    elif status is RequestStatus.AWAITING_VERIFICATION:
+        actions = ("verify", "reject")
+    else:
+        return None
+    return _rows((InlineKeyboardButton(text=t(f"tg-staff-btn-{a}"),
+                                       callback_data=StaffCb(action=a, request_id=request.id).pack())
+                  for a in actions), per_row=2)
+
+
+def reject_presets(t: Texts, request_id: str) -> InlineKeyboardMarkup:
+    return _rows(InlineKeyboardButton(text=t(f"tg-reject-preset-{n}"),
+                                      callback_data=RejectCb(request_id=request_id, preset=n).pack())
+                 for n in REJECT_PRESETS)

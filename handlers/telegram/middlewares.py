@@ -1,0 +1,120 @@
+"""Middlewares: the person's language and catalog, flood and length limits, in-flight update tracking."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, Update, User
+
+from handlers.telegram.deps import TelegramDeps
+from handlers.telegram.texts import Texts, language_of
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class ContextMiddleware(BaseMiddleware):
+    """Puts ``lang`` and ``t`` (the catalog in that language) into the handler data."""
+
+    def __init__(self, deps: TelegramDeps) -> None:
+        self.deps = deps
+        self._known_chats: dict[int, int] = {}
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        chat: Chat | None = data.get("event_chat")
+        default = self.deps.config.policy.default_language
+        lang = default
+        if user is not None:
+            stored = await self.deps.repo.user_language(user.id)
+            lang = stored or language_of(user.language_code, default)
+            if chat is not None and chat.type == "private" and self._known_chats.get(user.id) != chat.id:
+                # Remember the chat once per process: the core notifies people there.
+                await self.deps.repo.touch_user(user.id, chat.id)
+                self._known_chats[user.id] = chat.id
+        data["lang"] = lang
+        data["t"] = Texts(self.deps.translator, lang)
+        data["deps"] = self.deps
+        return await handler(event, data)
+
+    def forget(self, user_id: int) -> None:
+        self._known_chats.pop(user_id, None)
+
+
+class GuardMiddleware(BaseMiddleware):
+    """Per-user flood limit (sliding minute) and the longest accepted message."""
+
+    def __init__(self, deps: TelegramDeps) -> None:
+        self.deps = deps
+        self._hits: defaultdict[int, deque[float]] = defaultdict(deque)
+        self._warned: dict[int, float] = {}
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        t: Texts = data["t"]
+        if user is None:
+            return None
+        if not self.deps.is_staff(user.id) and self._flooding(user.id):
+            now = time.monotonic()
+            # One "slow down" per minute at most, or the warning itself floods the chat.
+            if now - self._warned.get(user.id, 0.0) > 60:
+                self._warned[user.id] = now
+                if isinstance(event, Message):
+                    await event.answer(t("tg-flood"))
+                elif isinstance(event, CallbackQuery):
+                    await event.answer(t("tg-flood"), show_alert=True)
+            elif isinstance(event, CallbackQuery):
+                await event.answer()
+            return None
+        if isinstance(event, Message):
+            text = event.text or event.caption or ""
+            limit = self.deps.config.telegram.max_message_length
+            if len(text) > limit:
+                await event.answer(t("tg-too-long", limit=limit))
+                return None
+        return await handler(event, data)
+
+    def _flooding(self, user_id: int) -> bool:
+        now = time.monotonic()
+        hits = self._hits[user_id]
+        while hits and now - hits[0] > 60:
+            hits.popleft()
+        hits.append(now)
+        return len(hits) > self.deps.config.telegram.flood_messages_per_minute
+
+
+class InFlightMiddleware(BaseMiddleware):
+    """Counts updates being handled, so a stop waits for them instead of cutting a reply off."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.last_done_update_id = 0
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        self._count += 1
+        self._idle.clear()
+        try:
+            return await handler(event, data)
+        finally:
+            self._count -= 1
+            if isinstance(event, Update):
+                self.last_done_update_id = max(self.last_done_update_id, event.update_id)
+            if self._count == 0:
+                self._idle.set()
+
+    @property
+    def busy(self) -> int:
+        return self._count
+
+    async def wait_idle(self, timeout: float) -> bool:
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True

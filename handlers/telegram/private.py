@@ -1,0 +1,505 @@
+"""The private chat with a person: menu, policy answers, request flows, talking to a person."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandStart, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from bot.requests.errors import RequestError, TooManyOpenRequests
+from bot.requests.models import (
+    Channel,
+    CorrectionItem,
+    PrivacyRequest,
+    Requester,
+    RequestStatus,
+    RequestType,
+    VerificationMethod,
+)
+from bot.verification import CheckStatus, ResendTooSoon
+from handlers.telegram import keyboards
+from handlers.telegram.callbacks import (
+    ANSWER_ACTIONS,
+    FLOW_ACTIONS,
+    LANGUAGES,
+    MENU_ACTIONS,
+    AnswerCb,
+    FlowCb,
+    InfoReplyCb,
+    LangCb,
+    MenuCb,
+    SectionCb,
+)
+from handlers.telegram.deps import TelegramDeps
+from handlers.telegram.security import refuse_forged
+from handlers.telegram.texts import Texts, esc
+
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}$")
+_PHONE = re.compile(r"^\+?[\d\s\-()]{7,20}$")
+_MAX_CORRECTIONS = 5
+
+
+class RequestFlow(StatesGroup):
+    details = State()
+    corr_field = State()
+    corr_current = State()
+    corr_wanted = State()
+    corr_more = State()
+    contact = State()
+    code = State()
+    confirm = State()
+
+
+class Conversation(StatesGroup):
+    handoff = State()  # the next message goes to staff
+    info_answer = State()  # the next message answers staff's question on a request
+
+
+def verification_subject(user_id: int) -> str:
+    return f"tg:{user_id}"
+
+
+def actor_of(user_id: int) -> str:
+    return f"telegram:{user_id}"
+
+
+def get_router() -> Router:
+    router = Router(name="private")
+    router.message.filter(F.chat.type == "private")
+    router.callback_query.filter(F.message.chat.type == "private")
+
+    # -- commands available in every state ---------------------------------------------------
+    @router.message(CommandStart())
+    async def start(message: Message, state: FSMContext, t: Texts) -> None:
+        await state.clear()
+        await message.answer(t("tg-start", name=esc(message.from_user.first_name if message.from_user else "")),
+                             reply_markup=keyboards.main_menu(t))
+
+    @router.message(Command("help"))
+    async def help_(message: Message, t: Texts) -> None:
+        await message.answer(t("tg-help"), reply_markup=keyboards.main_menu(t))
+
+    @router.message(Command("cancel"))
+    async def cancel(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
+        await _cancel(message, state, t, deps)
+
+    @router.message(Command("language"))
+    async def language(message: Message, t: Texts) -> None:
+        await message.answer(t("tg-language-choose"), reply_markup=keyboards.languages())
+
+    @router.callback_query(LangCb.filter(F.lang.in_(LANGUAGES)))
+    async def language_set(query: CallbackQuery, callback_data: LangCb, deps: TelegramDeps) -> None:
+        user = query.from_user
+        await deps.repo.set_language(user.id, user.id, callback_data.lang)
+        t = Texts(deps.translator, callback_data.lang)
+        await query.answer()
+        await _reply(query, t("tg-language-set"), reply_markup=keyboards.main_menu(t))
+
+    @router.message(Command("privacy"))
+    async def privacy(message: Message, t: Texts, deps: TelegramDeps) -> None:
+        assert message.from_user is not None
+        held = await deps.repo.held_about(message.from_user.id)
+        requests = await deps.services.requests.for_telegram_user(message.from_user.id)
+        retention = deps.config.retention
+        await message.answer(t("tg-privacy", handoffs=held["handoff_messages"], requests=len(requests),
+                               transcripts_days=retention.transcripts_days,
+                               codes_days=retention.verification_codes_days,
+                               closed_days=retention.closed_request_details_days))
+
+    @router.message(Command("forget"))
+    async def forget(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
+        assert message.from_user is not None
+        user_id = message.from_user.id
+        await state.clear()
+        await deps.repo.forget_user(user_id)
+        requests = await deps.services.requests.for_telegram_user(user_id)
+        kept = [r.id for r in requests]
+        if kept:
+            await message.answer(t("tg-forget-done-kept", ids=", ".join(kept),
+                                   closed_days=deps.config.retention.closed_request_details_days))
+        else:
+            await message.answer(t("tg-forget-done"))
+
+    @router.message(Command("myrequests"))
+    async def my_requests_cmd(message: Message, t: Texts, deps: TelegramDeps) -> None:
+        assert message.from_user is not None
+        await message.answer(await _my_requests_text(deps, t, message.from_user.id))
+
+    # -- the menu ------------------------------------------------------------------------------
+    @router.callback_query(MenuCb.filter(F.action.in_(MENU_ACTIONS)))
+    async def menu(query: CallbackQuery, callback_data: MenuCb, state: FSMContext, t: Texts,
+                   deps: TelegramDeps) -> None:
+        await query.answer()
+        action = callback_data.action
+        if action == "ask":
+            await _reply(query, t("tg-ask-prompt"))
+        elif action == "browse":
+            await _reply(query, t("tg-browse"), reply_markup=keyboards.sections(_section_titles(deps, t.lang)))
+        elif action in ("deletion", "correction", "access"):
+            await _start_flow(query, state, t, RequestType(action))
+        elif action == "human":
+            await state.set_state(Conversation.handoff)
+            await _reply(query, t("tg-handoff-prompt"), reply_markup=keyboards.flow(t, "cancel"))
+        elif action == "mine":
+            await _reply(query, await _my_requests_text(deps, t, query.from_user.id))
+        elif action == "language":
+            await _reply(query, t("tg-language-choose"), reply_markup=keyboards.languages())
+
+    @router.callback_query(SectionCb.filter())
+    async def section(query: CallbackQuery, callback_data: SectionCb, t: Texts, deps: TelegramDeps) -> None:
+        found = next((s for s in deps.services.engine.sections(t.lang) if s.id == callback_data.section), None)
+        if found is None:
+            await refuse_forged(query, deps, t, reason="unknown_section")
+            return
+        await query.answer()
+        await _reply(query, t("tg-section", title=esc(found.title), text=esc(found.text),
+                              url=esc(deps.config.policy.url)), reply_markup=keyboards.offer_person(t))
+
+    @router.callback_query(AnswerCb.filter(F.action.in_(ANSWER_ACTIONS)))
+    async def after_answer(query: CallbackQuery, callback_data: AnswerCb, state: FSMContext, t: Texts) -> None:
+        if callback_data.action == "helped":
+            await query.answer(t("tg-thanks-feedback"))
+            return
+        await query.answer()
+        await state.set_state(Conversation.handoff)
+        await _reply(query, t("tg-handoff-prompt"), reply_markup=keyboards.flow(t, "cancel"))
+
+    # -- request flows ---------------------------------------------------------------------------
+    @router.callback_query(FlowCb.filter(F.action == "cancel"))
+    async def flow_cancel(query: CallbackQuery, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
+        await query.answer()
+        await _cancel(query, state, t, deps)
+
+    @router.message(RequestFlow.details, F.text)
+    async def flow_details(message: Message, state: FSMContext, t: Texts) -> None:
+        await state.update_data(details=message.text or "")
+        await _ask_contact(message, state, t)
+
+    @router.callback_query(RequestFlow.details, FlowCb.filter(F.action == "skip"))
+    async def flow_details_skip(query: CallbackQuery, state: FSMContext, t: Texts) -> None:
+        await query.answer()
+        await state.update_data(details="")
+        await _ask_contact(query, state, t)
+
+    @router.message(RequestFlow.corr_field, F.text)
+    async def corr_field(message: Message, state: FSMContext, t: Texts) -> None:
+        await state.update_data(field=(message.text or "")[:200])
+        await state.set_state(RequestFlow.corr_current)
+        await message.answer(t("tg-corr-current", field=esc(message.text)), reply_markup=keyboards.flow(t, "cancel"))
+
+    @router.message(RequestFlow.corr_current, F.text)
+    async def corr_current(message: Message, state: FSMContext, t: Texts) -> None:
+        await state.update_data(current=(message.text or "")[:500])
+        await state.set_state(RequestFlow.corr_wanted)
+        await message.answer(t("tg-corr-wanted"), reply_markup=keyboards.flow(t, "cancel"))
+
+    @router.message(RequestFlow.corr_wanted, F.text)
+    async def corr_wanted(message: Message, state: FSMContext, t: Texts) -> None:
+        data = await state.get_data()
+        items = [*data.get("corrections", []),
+                 CorrectionItem(field=data.get("field", ""), current=data.get("current", ""),
+                                wanted=(message.text or "")[:500]).to_dict()]
+        await state.update_data(corrections=items, field=None, current=None)
+        if len(items) >= _MAX_CORRECTIONS:
+            await _ask_contact(message, state, t)
+            return
+        await state.set_state(RequestFlow.corr_more)
+        await message.answer(t("tg-corr-more", count=len(items)), reply_markup=keyboards.flow(t, "more", "done"))
+
+    @router.callback_query(RequestFlow.corr_more, FlowCb.filter(F.action.in_(("more", "done"))))
+    async def corr_more(query: CallbackQuery, callback_data: FlowCb, state: FSMContext, t: Texts) -> None:
+        await query.answer()
+        if callback_data.action == "more":
+            await state.set_state(RequestFlow.corr_field)
+            await _reply(query, t("tg-corr-field"), reply_markup=keyboards.flow(t, "cancel"))
+        else:
+            await _ask_contact(query, state, t)
+
+    @router.message(RequestFlow.contact, F.text)
+    async def flow_contact(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
+        assert message.from_user is not None
+        text = (message.text or "").strip()
+        if _EMAIL.match(text):
+            email = text.lower()
+            await state.update_data(email=email, phone=None, verified=False)
+            if await _send_code(message, deps, t, message.from_user.id, email):
+                await state.set_state(RequestFlow.code)
+        elif _PHONE.match(text) and sum(ch.isdigit() for ch in text) >= 7:
+            await state.update_data(phone=text, email=None, verified=False)
+            await _show_summary(message, state, t)
+        else:
+            await message.answer(t("tg-contact-invalid"), reply_markup=keyboards.flow(t, "cancel"))
+
+    @router.message(RequestFlow.code, F.text)
+    async def flow_code(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
+        assert message.from_user is not None
+        result = await deps.codes.check(verification_subject(message.from_user.id), message.text or "")
+        if result.status is CheckStatus.OK:
+            await state.update_data(verified=True)
+            await message.answer(t("tg-code-ok"))
+            await _show_summary(message, state, t)
+        elif result.status is CheckStatus.WRONG:
+            await message.answer(t("tg-code-wrong", left=result.attempts_left),
+                                 reply_markup=keyboards.flow(t, "resend", "cancel"))
+        elif result.status is CheckStatus.EXPIRED:
+            await message.answer(t("tg-code-expired"), reply_markup=keyboards.flow(t, "resend", "cancel"))
+        else:
+            await message.answer(t("tg-code-locked"), reply_markup=keyboards.flow(t, "resend", "cancel"))
+
+    @router.callback_query(RequestFlow.code, FlowCb.filter(F.action == "resend"))
+    async def flow_resend(query: CallbackQuery, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
+        data = await state.get_data()
+        email = data.get("email")
+        if not email:
+            await refuse_forged(query, deps, t, reason="resend_without_email")
+            return
+        try:
+            await _issue_code(deps, t, query.from_user.id, email)
+        except ResendTooSoon as exc:
+            await query.answer(t("tg-code-resend-wait", seconds=exc.wait_seconds), show_alert=True)
+            return
+        await query.answer(t("tg-code-resent"))
+
+    @router.callback_query(RequestFlow.confirm, FlowCb.filter(F.action == "confirm"))
+    async def flow_confirm(query: CallbackQuery, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
+        await query.answer()
+        data = await state.get_data()
+        user = query.from_user
+        email, phone = data.get("email"), data.get("phone")
+        verified = VerificationMethod.EMAIL_CODE if email and data.get("verified") else None
+        flags: dict[str, Any] = {}
+        if phone:
+            verified = VerificationMethod.UNVERIFIED_PHONE
+            flags["phone_unverified"] = True
+        if verified is None:  # an email that was not proven: the flow never lets this happen
+            await refuse_forged(query, deps, t, reason="confirm_without_verification")
+            return
+        requester = Requester(telegram_user_id=user.id, telegram_chat_id=user.id,
+                              telegram_name=user.full_name[:100], email=email, phone=phone)
+        try:
+            result = await deps.services.requests.create(
+                type=RequestType(data["type"]), channel=Channel.TELEGRAM, lang=t.lang, requester=requester,
+                details=data.get("details", ""),
+                corrections=tuple(CorrectionItem.from_dict(c) for c in data.get("corrections", [])),
+                verified=verified, actor=actor_of(user.id), flags=flags or None)
+        except TooManyOpenRequests as exc:
+            await state.clear()
+            await _reply(query, t("tg-too-many-open", ids=", ".join(exc.open_ids)))
+            return
+        except RequestError:
+            await state.clear()
+            await _reply(query, t("tg-request-failed"))
+            return
+        await state.clear()
+        request = result.request
+        # A verified request's id and due date reach the person through the core's own notification
+        # (outbox), so here the summary is only marked as sent; a phone request gets them here.
+        if isinstance(query.message, Message):
+            await query.message.edit_reply_markup(reply_markup=None)
+        if result.duplicate_of:
+            return
+        if phone:
+            await _reply(query, t("tg-request-created-phone", id=request.id,
+                                  due=request.effective_due_date.isoformat()))
+            await announce_unverified(deps, request)
+        else:
+            await _reply(query, t("tg-request-confirmed"))
+
+    # -- talking to a person -----------------------------------------------------------------
+    @router.message(Conversation.handoff, F.text)
+    async def handoff(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
+        await state.clear()
+        await forward_to_staff(message, deps, t)
+
+    @router.callback_query(InfoReplyCb.filter())
+    async def info_reply(query: CallbackQuery, callback_data: InfoReplyCb, state: FSMContext, t: Texts,
+                         deps: TelegramDeps) -> None:
+        request = await _own_request(deps, query.from_user.id, callback_data.request_id)
+        if request is None or request.status is not RequestStatus.NEEDS_INFO:
+            await refuse_forged(query, deps, t, reason="info_reply_not_allowed",
+                                request_id=request.id if request else None)
+            return
+        await query.answer()
+        await state.set_state(Conversation.info_answer)
+        await state.update_data(request_id=request.id)
+        await _reply(query, t("tg-info-prompt", id=request.id, question=esc(request.info_question or "")),
+                     reply_markup=keyboards.flow(t, "cancel"))
+
+    @router.message(Conversation.info_answer, F.text)
+    async def info_answer(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
+        assert message.from_user is not None
+        data = await state.get_data()
+        await state.clear()
+        try:
+            await deps.services.requests.provide_info(data.get("request_id", ""), message.text or "",
+                                                      actor=actor_of(message.from_user.id))
+        except RequestError:
+            await message.answer(t("tg-info-failed"))
+            return
+        await message.answer(t("tg-info-attached", id=data.get("request_id", "")))
+
+    # -- free text -------------------------------------------------------------------------------
+    @router.message(StateFilter(None), F.text)
+    async def free_text(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
+        understanding = deps.services.engine.understand(message.text or "")
+        if inspect.isawaitable(understanding):
+            understanding = await understanding
+        intent = str(understanding.intent)
+        if intent in ("deletion", "correction", "access"):
+            await _start_flow(message, state, t, RequestType(intent))
+        elif intent == "human":
+            await state.set_state(Conversation.handoff)
+            await message.answer(t("tg-handoff-prompt"), reply_markup=keyboards.flow(t, "cancel"))
+        elif intent == "greeting":
+            await message.answer(t("tg-greeting"), reply_markup=keyboards.main_menu(t))
+        elif understanding.answer is not None and not getattr(understanding, "abstained", False):
+            answer = understanding.answer
+            answer_t = Texts(deps.translator, understanding.lang if understanding.lang in LANGUAGES else t.lang)
+            await message.answer(answer_t("tg-answer", title=esc(answer.title), quote=esc(answer.quote),
+                                          url=esc(answer.url)), reply_markup=keyboards.after_answer(answer_t))
+        else:
+            await message.answer(t("tg-abstain"), reply_markup=keyboards.offer_person(t))
+
+    @router.message(F.text)
+    async def text_in_flow(message: Message, t: Texts) -> None:
+        await message.answer(t("tg-use-buttons"), reply_markup=keyboards.flow(t, "cancel"))
+
+    @router.message()
+    async def not_text(message: Message, t: Texts) -> None:
+        await message.answer(t("tg-text-only"))
+
+    # Flow buttons pressed outside their step (an old message): not forged, just stale.
+    @router.callback_query(FlowCb.filter(F.action.in_(FLOW_ACTIONS)))
+    async def stale_flow_button(query: CallbackQuery, t: Texts) -> None:
+        await query.answer(t("tg-stale-button"), show_alert=True)
+
+    return router
+
+
+# -- helpers (no Telegram specifics beyond answering) --------------------------------------------
+async def _reply(target: Message | CallbackQuery, text: str, **kwargs: Any) -> None:
+    message = target.message if isinstance(target, CallbackQuery) else target
+    if isinstance(message, Message):
+        await message.answer(text, **kwargs)
+
+
+async def _cancel(target: Message | CallbackQuery, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
+    had_flow = await state.get_state() is not None
+    await state.clear()
+    user = target.from_user
+    if user is not None:
+        await deps.codes.discard(verification_subject(user.id))
+    await _reply(target, t("tg-cancelled" if had_flow else "tg-nothing-to-cancel"),
+                 reply_markup=keyboards.main_menu(t))
+
+
+async def _start_flow(target: Message | CallbackQuery, state: FSMContext, t: Texts, kind: RequestType) -> None:
+    await state.clear()
+    await state.update_data(type=kind.value, corrections=[])
+    if kind is RequestType.CORRECTION:
+        await state.set_state(RequestFlow.corr_field)
+        await _reply(target, t("tg-flow-intro-correction") + "\n\n" + t("tg-corr-field"),
+                     reply_markup=keyboards.flow(t, "cancel"))
+    else:
+        await state.set_state(RequestFlow.details)
+        await _reply(target, t(f"tg-flow-intro-{kind.value}"), reply_markup=keyboards.flow(t, "skip", "cancel"))
+
+
+async def _ask_contact(target: Message | CallbackQuery, state: FSMContext, t: Texts) -> None:
+    await state.set_state(RequestFlow.contact)
+    await _reply(target, t("tg-contact-prompt"), reply_markup=keyboards.flow(t, "cancel"))
+
+
+async def _issue_code(deps: TelegramDeps, t: Texts, user_id: int, email: str) -> None:
+    """The code and its email are written in one transaction; the outbox sends the email."""
+    async with deps.services.db.transaction() as conn:
+        issued = await deps.codes.issue(conn, verification_subject(user_id), email)
+        minutes = deps.config.telegram.verification_code_ttl_seconds // 60
+        await deps.services.outbox.enqueue(
+            conn, channel="email", recipient=email, kind="verification.code",
+            payload={"subject": t("tg-code-email-subject"),
+                     "text": t("tg-code-email-body", code=issued.code, minutes=minutes),
+                     "lang": t.lang, "kind": "verification.code"})
+
+
+async def _send_code(message: Message, deps: TelegramDeps, t: Texts, user_id: int, email: str) -> bool:
+    try:
+        await _issue_code(deps, t, user_id, email)
+    except ResendTooSoon as exc:
+        await message.answer(t("tg-code-resend-wait", seconds=exc.wait_seconds))
+        return True
+    minutes = deps.config.telegram.verification_code_ttl_seconds // 60
+    await message.answer(t("tg-code-sent", email=esc(email), minutes=minutes),
+                         reply_markup=keyboards.flow(t, "resend", "cancel"))
+    return True
+
+
+async def _show_summary(message: Message, state: FSMContext, t: Texts) -> None:
+    data = await state.get_data()
+    lines = [t("tg-summary-title"), t("tg-summary-type", type=t("request-type", type=data["type"]))]
+    if data.get("details"):
+        lines.append(t("tg-summary-details", details=esc(data["details"])))
+    for item in data.get("corrections", []):
+        lines.append(t("tg-summary-correction", field=esc(item["field"]), current=esc(item["current"]),
+                       wanted=esc(item["wanted"])))
+    if data.get("email"):
+        lines.append(t("tg-summary-email", email=esc(data["email"])))
+    if data.get("phone"):
+        lines.append(t("tg-summary-phone", phone=esc(data["phone"])))
+    await state.set_state(RequestFlow.confirm)
+    await message.answer("\n".join(lines), reply_markup=keyboards.flow(t, "confirm", "cancel"))
+
+
+def _section_titles(deps: TelegramDeps, lang: str) -> list[tuple[str, str]]:
+    return [(s.id, s.title) for s in deps.services.engine.sections(lang)]
+
+
+async def _own_request(deps: TelegramDeps, user_id: int, request_id: str) -> PrivacyRequest | None:
+    for request in await deps.services.requests.for_telegram_user(user_id):
+        if request.id == request_id:
+            return request
+    return None
+
+
+async def _my_requests_text(deps: TelegramDeps, t: Texts, user_id: int) -> str:
+    requests = await deps.services.requests.for_telegram_user(user_id)
+    if not requests:
+        return t("tg-mine-none")
+    lines = [t("tg-mine-title")]
+    for request in requests:
+        lines.append(t("tg-mine-item", id=request.id, type=t("request-type", type=request.type.value),
+                       status=t("request-status", status=request.status.value),
+                       due=request.effective_due_date.isoformat()))
+    return "\n".join(lines)
+
+
+async def announce_unverified(deps: TelegramDeps, request: PrivacyRequest) -> None:
+    """The core announces only verified requests; a phone request still needs a card so staff can verify it."""
+    async with deps.services.db.transaction() as conn:
+        await deps.services.outbox.enqueue(
+            conn, channel="staff", recipient="", kind="staff.request_created",
+            payload={"request_id": request.id, "kind": "staff.request_created", "text": request.id},
+            idempotency_key=f"{request.id}:unverified:staff.request_created", request_id=request.id)
+
+
+async def forward_to_staff(message: Message, deps: TelegramDeps, t: Texts) -> None:
+    """Post the person's message in the staff chat and remember the mapping for staff replies."""
+    assert message.from_user is not None and message.bot is not None
+    user = message.from_user
+    staff_t = Texts(deps.translator, deps.config.policy.default_language)
+    sent_id: int | None = None
+    if deps.staff_chat_id:
+        sent = await message.bot.send_message(
+            deps.staff_chat_id, staff_t("tg-staff-handoff", name=esc(user.full_name), user_id=user.id,
+                                        lang=t.lang, text=esc(message.text or "")))
+        sent_id = sent.message_id
+    await deps.repo.record_handoff(staff_chat_id=deps.staff_chat_id, staff_message_id=sent_id, user_id=user.id,
+                                   user_chat_id=message.chat.id, user_message_id=message.message_id,
+                                   direction="user", text=message.text or "")
+    await message.answer(t("tg-handoff-sent"))

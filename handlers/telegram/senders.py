@@ -1,0 +1,132 @@
+"""Outbox senders for Telegram: a person's private chat ("telegram") and the staff chat ("staff")."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import InlineKeyboardMarkup
+
+from bot.outbox.base import OutboxMessage, PermanentDeliveryError, TemporaryDeliveryError
+from bot.requests.errors import RequestNotFound
+from handlers.telegram import keyboards
+from handlers.telegram.cards import render_card
+from handlers.telegram.deps import TelegramDeps
+from handlers.telegram.texts import Texts
+
+log = logging.getLogger(__name__)
+
+
+async def _send(bot: Bot, chat_id: int, text: str, *, parse_mode: str | None,
+                reply_markup: InlineKeyboardMarkup | None = None, reply_to: int | None = None) -> int:
+    """Send one message; Bot API errors become the outbox's temporary/permanent errors."""
+    try:
+        sent = await bot.send_message(chat_id, text, parse_mode=parse_mode, reply_markup=reply_markup,
+                                      reply_to_message_id=reply_to,
+                                      allow_sending_without_reply=True if reply_to else None)
+    except TelegramRetryAfter as exc:
+        raise TemporaryDeliveryError(f"telegram 429: {exc.message}", retry_after=float(exc.retry_after)) from exc
+    except (TelegramServerError, TelegramNetworkError) as exc:
+        raise TemporaryDeliveryError(f"telegram unavailable: {type(exc).__name__}") from exc
+    except TelegramForbiddenError as exc:
+        raise PermanentDeliveryError(f"telegram forbidden: {exc.message}") from exc
+    except TelegramBadRequest as exc:
+        raise PermanentDeliveryError(f"telegram bad request: {exc.message}") from exc
+    except TelegramAPIError as exc:
+        raise TemporaryDeliveryError(f"telegram error: {type(exc).__name__}") from exc
+    return sent.message_id
+
+
+class TelegramSender:
+    """Notifications to a person's private chat. Core texts are plain text: sent without parse mode."""
+
+    channel = "telegram"
+
+    def __init__(self, bot: Bot, deps: TelegramDeps) -> None:
+        self.bot = bot
+        self.deps = deps
+
+    async def send(self, message: OutboxMessage) -> str | None:
+        chat_id = int(message.recipient)
+        payload = message.payload
+        markup = None
+        request_id = payload.get("request_id")
+        if message.kind == "request.needs_info" and request_id:
+            markup = keyboards.answer_info(Texts(self.deps.translator, str(payload.get("lang") or "ru")),
+                                           str(request_id))
+        reply_to = payload.get("reply_to") if isinstance(payload.get("reply_to"), int) else None
+        try:
+            message_id = await _send(self.bot, chat_id, str(payload.get("text", "")), parse_mode=None,
+                                     reply_markup=markup, reply_to=reply_to)
+        except PermanentDeliveryError as exc:
+            if "forbidden" in str(exc):
+                # The person blocked the bot: remembered; the core falls back to their verified email.
+                await self.deps.repo.mark_blocked(chat_id)
+            raise
+        return str(message_id)
+
+    async def was_sent(self, message: OutboxMessage) -> bool:
+        return False  # the Bot API cannot be asked whether a message went out
+
+
+class StaffSender:
+    """The staff chat: request cards (sent, then edited in place), reminders and other notices."""
+
+    channel = "staff"
+
+    def __init__(self, bot: Bot, deps: TelegramDeps) -> None:
+        self.bot = bot
+        self.deps = deps
+
+    async def send(self, message: OutboxMessage) -> str | None:
+        chat_id = self.deps.staff_chat_id
+        if not chat_id:
+            raise PermanentDeliveryError("no staff chat configured ([telegram] staff_chat_id)")
+        t = Texts(self.deps.translator, self.deps.config.policy.default_language)
+        request_id = str(message.payload.get("request_id") or "")
+        request = None
+        if request_id:
+            try:
+                request = await self.deps.services.requests.get(request_id)
+            except RequestNotFound:
+                request = None
+        if request is not None and message.kind in ("staff.request_created", "staff.request_updated"):
+            card = await self.deps.repo.card_for(request.id)
+            text, markup = render_card(t, request), keyboards.staff_card(t, request)
+            if card is None:
+                message_id = await _send(self.bot, chat_id, text, parse_mode="HTML", reply_markup=markup)
+                await self.deps.repo.save_card(request.id, chat_id, message_id)
+                return str(message_id)
+            await self._edit(card.chat_id, card.message_id, text, markup)
+            if message.kind == "staff.request_updated" and message.payload.get("text"):
+                # What changed, as a short line under the card, so the chat shows the history.
+                await _send(self.bot, chat_id, str(message.payload["text"]), parse_mode=None,
+                            reply_to=card.message_id)
+            return str(card.message_id)
+        card = await self.deps.repo.card_for(request_id) if request_id else None
+        message_id = await _send(self.bot, chat_id, str(message.payload.get("text", "")), parse_mode=None,
+                                 reply_to=card.message_id if card else None)
+        return str(message_id)
+
+    async def _edit(self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None) -> None:
+        try:
+            await self.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id, parse_mode="HTML",
+                                             reply_markup=markup)
+        except TelegramRetryAfter as exc:
+            raise TemporaryDeliveryError("telegram 429", retry_after=float(exc.retry_after)) from exc
+        except (TelegramServerError, TelegramNetworkError) as exc:
+            raise TemporaryDeliveryError(f"telegram unavailable: {type(exc).__name__}") from exc
+        except TelegramBadRequest as exc:
+            if "not modified" not in exc.message:
+                log.warning("telegram: cannot edit a staff card: %s", exc.message)
+
+    async def was_sent(self, message: OutboxMessage) -> bool:
+        return False

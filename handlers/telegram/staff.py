@@ -1,0 +1,281 @@
+"""The staff chat: request cards and their buttons, the queue commands, replies to people."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware, F, Router
+from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message, TelegramObject, User
+
+from bot.audit import staff_actor
+from bot.requests.errors import AlreadyDecided, IllegalTransition, RequestError, RequestNotFound
+from bot.requests.models import PrivacyRequest, RequestStatus, VerificationMethod
+from handlers.telegram import keyboards
+from handlers.telegram.callbacks import REJECT_PRESETS, STAFF_ACTIONS, RejectCb, StaffCb
+from handlers.telegram.cards import render_card
+from handlers.telegram.deps import TelegramDeps
+from handlers.telegram.security import refuse_forged, refuse_not_staff
+from handlers.telegram.texts import Texts, esc
+
+# Which button is offered in which state (the card shows exactly these).
+ALLOWED: dict[str, frozenset[RequestStatus]] = {
+    "approve": frozenset({RequestStatus.PENDING_REVIEW}),
+    "info": frozenset({RequestStatus.PENDING_REVIEW}),
+    "reject": frozenset({RequestStatus.PENDING_REVIEW, RequestStatus.NEEDS_INFO,
+                         RequestStatus.AWAITING_VERIFICATION}),
+    "complete": frozenset({RequestStatus.APPROVED}),
+    "verify": frozenset({RequestStatus.AWAITING_VERIFICATION}),
+}
+
+
+class StaffFlow(StatesGroup):
+    reject_reason = State()
+    info_question = State()
+
+
+def staff_name(user: User) -> str:
+    return staff_actor(f"{user.full_name} (tg:{user.id})")
+
+
+class StaffOnlyMiddleware(BaseMiddleware):
+    """In the staff chat only staff act: others' commands and presses are refused and audited."""
+
+    def __init__(self, deps: TelegramDeps) -> None:
+        self.deps = deps
+
+    async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+                       event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        if user is not None and self.deps.is_staff(user.id):
+            return await handler(event, data)
+        t: Texts = data["t"]
+        if isinstance(event, CallbackQuery):
+            request_id = None
+            try:
+                request_id = StaffCb.unpack(event.data or "").request_id
+            except (TypeError, ValueError):
+                pass
+            await refuse_not_staff(event, self.deps, t, request_id=request_id)
+        elif isinstance(event, Message) and (event.text or "").startswith("/"):
+            await refuse_not_staff(event, self.deps, t)
+        return None  # ordinary chatter of non-staff members is simply not the bot's business
+
+
+def get_router(deps: TelegramDeps) -> Router:
+    router = Router(name="staff")
+    router.message.filter(F.chat.id == deps.staff_chat_id)
+    router.callback_query.filter(F.message.chat.id == deps.staff_chat_id)
+    router.message.middleware(StaffOnlyMiddleware(deps))
+    router.callback_query.middleware(StaffOnlyMiddleware(deps))
+
+    @router.message(Command("help", "start"))
+    async def help_(message: Message, t: Texts) -> None:
+        await message.answer(t("tg-staff-help"))
+
+    @router.message(Command("cancel"))
+    async def cancel(message: Message, state: FSMContext, t: Texts) -> None:
+        await state.clear()
+        await message.answer(t("tg-cancelled"))
+
+    @router.message(Command("queue"))
+    async def queue(message: Message, t: Texts, deps: TelegramDeps) -> None:
+        await message.answer(_list_text(t, await deps.services.requests.open_queue(), "tg-staff-queue"))
+
+    @router.message(Command("overdue"))
+    async def overdue(message: Message, t: Texts, deps: TelegramDeps) -> None:
+        await message.answer(_list_text(t, await deps.services.requests.list(overdue=True), "tg-staff-overdue"))
+
+    @router.message(Command("stats"))
+    async def stats(message: Message, t: Texts, deps: TelegramDeps) -> None:
+        result = await deps.services.requests.stats()
+        lines = [t("tg-staff-stats", open=result.open, overdue=result.overdue)]
+        lines += [f"{t('request-status', status=status)}: {count}"
+                  for status, count in sorted(result.by_status.items())]
+        await message.answer("\n".join(lines))
+
+    @router.message(Command("request"))
+    async def request_cmd(message: Message, command: CommandObject, t: Texts, deps: TelegramDeps) -> None:
+        request_id = (command.args or "").strip().split()[0] if command.args else ""
+        if not request_id:
+            await message.answer(t("tg-staff-request-usage"))
+            return
+        try:
+            request = await deps.services.requests.get(request_id)
+        except RequestNotFound:
+            await message.answer(t("tg-staff-not-found", id=esc(request_id)))
+            return
+        await message.answer(render_card(t, request), reply_markup=keyboards.staff_card(t, request))
+
+    @router.callback_query(StaffCb.filter(F.action.in_(STAFF_ACTIONS)))
+    async def card_button(query: CallbackQuery, callback_data: StaffCb, state: FSMContext, t: Texts,
+                          deps: TelegramDeps) -> None:
+        try:
+            request = await deps.services.requests.get(callback_data.request_id)
+        except RequestNotFound:
+            await refuse_forged(query, deps, t, reason="unknown_request")
+            return
+        action = callback_data.action
+        if request.status not in ALLOWED[action]:
+            await _tell_stale(query, t, request)
+            await _refresh_card(query, t, request)
+            return
+        by = staff_name(query.from_user)
+        if action == "reject":
+            await query.answer()
+            await state.set_state(StaffFlow.reject_reason)
+            await state.update_data(request_id=request.id)
+            await _answer_in_chat(query, t("tg-staff-reject-prompt", id=request.id),
+                                  reply_markup=keyboards.reject_presets(t, request.id))
+            return
+        if action == "info":
+            await query.answer()
+            await state.set_state(StaffFlow.info_question)
+            await state.update_data(request_id=request.id)
+            await _answer_in_chat(query, t("tg-staff-info-prompt", id=request.id))
+            return
+        try:
+            if action == "approve":
+                updated = await deps.services.requests.approve(request.id, by=by)
+            elif action == "complete":
+                updated = await deps.services.requests.complete(request.id, by=by)
+            else:
+                updated = await deps.services.requests.verify(request.id, VerificationMethod.STAFF, actor=by)
+        except AlreadyDecided as exc:
+            await query.answer(t("tg-staff-already-decided", status=exc.status, by=esc(exc.decided_by or "?"),
+                                 at=exc.decided_at.strftime("%Y-%m-%d %H:%M UTC") if exc.decided_at else ""),
+                               show_alert=True)
+            await _refresh_card(query, t, await deps.services.requests.get(request.id))
+            return
+        except IllegalTransition:
+            fresh = await deps.services.requests.get(request.id)
+            await _tell_stale(query, t, fresh)
+            await _refresh_card(query, t, fresh)
+            return
+        await query.answer(t("tg-staff-done"))
+        await _refresh_card(query, t, updated)
+
+    @router.callback_query(RejectCb.filter(F.preset.in_(REJECT_PRESETS)))
+    async def reject_preset(query: CallbackQuery, callback_data: RejectCb, state: FSMContext, t: Texts,
+                            deps: TelegramDeps) -> None:
+        try:
+            await deps.services.requests.get(callback_data.request_id)
+        except RequestNotFound:
+            await refuse_forged(query, deps, t, reason="unknown_request")
+            return
+        await state.clear()
+        reason = t(f"tg-reject-preset-{callback_data.preset}")
+        await query.answer()
+        await _decide(query, t, deps, callback_data.request_id, "reject", reason)
+
+    @router.message(StaffFlow.reject_reason, F.text & ~F.text.startswith("/"))
+    async def reject_reason(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
+        data = await state.get_data()
+        await state.clear()
+        await _decide(message, t, deps, data.get("request_id", ""), "reject", (message.text or "")[:1000])
+
+    @router.message(StaffFlow.info_question, F.text & ~F.text.startswith("/"))
+    async def info_question(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
+        data = await state.get_data()
+        await state.clear()
+        await _decide(message, t, deps, data.get("request_id", ""), "info", (message.text or "")[:1000])
+
+    @router.message(F.reply_to_message, F.text & ~F.text.startswith("/"))
+    async def reply_to_person(message: Message, t: Texts, deps: TelegramDeps) -> None:
+        assert message.reply_to_message is not None and message.from_user is not None
+        assert message.bot is not None
+        handoff = await deps.repo.handoff_for(message.chat.id, message.reply_to_message.message_id)
+        if handoff is None:
+            return  # staff talking among themselves
+        lang = await deps.repo.user_language(handoff.user_id) or deps.config.policy.default_language
+        person_t = Texts(deps.translator, lang)
+        try:
+            await message.bot.send_message(handoff.user_chat_id,
+                                           person_t("tg-staff-reply-to-person", text=esc(message.text or "")),
+                                           reply_to_message_id=handoff.user_message_id,
+                                           allow_sending_without_reply=True)
+        except TelegramForbiddenError:
+            await deps.repo.mark_blocked(handoff.user_chat_id)
+            await message.reply(t("tg-staff-reply-blocked"))
+            return
+        except TelegramAPIError:
+            await message.reply(t("tg-staff-reply-failed"))
+            return
+        await deps.repo.record_handoff(staff_chat_id=message.chat.id, staff_message_id=message.message_id,
+                                       user_id=handoff.user_id, user_chat_id=handoff.user_chat_id,
+                                       user_message_id=handoff.user_message_id, direction="staff",
+                                       text=message.text or "", staff_user_id=message.from_user.id)
+        await message.reply(t("tg-staff-reply-sent"))
+
+    return router
+
+
+async def _decide(event: Message | CallbackQuery, t: Texts, deps: TelegramDeps, request_id: str, action: str,
+                  text: str) -> None:
+    user = event.from_user
+    assert user is not None
+    by = staff_name(user)
+    try:
+        if action == "reject":
+            updated = await deps.services.requests.reject(request_id, by=by, reason=text)
+        else:
+            updated = await deps.services.requests.need_info(request_id, by=by, question=text)
+    except AlreadyDecided as exc:
+        await _answer_in_chat(event, t("tg-staff-already-decided", status=exc.status, by=esc(exc.decided_by or "?"),
+                                       at=exc.decided_at.strftime("%Y-%m-%d %H:%M UTC") if exc.decided_at else ""))
+        return
+    except RequestError as exc:
+        await _answer_in_chat(event, t("tg-staff-action-failed", error=esc(str(exc))))
+        return
+    await _answer_in_chat(event, t("tg-staff-done-id", id=updated.id,
+                                   status=t("request-status", status=updated.status.value)))
+    await _edit_card(event, t, deps, updated)
+
+
+async def _answer_in_chat(event: Message | CallbackQuery, text: str, **kwargs: Any) -> None:
+    message = event.message if isinstance(event, CallbackQuery) else event
+    if isinstance(message, Message):
+        await message.answer(text, **kwargs)
+
+
+async def _tell_stale(query: CallbackQuery, t: Texts, request: PrivacyRequest) -> None:
+    await query.answer(t("tg-staff-stale", status=t("request-status", status=request.status.value),
+                         by=esc(request.decided_by or "—"),
+                         at=request.decided_at.strftime("%Y-%m-%d %H:%M UTC") if request.decided_at else ""),
+                       show_alert=True)
+
+
+async def _refresh_card(query: CallbackQuery, t: Texts, request: PrivacyRequest) -> None:
+    """Edit the pressed card in place so it shows the current state and the right buttons."""
+    if isinstance(query.message, Message):
+        try:
+            await query.message.edit_text(render_card(t, request), reply_markup=keyboards.staff_card(t, request))
+        except TelegramAPIError:
+            pass  # "message is not modified" when nothing changed
+
+
+async def _edit_card(event: Message | CallbackQuery, t: Texts, deps: TelegramDeps, request: PrivacyRequest) -> None:
+    card = await deps.repo.card_for(request.id)
+    bot = event.bot
+    if card is None or bot is None:
+        return
+    try:
+        await bot.edit_message_text(render_card(t, request), chat_id=card.chat_id, message_id=card.message_id,
+                                    reply_markup=keyboards.staff_card(t, request))
+    except TelegramAPIError:
+        pass
+
+
+def _list_text(t: Texts, requests: list[PrivacyRequest], title_id: str) -> str:
+    if not requests:
+        return t(f"{title_id}-empty")
+    lines = [t(title_id, count=len(requests))]
+    for request in requests:
+        lines.append(t("tg-staff-list-item", id=request.id, type=t("request-type", type=request.type.value),
+                       status=t("request-status", status=request.status.value),
+                       due=request.effective_due_date.isoformat()))
+    return "\n".join(lines)
