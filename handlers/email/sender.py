@@ -52,34 +52,32 @@ class EmailSender:
     # -- building ----------------------------------------------------------------------------------
 
     async def _threading(self, message: OutboxMessage) -> tuple[str | None, str | None, str | None]:
-        """(In-Reply-To, References, reply subject) from the payload, else from the request's thread."""
+        """(In-Reply-To, References, thread subject): the request's mail thread when there is one for this
+        recipient, else what the payload gives."""
         payload = message.payload
-        in_reply_to = payload.get("reply_to") or payload.get("in_reply_to")
-        references = payload.get("references")
-        if isinstance(references, list):
-            references = references_chain([str(r) for r in references])
-        subject = None
         request_id = payload.get("request_id")
-        if not in_reply_to and request_id and self.store is not None:
+        if request_id and self.store is not None:
             thread = await self.store.thread(str(request_id))
             if thread is not None and thread.address.lower() == message.recipient.lower():
-                in_reply_to = thread.last_inbound_message_id
                 ids = [thread.root_message_id, *await self.store.request_message_ids(str(request_id))]
                 references = references_chain([*ids, thread.last_inbound_message_id])
                 subject = reply_subject(thread.subject)
-        if in_reply_to and not references:
-            references = str(in_reply_to)
-        return (str(in_reply_to) if in_reply_to else None, str(references) if references else None, subject)
+                if str(request_id) not in subject:
+                    subject = f"{subject} [{request_id}]"
+                return thread.last_inbound_message_id, references, subject
+        in_reply_to = payload.get("reply_to") or payload.get("in_reply_to")
+        given = payload.get("references")
+        chain = references_chain([str(r) for r in given]) if isinstance(given, list) else str(given or "")
+        if in_reply_to and not chain:
+            chain = str(in_reply_to)
+        return (str(in_reply_to) if in_reply_to else None, chain or None, None)
 
     async def build(self, message: OutboxMessage) -> EmailMessage:
         payload = message.payload
         lang = str(payload.get("lang") or "ru")
         in_reply_to, references, thread_subject = await self._threading(message)
-        subject = str(payload.get("subject") or "")
-        if not subject:
-            subject = thread_subject or self.translator(lang, "email-default-subject")
-        elif thread_subject and payload.get("request_id") and str(payload["request_id"]) not in subject:
-            subject = f"{thread_subject} [{payload['request_id']}]"
+        # In a request's thread the subject stays "Re: <their subject> [id]" so every client threads it.
+        subject = thread_subject or str(payload.get("subject") or "") or self.translator(lang, "email-default-subject")
         mime = EmailMessage()
         mime["From"] = formataddr((self.config.email.display_name, self.config.email.address))
         mime["To"] = str(Address(addr_spec=message.recipient))

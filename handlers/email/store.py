@@ -180,6 +180,10 @@ class EmailStore:
                 new += cursor.rowcount if cursor.rowcount > 0 else 0
         return new
 
+    async def has_inbound(self, message_id: str) -> bool:
+        async with self.db.conn.execute("SELECT 1 FROM email_inbound WHERE message_id = ?", (message_id,)) as cur:
+            return await cur.fetchone() is not None
+
     async def unprocessed(self, limit: int = 100) -> list[InboundMail]:
         async with self.db.conn.execute(
                 "SELECT id, mailbox, uidvalidity, uid, message_id, raw, truncated, received_at FROM email_inbound"

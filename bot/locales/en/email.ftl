@@ -1,3 +1,58 @@
-# Email channel (handlers/email). Subjects and bodies of the mail the bot writes itself.
+# Email channel (handlers/email) and handoffs (bot/handoffs.py).
 
 email-default-subject = Your message to JetBit
+email-signature = --
+    JetBit Support
+    This message was written by our support bot; just reply to reach a person.
+
+## Answers. $answer is the quoted policy text already rendered.
+email-answer = Hello!
+
+    { $answer }
+
+    If this does not answer your question, reply to this message and a staff member will help you.
+email-greeting = Hello! Thank you for writing to us. Ask us anything about how JetBit handles personal data, or write to us to have your data deleted, corrected or to get a copy of it.
+email-handoff-ack = Hello! Thank you for your message. We have passed it to a member of our staff, who will reply to you by email.
+
+## Requests by email. $id request id, $type deletion | correction | access, $hours how long the confirmation is valid.
+email-request-type = { $type ->
+    [deletion] deletion of your personal data
+    [correction] correction of your personal data
+   *[access] access to your personal data
+}
+email-confirm-subject = Please confirm your request { $id }
+email-confirm = Hello!
+
+    We have received your request for { email-request-type } and registered it as { $id }.
+
+    To make sure that the request really comes from the owner of this address, please reply to this message (the text of the reply does not matter). Without a confirmation within { $hours } hours the request will be closed.
+email-confirm-third-party = Please note: we can only act on a request about your own data. This request covers only the data linked to this address; a person whose data you mentioned has to write to us themselves.
+email-reminder-subject = Reminder: please confirm your request { $id }
+email-reminder = Hello!
+
+    Your request { $id } for { email-request-type } is still waiting for your confirmation. Please reply to this message; otherwise the request will be closed.
+email-too-many-open = Hello! You already have { $count } open requests: { $ids }. We will be able to accept a new one once they are handled. To add something to an open request, reply to our message about it.
+
+## Staff side.
+handoff-reason = { $reason ->
+    [unplaced] the bot could not place the message
+    [human] the person asked for a member of staff
+    [unreadable] the message could not be read
+    [out_of_scope] not about personal data
+    [thread_other_sender] a reply in a request's thread from a different address
+    [request_follow_up] a follow-up on a request
+    [request_closed] a message about a closed request
+    [third_party] a request that mentions another person's data
+   *[other] { $reason }
+}
+handoff-staff = Needs a person (#{ $id }, { $channel }): { handoff-reason }.
+    From: { $sender }
+    Subject: { $subject }
+
+    { $text }
+handoff-cli-line = #{ $id } { $created } [{ $status }] { $channel } { $sender } ({ $reason }): { $subject }
+handoff-cli-empty = No open handoffs.
+handoff-cli-not-found = handoff { $id } not found
+handoff-cli-reference = Reference: { $reference }
+handoff-cli-closed = Closed by { $by } at { $at }.
+handoff-cli-already-closed = handoff { $id } was already closed by { $by }

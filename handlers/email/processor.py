@@ -1,0 +1,264 @@
+"""What to do with one stored mail: ignore it, answer it, hand it to staff, or turn it into a request.
+
+Runs on the stored copy (never on the server's). Core calls that commit on their own (create, verify,
+provide_info) are made idempotent by checking their result first (a request whose thread_ref is this
+mail, a status already moved), and every reply is enqueued with an idempotency key derived from the
+mail's Message-ID; the replies, the handoff and the "processed" mark share one transaction. So a crash at
+any point followed by reprocessing changes nothing twice and sends nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import aiosqlite
+
+from bot.handoffs import HandoffService
+from bot.policy.models import Intent, Understanding
+from bot.requests.errors import RequestError, TooManyOpenRequests
+from bot.requests.models import (
+    Channel,
+    PrivacyRequest,
+    Requester,
+    RequestStatus,
+    RequestType,
+    VerificationMethod,
+)
+from bot.services import Services
+from handlers.email.loop_guard import automatic_reason
+from handlers.email.message_ids import MessageIds
+from handlers.email.parsing import ParsedMail, parse_mail
+from handlers.email.store import EmailStore, InboundMail, Thread, utc_now
+from handlers.email.threading_headers import references_chain, reply_subject
+
+log = logging.getLogger(__name__)
+
+ACTOR = "email"
+_REQUEST_ID = re.compile(r"\b([A-Z]{1,8}-\d{4}-\d{3,6})\b")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
+# Someone else's data: "my colleague", "my wife's account", "за моего коллегу", "данные сотрудника".
+_THIRD_PARTY = re.compile(
+    r"\b(my (colleague|wife|husband|son|daughter|mother|father|friend|employee|client|boss)|"
+    r"(his|her|their) (data|account|personal data|email|phone)|on behalf of|"
+    r"коллег\w*|жен[ыа]|мужа|сына|дочер\w*|мам[ыа]|пап[ыа]|друг[ау]|сотрудник\w*|клиент\w*|"
+    r"(его|её|ее|их) (данные|персональные данные|почт\w*|телефон\w*|аккаунт\w*)|от имени)\b",
+    re.IGNORECASE,
+)
+_REQUEST_INTENTS = {Intent.DELETION: RequestType.DELETION, Intent.CORRECTION: RequestType.CORRECTION,
+                    Intent.ACCESS: RequestType.ACCESS}
+
+
+@dataclass
+class Reply:
+    kind: str
+    text: str
+    subject: str
+    request_id: str | None = None
+
+
+@dataclass
+class Decision:
+    outcome: str
+    replies: list[Reply]
+    handoff_reason: str | None = None
+    request_id: str | None = None
+    thread: dict[str, Any] | None = None
+    thread_update: dict[str, Any] | None = None
+    lang: str = "ru"
+
+
+class MailProcessor:
+    def __init__(self, services: Services, store: EmailStore, handoffs: HandoffService) -> None:
+        self.services = services
+        self.config = services.config
+        self.store = store
+        self.handoffs = handoffs
+        self.ids = MessageIds(services.config)
+        self.t = services.translator
+        self.own_addresses = {services.config.email.address.lower()}
+
+    # -- entry ---------------------------------------------------------------------------------------
+
+    async def process(self, item: InboundMail) -> str:
+        try:
+            mail = parse_mail(item.raw, max_text_chars=self.config.email.max_text_chars, truncated=item.truncated)
+        except Exception:  # parse_mail is defensive; this is the last line so the channel never stops
+            log.exception("email: mail %s could not be parsed", item.id)
+            mail = None
+        if mail is None:
+            return await self._finish(item, None, Decision("unreadable", [], handoff_reason="unreadable"))
+        decision = await self._decide(item, mail)
+        return await self._finish(item, mail, decision)
+
+    # -- deciding --------------------------------------------------------------------------------------
+
+    def _understand(self, mail: ParsedMail) -> Understanding:
+        text = mail.text or mail.subject
+        lang = mail.content_language if mail.content_language in ("ru", "en") else None
+        return self.services.engine.understand(text[: self.config.email.max_text_chars], lang=lang)
+
+    async def _decide(self, item: InboundMail, mail: ParsedMail) -> Decision:
+        if self.ids.is_ours(mail.message_id):
+            return Decision("own_copy", [])
+        reason = automatic_reason(mail, self.own_addresses)
+        if reason is not None:
+            return Decision(f"auto:{reason}", [])
+        thread = await self._thread_of(mail)
+        if thread is not None:
+            return await self._in_thread(mail, thread)
+        if mail.unreadable:
+            lang: str = self.config.policy.default_language
+            return Decision("unreadable", [self._ack(mail, lang)], handoff_reason="unreadable", lang=lang)
+        understanding = self._understand(mail)
+        lang = understanding.lang
+        intent = understanding.intent
+        if intent in _REQUEST_INTENTS:
+            return await self._new_request(item, mail, _REQUEST_INTENTS[intent], lang)
+        if intent is Intent.QUESTION and understanding.answer is not None:
+            text = self.t(lang, "email-answer", answer=understanding.answer.text)
+            return Decision("answered", [self._reply(mail, lang, "email.answer", text)], lang=lang)
+        if intent is Intent.GREETING:
+            return Decision("greeted", [self._reply(mail, lang, "email.greeting", self.t(lang, "email-greeting"))],
+                            lang=lang)
+        why = "human" if intent is Intent.HUMAN else "out_of_scope" if intent is Intent.OUT_OF_SCOPE else "unplaced"
+        return Decision("handoff", [self._ack(mail, lang)], handoff_reason=why, lang=lang)
+
+    async def _thread_of(self, mail: ParsedMail) -> Thread | None:
+        thread = await self.store.thread_for_message_ids(mail.thread_ids)
+        if thread is None:
+            for request_id in _REQUEST_ID.findall(mail.subject.upper()):
+                thread = await self.store.thread(request_id)
+                if thread is not None:
+                    break
+        return thread
+
+    async def _in_thread(self, mail: ParsedMail, thread: Thread) -> Decision:
+        lang = thread.lang
+        if mail.from_addr != thread.address.lower():
+            # Nothing about a request goes to an address that did not make it; staff look at it.
+            return Decision("handoff", [], handoff_reason="thread_other_sender", request_id=None, lang=lang)
+        try:
+            request = await self.services.requests.get(thread.request_id)
+        except RequestError:
+            return Decision("handoff", [self._ack(mail, lang)], handoff_reason="request_closed", lang=lang)
+        update = {"last_inbound": mail.message_id}
+        if request.status is RequestStatus.AWAITING_VERIFICATION:
+            await self.services.requests.verify(request.id, VerificationMethod.EMAIL_REPLY, ACTOR, email=mail.from_addr)
+            update["confirmation"] = "confirmed"
+            return Decision("confirmed", [], request_id=request.id, thread_update=update, lang=lang)
+        if thread.confirmation == "awaiting" and request.verification_method is VerificationMethod.EMAIL_REPLY:
+            # Verified before a crash interrupted us: just finish the bookkeeping.
+            update["confirmation"] = "confirmed"
+            return Decision("confirmed", [], request_id=request.id, thread_update=update, lang=lang)
+        if request.status is RequestStatus.NEEDS_INFO and mail.text:
+            await self.services.requests.provide_info(request.id, mail.text, actor=ACTOR)
+            return Decision("info_provided", [], request_id=request.id, thread_update=update, lang=lang)
+        reason = "request_follow_up" if request.is_open else "request_closed"
+        return Decision("handoff", [self._ack(mail, lang)], handoff_reason=reason, request_id=request.id,
+                        thread_update=update, lang=lang)
+
+    async def _existing_request(self, mail: ParsedMail) -> PrivacyRequest | None:
+        for request in await self.services.requests.for_email(mail.from_addr):
+            if request.thread_ref == mail.message_id:
+                return request
+        return None
+
+    async def _new_request(self, item: InboundMail, mail: ParsedMail, kind: RequestType, lang: str) -> Decision:
+        others = {a.lower() for a in _EMAIL.findall(mail.text)} - {mail.from_addr} - self.own_addresses
+        third_party = bool(others) or bool(_THIRD_PARTY.search(mail.text))
+        flags: dict[str, Any] = {}
+        if mail.auth_results:
+            flags["auth_results"] = mail.auth_results
+            if mail.auth_failed:
+                flags["auth_failed"] = True
+        if third_party:
+            flags["third_party_mentioned"] = True
+        if mail.reply_to and mail.reply_to != mail.from_addr:
+            flags["reply_to_differs"] = True  # we answer the From address only
+        request = await self._existing_request(mail)
+        duplicate_of = None
+        if request is None:
+            try:
+                result = await self.services.requests.create(
+                    type=kind, channel=Channel.EMAIL, lang=lang, requester=Requester(email=mail.from_addr),
+                    details=mail.text[:4000], received_at=item.received_at, actor=ACTOR, flags=flags,
+                    thread_ref=mail.message_id)
+            except TooManyOpenRequests as exc:
+                text = self.t(lang, "email-too-many-open", count=len(exc.open_ids), ids=", ".join(exc.open_ids))
+                return Decision("too_many_open", [self._reply(mail, lang, "email.too_many_open", text)], lang=lang)
+            request, duplicate_of = result.request, result.duplicate_of
+        handoff = "third_party" if third_party else None
+        if duplicate_of is not None:
+            # Linked to an open request; the core tells a verified requester. Staff see the follow-up.
+            return Decision("duplicate", [], handoff_reason=handoff or "request_follow_up", request_id=request.id,
+                            lang=lang)
+        if request.status is not RequestStatus.AWAITING_VERIFICATION:
+            return Decision("request_created", [], handoff_reason=handoff, request_id=request.id, lang=lang)
+        text = self.t(lang, "email-confirm", id=request.id, type=kind.value,
+                      hours=f"{self.config.email.confirmation_expire_hours:g}")
+        if third_party:
+            text += "\n\n" + self.t(lang, "email-confirm-third-party")
+        subject = f"{self.t(lang, 'email-confirm-subject', id=request.id)} [{request.id}]"
+        reply = Reply("email.confirm", text, subject, request_id=request.id)
+        thread = {"request_id": request.id, "address": mail.from_addr, "message_id": mail.message_id,
+                  "subject": mail.subject, "lang": lang}
+        return Decision("request_created", [reply], handoff_reason=handoff, request_id=request.id, thread=thread,
+                        lang=lang)
+
+    def _reply(self, mail: ParsedMail, lang: str, kind: str, text: str) -> Reply:
+        return Reply(kind, text, reply_subject(mail.subject))
+
+    def _ack(self, mail: ParsedMail, lang: str) -> Reply:
+        return self._reply(mail, lang, "email.handoff_ack", self.t(lang, "email-handoff-ack"))
+
+    # -- committing ------------------------------------------------------------------------------------
+
+    async def _finish(self, item: InboundMail, mail: ParsedMail | None, decision: Decision) -> str:
+        sender = mail.from_addr if mail else ""
+        async with self.services.db.transaction() as conn:
+            replies = decision.replies
+            if replies and mail is not None and sender:
+                since = utc_now() - timedelta(hours=1)
+                if await self.store.replies_since(conn, sender, since) >= self.config.email.replies_per_sender_per_hour:
+                    # Loop protection: no more mail to this address this hour; the request/handoff still stands.
+                    replies = []
+                    if decision.outcome in ("answered", "greeted", "handoff", "unreadable"):
+                        decision.outcome = f"{decision.outcome}:rate_limited"
+            if mail is not None and sender:
+                for reply in replies:
+                    await self._enqueue(conn, mail, reply, decision.lang)
+            elif replies:
+                replies = []
+            if decision.thread is not None:
+                await self.store.insert_thread(conn, confirmed=False, **decision.thread)
+            if decision.thread_update and decision.request_id:
+                await self.store.set_thread_state(conn, decision.request_id,
+                                                  confirmation=decision.thread_update.get("confirmation"),
+                                                  last_inbound=decision.thread_update.get("last_inbound"))
+            if decision.handoff_reason is not None:
+                await self.handoffs.add(
+                    conn, channel="email", sender=sender or "?", subject=mail.subject if mail else "",
+                    text=(mail.text or mail.full_text) if mail else "", lang=decision.lang,
+                    reason=decision.handoff_reason,
+                    reference=f"{item.message_id}" if decision.request_id is None
+                    else f"{item.message_id}:{decision.request_id}")
+            await self.store.mark_processed(conn, item.id, outcome=decision.outcome, from_addr=sender,
+                                            replied=bool(replies), request_id=decision.request_id)
+        return decision.outcome
+
+    async def _enqueue(self, conn: aiosqlite.Connection, mail: ParsedMail, reply: Reply, lang: str) -> None:
+        payload: dict[str, Any] = {
+            "text": f"{reply.text}\n\n{self.t(lang, 'email-signature')}",
+            "subject": reply.subject, "lang": lang, "kind": reply.kind,
+            "reply_to": mail.message_id,
+            "references": references_chain([*mail.references, mail.message_id]).split(),
+        }
+        if reply.request_id:
+            payload["request_id"] = reply.request_id
+        await self.services.outbox.enqueue(
+            conn, channel="email", recipient=mail.from_addr, kind=reply.kind, payload=payload,
+            idempotency_key=f"email:{mail.message_id}:{reply.kind}", request_id=reply.request_id)

@@ -1,0 +1,124 @@
+"""The IMAP side: wait for mail (IDLE, or polling), store it, process it from the store, then flag it.
+
+Order per chunk: FETCH -> INSERT (deduplicated by (UIDVALIDITY, UID) and Message-ID) -> remember the last
+UID -> process from the database -> \\Seen on the server. A crash between any two steps repeats at most
+the later ones, and each of those is idempotent. When the server goes away the loop reconnects with
+exponential backoff; a changed UIDVALIDITY starts over from the unseen mail (the Message-ID dedupe stops
+anything already handled from being handled again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl
+from collections.abc import Awaitable, Callable
+
+from bot.config import Config
+from handlers.email.imap import ImapError, ImapSession
+from handlers.email.parsing import header_message_id
+from handlers.email.store import EmailStore, InboundMail
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 60.0
+# IMAP servers may drop an IDLE after 30 minutes (RFC 2177): renew well before.
+IDLE_RENEW_SECONDS = 25 * 60.0
+
+
+class Receiver:
+    def __init__(self, config: Config, store: EmailStore, process: Callable[[InboundMail], Awaitable[str]], *,
+                 ssl_context: ssl.SSLContext | None = None, min_backoff: float = 0.5) -> None:
+        self.config = config
+        self.store = store
+        self.process = process
+        self.ssl_context = ssl_context
+        self.mailbox = config.email.imap_folder
+        self.min_backoff = min_backoff
+        self.connected = asyncio.Event()
+        self.reconnects = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        backoff = self.min_backoff
+        while not stop.is_set():
+            session = ImapSession(self.config, ssl_context=self.ssl_context)
+            try:
+                await session.connect()
+                self.connected.set()
+                backoff = self.min_backoff
+                log.info("email: connected to the mailbox (IDLE %s)", "yes" if session.has_idle else "no")
+                await self.sync(session)
+                while not stop.is_set():
+                    if session.has_idle:
+                        await session.wait_for_news(min(self.config.email.imap_poll_seconds, IDLE_RENEW_SECONDS),
+                                                    stop)
+                    else:
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(stop.wait(), self.config.email.imap_poll_seconds)
+                    if not stop.is_set():
+                        await self.sync(session)
+            except (ImapError, OSError, TimeoutError) as exc:
+                log.warning("email: mailbox unavailable (%s); reconnecting in %.1fs", exc, backoff)
+            except Exception:
+                log.exception("email: receiver failed; reconnecting in %.1fs", backoff)
+            finally:
+                self.connected.clear()
+                await session.close()
+            if stop.is_set():
+                break
+            self.reconnects += 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+
+    async def sync(self, session: ImapSession) -> int:
+        """Bring the store up to date with the mailbox and process what is new; returns mails stored."""
+        uidvalidity = session.uidvalidity
+        state = await self.store.mailbox_state(self.mailbox)
+        if state is None or state[0] != uidvalidity:
+            # First run or a rebuilt mailbox (UIDs mean nothing now): history that is already read stays
+            # alone; unseen mail is taken below.
+            if state is not None:
+                log.warning("email: UIDVALIDITY changed; re-reading unseen mail")
+            last = max(session.uidnext - 1, 0)
+            await self.store.set_mailbox_state(self.mailbox, uidvalidity, last)
+        else:
+            last = state[1]
+        # New UIDs plus anything still unseen: a crash before \Seen or a lost flag never loses a mail.
+        uids = sorted(set(await session.uids_after(last)) | set(await session.unseen()))
+        known = await self.store.known_uids(self.mailbox, uidvalidity, uids)
+        todo = [uid for uid in uids if uid not in known]
+        stored = 0
+        chunk = self.config.email.imap_fetch_chunk
+        for start in range(0, len(todo), chunk):
+            part = todo[start:start + chunk]
+            fetched = await session.fetch(part)
+            stored += await self.store.store_inbound(self.mailbox, uidvalidity, [
+                (mail.uid, header_message_id(mail.raw), mail.raw, mail.size, mail.truncated) for mail in fetched])
+            if max(part) > last:
+                last = max(part)
+                await self.store.set_mailbox_state(self.mailbox, uidvalidity, last)
+            await self.process_pending()
+            await self.flag(session)
+        if uids and max(uids) > last:
+            await self.store.set_mailbox_state(self.mailbox, uidvalidity, max(uids))
+        await self.process_pending()
+        await self.flag(session)
+        return stored
+
+    async def process_pending(self) -> int:
+        done = 0
+        while True:
+            batch = await self.store.unprocessed(limit=100)
+            if not batch:
+                return done
+            for item in batch:
+                await self.process(item)
+                done += 1
+
+    async def flag(self, session: ImapSession) -> None:
+        uids = await self.store.unflagged(self.mailbox, session.uidvalidity)
+        if uids:
+            await session.mark_seen(uids)
+            await self.store.mark_flagged(self.mailbox, session.uidvalidity, uids)
