@@ -11,7 +11,6 @@ Understanding a message, in order:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,10 +20,10 @@ from bot.policy.classifier import ExampleIndex
 from bot.policy.curated import load_curated
 from bot.policy.language import detect_language
 from bot.policy.loader import LANGUAGES, load_policy
-from bot.policy.models import Answer, Intent, Policy, RankedSection, Section, Understanding
+from bot.policy.models import REQUEST_INTENTS, Answer, Intent, Policy, RankedSection, Section, Understanding
 from bot.policy.morphology import Morphology, Normaliser
+from bot.policy.text import request_text, sentences
 
-_SENTENCE_END = re.compile(r"(?<=[.!?;…])\s+|\n+")
 # Long emails: the request is near the top; the rest only costs time.
 MAX_SENTENCES = 40
 MAX_TOKENS_PER_SENTENCE = 80
@@ -32,8 +31,18 @@ MAX_TOKENS_PER_SENTENCE = 80
 SECTION_TEXT_WEIGHT = 0.8
 # A sentence whose best match is a pleasantry at least this close is a pleasantry.
 GREETING_SIMILARITY = 0.5
+# Small talk ("how are you?", "who are you") has at most this many words outside the pleasantries lexicon.
+PLEASANTRY_MAX_WORDS = 2
 SECTION_PREFIX = "section:"
 INTENT_PREFIX = "intent:"
+# Multi-sentence messages: weight of the best sentence against the whole text.
+SENTENCE_WEIGHT = 0.5
+# Sentences without a question mark, in a message that has one, count this much.
+CONTEXT_SENTENCE_FACTOR = 0.75
+# Request cues count less in a conditional sentence ("if I delete cookies, ...").
+CONDITIONAL_CUE_FACTOR = 0.3
+CONDITION_WORDS = ("if", "whether", "если", "ли")
+REQUEST_LABELS = frozenset(INTENT_PREFIX + i.value for i in REQUEST_INTENTS)
 
 
 @dataclass
@@ -41,6 +50,7 @@ class _LanguageModel:
     normaliser: Normaliser
     index: ExampleIndex
     greeting_tokens: frozenset[str]
+    condition_tokens: frozenset[str]
     paragraph_tokens: dict[str, list[set[str]]]
 
 
@@ -87,13 +97,14 @@ class PolicyEngine:
                     index.add(label, normaliser.learn(example))
                 for cue in curated_section.cues:
                     index.add_cue(label, normaliser.learn(cue), curated_section.cue_weight)
-            for sentence in _sentences(section.title + "\n" + section.text):
+            for sentence in sentences(section.title + "\n" + section.text):
                 index.add(label, normaliser.learn(sentence), SECTION_TEXT_WEIGHT)
             paragraph_tokens[section.id] = [set(normaliser.learn(p)) for p in section.paragraphs]
         index.build()
         greeting = curated.intents[Intent.GREETING.value]
         greeting_tokens = frozenset(t for word in greeting.lexicon for t in normaliser.learn(word))
-        return _LanguageModel(normaliser, index, greeting_tokens, paragraph_tokens)
+        condition_tokens = frozenset(t for word in CONDITION_WORDS for t in normaliser.tokens(word))
+        return _LanguageModel(normaliser, index, greeting_tokens, condition_tokens, paragraph_tokens)
 
     # ----- what channels need --------------------------------------------------------------------
 
@@ -156,53 +167,73 @@ class PolicyEngine:
         return self._result(lang, Intent.QUESTION, confidence, sections, answer, explanation)
 
     def _score(self, model: _LanguageModel, text: str) -> tuple[dict[str, float], list[str], bool]:
-        """Best score per label over the message's request sentences; also all their tokens, and
-        whether the message held a pleasantry."""
-        index = model.index
+        """Score per label for the message's request sentences; also all their tokens, and whether the
+        message held a pleasantry."""
         content: list[list[str]] = []
+        substantive: list[bool] = []
+        asks: list[bool] = []
         pleasantry = False
-        for sentence in _sentences(text)[:MAX_SENTENCES]:
+        for sentence in sentences(request_text(text))[:MAX_SENTENCES]:
             tokens = model.normaliser.tokens(sentence)[:MAX_TOKENS_PER_SENTENCE]
             if not tokens:
                 continue
             meaningful = [t for t in tokens if model.normaliser.in_vocabulary(t) and t not in model.greeting_tokens]
             if len(meaningful) < len(tokens) or not meaningful:
                 pleasantry = pleasantry or any(t in model.greeting_tokens for t in tokens)
-            if not meaningful:
-                continue
-            content.append(tokens)
-        if len(content) > 1:
-            content.append([t for tokens in content for t in tokens])
-        scores: dict[str, float] = {}
+            if meaningful:
+                content.append(tokens)
+                substantive.append(len(meaningful) > PLEASANTRY_MAX_WORDS)
+                asks.append("?" in sentence)
         greeting_label = INTENT_PREFIX + Intent.GREETING.value
-        kept = 0
-        for tokens in content:
-            similarity = index.similarities(tokens)
-            bonus = index.cue_bonus(tokens)
-            sentence_scores = {label: similarity.get(label, 0.0) + bonus.get(label, 0.0)
-                               for label in set(similarity) | set(bonus)}
+        per_sentence: list[dict[str, float]] = []
+        kept: list[list[str]] = []
+        any_asks = any(asks)
+        for tokens, is_substantive, is_question in zip(content, substantive, asks, strict=True):
+            sentence_scores = self._label_scores(model, tokens)
+            if any_asks and not is_question:
+                # In a letter with a question mark, the asking sentence is the request; the others
+                # are context ("we ordered a site from you last year").
+                sentence_scores = {k: v * CONTEXT_SENTENCE_FACTOR for k, v in sentence_scores.items()}
+            if is_substantive:
+                # A sentence with several real words is not small talk, whatever polite words it has.
+                sentence_scores.pop(greeting_label, None)
             if not sentence_scores:
                 continue
             best = max(sentence_scores, key=lambda label: sentence_scores[label])
             if best == greeting_label and sentence_scores[best] >= GREETING_SIMILARITY:
                 pleasantry = True
                 continue
-            kept += 1
-            for label, score in sentence_scores.items():
-                if score > scores.get(label, 0.0):
-                    scores[label] = score
-        tokens_seen = [t for tokens in content for t in tokens]
-        return (scores if kept else {}), tokens_seen, pleasantry
+            per_sentence.append(sentence_scores)
+            kept.append(tokens)
+        if not kept:
+            return {}, [], pleasantry
+        all_tokens = [t for tokens in kept for t in tokens]
+        if len(kept) == 1:
+            return per_sentence[0], all_tokens, pleasantry
+        # Several sentences: the best single sentence matters most (the request is usually one of
+        # them), the whole text breaks ties with context.
+        whole = self._label_scores(model, all_tokens)
+        scores: dict[str, float] = {}
+        for label in set(whole).union(*per_sentence):
+            best_sentence = max(s.get(label, 0.0) for s in per_sentence)
+            scores[label] = SENTENCE_WEIGHT * best_sentence + (1.0 - SENTENCE_WEIGHT) * whole.get(label, 0.0)
+        return scores, all_tokens, pleasantry
+
+    @staticmethod
+    def _label_scores(model: _LanguageModel, tokens: list[str]) -> dict[str, float]:
+        similarity = model.index.similarities(tokens)
+        bonus = model.index.cue_bonus(tokens)
+        if any(t in model.condition_tokens for t in tokens):
+            # "if I clear my cookies..." asks about the policy; it is not a request to act.
+            bonus = {label: value * CONDITIONAL_CUE_FACTOR if label in REQUEST_LABELS else value
+                     for label, value in bonus.items()}
+        return {label: similarity.get(label, 0.0) + bonus.get(label, 0.0) for label in set(similarity) | set(bonus)}
 
     def _result(self, lang: str, intent: Intent, confidence: float, sections: list[RankedSection],
                 answer: Answer | None, explanation: dict[str, float], abstained: bool = False) -> Understanding:
         return Understanding(lang=lang, intent=intent, confidence=round(confidence, 4), sections=sections,
                              answer=answer, policy_version=self._policy.version, abstained=abstained,
                              explanation=explanation)
-
-
-def _sentences(text: str) -> list[str]:
-    return [part for part in _SENTENCE_END.split(text) if part and part.strip()]
 
 
 def _clamp(value: float) -> float:
