@@ -14,6 +14,7 @@ import itertools
 import re
 import sys
 import time
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -28,7 +29,7 @@ from aiogram.methods import (
     TelegramMethod,
 )
 from aiogram.methods.base import TelegramType
-from aiogram.types import Update, User
+from aiogram.types import Update
 
 from handlers.telegram.deps import TelegramDeps
 from handlers.telegram.dispatcher import build_dispatcher
@@ -68,7 +69,7 @@ class ConsoleSession(BaseSession):
         """Nothing to close: no connection."""
 
     async def make_request(self, bot: Bot, method: TelegramMethod[TelegramType],
-                           timeout: int | None = None) -> TelegramType:
+                           timeout: int | None = None) -> TelegramType:  # noqa: ASYNC109 (aiogram's signature)
         result: Any = True
         if isinstance(method, GetMe):
             result = BOT_USER
@@ -78,6 +79,7 @@ class ConsoleSession(BaseSession):
             chat_id, message_id = int(method.chat_id or 0), int(method.message_id or 0)
             previous = self.messages.get((chat_id, message_id))
             text = method.text if isinstance(method, EditMessageText) else (previous.text if previous else "")
+            text = text or ""
             result = self._show(chat_id, message_id, text, method.reply_markup, edited=True)
         elif isinstance(method, AnswerCallbackQuery):
             if method.text:
@@ -85,8 +87,8 @@ class ConsoleSession(BaseSession):
         response = self.check_response(bot, method, 200, self.json_dumps({"ok": True, "result": result}))
         return response.result  # type: ignore[return-value]
 
-    async def stream_content(self, url: str, headers: dict[str, Any] | None = None, timeout: int = 30,
-                             chunk_size: int = 65536, raise_for_status: bool = True) -> Any:
+    def stream_content(self, url: str, headers: dict[str, Any] | None = None, timeout: int = 30,
+                       chunk_size: int = 65536, raise_for_status: bool = True) -> AsyncGenerator[bytes, None]:
         raise NotImplementedError("the console chat has no files")
 
     def _show(self, chat_id: int, message_id: int, text: str, markup: Any, *, edited: bool) -> dict[str, Any]:
@@ -200,11 +202,11 @@ class ConsoleChat:
             await self.feed_line(line)
             # Let the outbox deliver what this line caused (notifications, code email) before the next one.
             await self._settle()
-        await self._settle(timeout=5.0)
+        await self._settle(within=5.0)
         stop.set()
 
-    async def _settle(self, timeout: float = 2.0) -> None:
-        deadline = time.monotonic() + timeout
+    async def _settle(self, within: float = 2.0) -> None:
+        deadline = time.monotonic() + within
         poll = self.services.config.outbox.poll_seconds
         await asyncio.sleep(min(0.05, poll))
         while time.monotonic() < deadline:

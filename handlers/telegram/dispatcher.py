@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
@@ -42,8 +41,8 @@ class RetryMiddleware(BaseRequestMiddleware):
 
     async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
                        method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
-        if isinstance(method, GetUpdates):
-            return await make_request(bot, method)  # the polling loop has its own backoff
+        if isinstance(method, GetUpdates):  # the polling loop has its own backoff
+            return await make_request(bot, method)  # type: ignore[arg-type]
         for attempt in range(1, self.attempts + 1):
             try:
                 return await make_request(bot, method)

@@ -1,15 +1,14 @@
-"""Middlewares: the person's language and catalog, flood and length limits, in-flight update tracking."""
+"""Middlewares: the person's language and catalog, flood and length limits."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, Update, User
+from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, User
 
 from handlers.telegram.deps import TelegramDeps
 from handlers.telegram.texts import Texts, language_of
@@ -27,7 +26,7 @@ class ContextMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         chat: Chat | None = data.get("event_chat")
-        default = self.deps.config.policy.default_language
+        default: str = self.deps.config.policy.default_language
         lang = default
         if user is not None:
             stored = await self.deps.repo.user_language(user.id)
@@ -85,36 +84,3 @@ class GuardMiddleware(BaseMiddleware):
             hits.popleft()
         hits.append(now)
         return len(hits) > self.deps.config.telegram.flood_messages_per_minute
-
-
-class InFlightMiddleware(BaseMiddleware):
-    """Counts updates being handled, so a stop waits for them instead of cutting a reply off."""
-
-    def __init__(self) -> None:
-        self._count = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self.last_done_update_id = 0
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        self._count += 1
-        self._idle.clear()
-        try:
-            return await handler(event, data)
-        finally:
-            self._count -= 1
-            if isinstance(event, Update):
-                self.last_done_update_id = max(self.last_done_update_id, event.update_id)
-            if self._count == 0:
-                self._idle.set()
-
-    @property
-    def busy(self) -> int:
-        return self._count
-
-    async def wait_idle(self, timeout: float) -> bool:
-        try:
-            await asyncio.wait_for(self._idle.wait(), timeout)
-        except TimeoutError:
-            return False
-        return True

@@ -1,0 +1,195 @@
+"""End to end: ``privacy-bot run`` as a real process against our loopback Bot API server and SMTP server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import signal
+import sqlite3
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import REPO_ROOT
+from tests.servers.botapi import TEST_TOKEN, BotApiServer, Call
+from tests.servers.smtp import SmtpServer
+
+pytestmark = pytest.mark.slow
+
+STAFF_CHAT = -1001234567890
+STAFF_USER = 777
+OUTSIDER = 888
+PERSON = 5001
+PERSON_EN = 5002
+START_WITHIN = 40.0  # loading the policy engine takes a few seconds on a busy machine
+STEP_WITHIN = 15.0
+
+
+class BotProcess:
+    def __init__(self, api: BotApiServer, smtp: SmtpServer, database: Path) -> None:
+        self.api = api
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("PRIVACY_BOT")},
+            "PRIVACY_BOT_TELEGRAM_TOKEN": TEST_TOKEN,
+            "PRIVACY_BOT__TELEGRAM__API_BASE": api.base_url,
+            "PRIVACY_BOT__TELEGRAM__STAFF_CHAT_ID": str(STAFF_CHAT),
+            "PRIVACY_BOT__TELEGRAM__STAFF_USER_IDS": f"[{STAFF_USER}]",
+            "PRIVACY_BOT__STORAGE__DATABASE": str(database),
+            "PRIVACY_BOT__EMAIL__SMTP_HOST": "127.0.0.1",
+            "PRIVACY_BOT__EMAIL__SMTP_PORT": str(smtp.port),
+            "PRIVACY_BOT__EMAIL__SMTP_SECURITY": "none",
+            "PRIVACY_BOT__OUTBOX__POLL_SECONDS": "0.2",
+            "PRIVACY_BOT__OUTBOX__BASE_BACKOFF_SECONDS": "0.2",
+        }
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        mark = self.api.mark()
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "--config", str(REPO_ROOT / "config.toml"), "run",
+            env=self.env, cwd=str(REPO_ROOT), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        # Polling starts right after deleteWebhook: the bot is up.
+        await self.api.wait_for(lambda c: c.method == "deleteWebhook", after=mark, within=START_WITHIN)
+
+    async def stop(self) -> tuple[int, str]:
+        assert self.proc is not None
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            _, stderr = await asyncio.wait_for(self.proc.communicate(), 30)
+        except TimeoutError:
+            self.proc.kill()
+            _, stderr = await self.proc.communicate()
+        return int(self.proc.returncode or 0), stderr.decode(errors="replace")
+
+
+@contextlib.asynccontextmanager
+async def running(api: BotApiServer, smtp: SmtpServer, database: Path) -> AsyncIterator[BotProcess]:
+    bot = BotProcess(api, smtp, database)
+    await bot.start()
+    try:
+        yield bot
+    finally:
+        code, stderr = await bot.stop()
+        assert code == 0, stderr[-3000:]
+        assert "Traceback" not in stderr, stderr[-3000:]
+
+
+def _code_from(mail_body: str) -> str:
+    found = re.search(r"\b(\d{6})\b", mail_body)
+    assert found, mail_body
+    return found.group(1)
+
+
+def _press(api: BotApiServer, user: int, call: Call, button_text: str) -> None:
+    api.press(user, call, call.button(button_text)["callback_data"])
+
+
+async def test_question_in_each_language_deletion_with_email_code_restart_and_staff_approval(tmp_path: Path) -> None:
+    database = tmp_path / "bot.sqlite3"
+    with SmtpServer() as smtp:
+        async with BotApiServer() as api:
+            async with running(api, smtp, database):
+                # A question in Russian and one in English, each answered in its language with a link.
+                mark = api.mark()
+                api.send_text(PERSON, "Передаёте ли вы мои данные третьим лицам?", language_code="ru")
+                ru = await api.wait_for_message(PERSON, "jetbit.ru/policy", after=mark, within=STEP_WITHIN)
+                assert "Полный текст политики" in ru.text
+                assert ru.button("помогло")
+                mark = api.mark()
+                api.send_text(PERSON_EN, "Do you share my data with third parties?", language_code="en")
+                en = await api.wait_for_message(PERSON_EN, "jetbit.ru/policy", after=mark, within=STEP_WITHIN)
+                assert "Full policy" in en.text and en.button("helped")
+
+                # The deletion flow, started by free text.
+                mark = api.mark()
+                api.send_text(PERSON, "Удалите мои данные, пожалуйста", language_code="ru")
+                intro = await api.wait_for_message(PERSON, "удалили", after=mark, within=STEP_WITHIN)
+                mark = api.mark()
+                _press(api, PERSON, intro, "Пропустить")
+                await api.wait_for_message(PERSON, "адресу электронной почты", after=mark, within=STEP_WITHIN)
+                mark = api.mark()
+                api.send_text(PERSON, "Person@Example.com")
+                await api.wait_for_message(PERSON, "шестизначный код", after=mark, within=STEP_WITHIN)
+                mails = await smtp.wait_for_async(1, STEP_WITHIN)
+                mail = mails[-1].message()
+                assert "person@example.com" in mails[-1].rcpt_tos
+                body = mail.get_body(preferencelist=("plain",))
+                assert body is not None
+                code = _code_from(body.get_content())
+
+            # Restart in the middle of the flow: the state was persisted, the code still works.
+            async with running(api, smtp, database):
+                mark = api.mark()
+                api.send_text(PERSON, "000000" if code != "000000" else "111111")
+                await api.wait_for_message(PERSON, "неверный", after=mark, within=STEP_WITHIN)
+                mark = api.mark()
+                api.send_text(PERSON, code)
+                summary = await api.wait_for_message(PERSON, "Проверьте ваш запрос", after=mark, within=STEP_WITHIN)
+                assert "person@example.com" in summary.text
+                mark = api.mark()
+                _press(api, PERSON, summary, "Подтвердить")
+                created = await api.wait_for_message(PERSON, "зарегистрирован", after=mark, within=STEP_WITHIN)
+                request_id = re.search(r"PR-\d{4}-\d{4}", created.text)
+                assert request_id, created.text
+                rid = request_id.group(0)
+                card = await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == STAFF_CHAT
+                                          and rid in c.text, after=mark, within=STEP_WITHIN)
+                assert "person@example.com" in card.text and card.button("Одобрить")
+
+                # Someone in the staff chat who is not staff presses approve: refused and audited.
+                mark = api.mark()
+                _press(api, OUTSIDER, card, "Одобрить")
+                refusal = await api.wait_for(lambda c: c.method == "answerCallbackQuery", after=mark,
+                                             within=STEP_WITHIN)
+                assert refusal.params.get("show_alert") in ("true", True)
+                assert "сотрудники" in str(refusal.params.get("text", ""))
+
+                # A staff member approves from the card; the card is edited in place; the person is told.
+                mark = api.mark()
+                _press(api, STAFF_USER, card, "Одобрить")
+                edited = await api.wait_for(lambda c: c.method == "editMessageText" and c.chat_id == STAFF_CHAT
+                                            and rid in c.text, after=mark, within=STEP_WITHIN)
+                assert "одобрен" in edited.text.lower() and f"tg:{STAFF_USER}" in edited.text
+                notified = await api.wait_for_message(PERSON, "одобрен", after=mark, within=STEP_WITHIN)
+                assert rid in notified.text
+
+                # The same stale button pressed again by staff: told who decided.
+                mark = api.mark()
+                _press(api, STAFF_USER, card, "Одобрить")
+                stale = await api.wait_for(lambda c: c.method == "answerCallbackQuery"
+                                           and bool(c.params.get("text")), after=mark, within=STEP_WITHIN)
+                assert f"tg:{STAFF_USER}" in str(stale.params["text"])
+
+    with sqlite3.connect(database) as conn:
+        events = [row[0] for row in conn.execute("SELECT event FROM audit_log WHERE request_id = ?", (rid,))]
+        refused = conn.execute("SELECT COUNT(*) FROM audit_log WHERE event = 'not_staff_press'").fetchone()[0]
+        status = conn.execute("SELECT status FROM requests WHERE id = ?", (rid,)).fetchone()[0]
+        codes = conn.execute("SELECT code_hash FROM verification_codes").fetchall()
+    assert status == "approved"
+    assert refused == 1 and "status_changed" in events
+    assert all(code.encode() not in bytes(row[0]) for row in codes)  # only a hash is stored
+
+
+async def test_bot_api_429_and_5xx_are_survived_and_sigterm_stops_cleanly(tmp_path: Path) -> None:
+    with SmtpServer() as smtp:
+        async with BotApiServer() as api:
+            async with running(api, smtp, tmp_path / "bot.sqlite3"):
+                api.fail_next("sendMessage", 429, retry_after=1)
+                api.fail_next("getUpdates", 502)
+                mark = api.mark()
+                api.send_text(PERSON, "/start", language_code="en")
+                reply = await api.wait_for_message(PERSON, "privacy assistant", after=mark, within=STEP_WITHIN)
+                failed = [c for c in api.calls[mark:] if c.method == "sendMessage" and c.result is None]
+                assert failed, "the 429 was not hit"
+                assert reply.at - failed[0].at >= 0.9  # retry_after was honoured
+
+                api.fail_next("sendMessage", 500, times=2)
+                mark = api.mark()
+                api.send_text(PERSON, "/privacy", language_code="en")
+                await api.wait_for_message(PERSON, "What this bot stores", after=mark, within=STEP_WITHIN)
+                assert len([c for c in api.calls[mark:] if c.result is None]) == 2
