@@ -142,7 +142,7 @@ class OutboxWorker:
                                         request_id=request_id)
                 await self.audit.append(conn, request_id, "message_fallback", SYSTEM,
                                         {"outbox_id": message.id, "from": message.channel, "to": channel})
-            text = self.translator(lang, "staff-delivery-failed", request_id=request_id, kind=message.kind,
+            text = self.translator(lang, "staff-delivery-failed", id=request_id, kind=message.kind,
                                    channel=message.channel,
                                    fallback=fallback[0] if fallback else "none")
             await self.repo.enqueue(conn, channel="staff", recipient="", kind="staff.delivery_failed",

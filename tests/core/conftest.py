@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -61,9 +62,9 @@ def create(service: RequestService) -> Callable[..., Any]:
 
 
 async def outbox_rows(db: Database) -> list[dict[str, Any]]:
-    async with db.conn.execute("SELECT id, channel, recipient, kind, payload, status, request_id, attempts "
+    async with db.conn.execute("SELECT id, channel, recipient, kind, payload, status, request_id, attempts, "
+                               "idempotency_key "
                                "FROM outbox ORDER BY id") as cur:
         rows = await cur.fetchall()
-    import json
     return [{"id": r[0], "channel": r[1], "recipient": r[2], "kind": r[3], "payload": json.loads(r[4]),
-             "status": r[5], "request_id": r[6], "attempts": r[7]} for r in rows]
+             "status": r[5], "request_id": r[6], "attempts": r[7], "key": r[8]} for r in rows]

@@ -1,0 +1,174 @@
+"""Outbox delivery: sending, retries with backoff, permanent failures with fallback and a staff notice."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from bot.config import Config
+from bot.outbox.base import PermanentDeliveryError, TemporaryDeliveryError
+from bot.outbox.recording import RecordingSender
+from bot.outbox.repository import OutboxRepository
+from bot.outbox.worker import OutboxWorker
+from bot.requests.models import Channel, Requester, VerificationMethod
+from bot.requests.service import RequestService
+from bot.storage.db import Database
+from bot.storage.timefmt import to_db, utcnow
+from tests.core.conftest import outbox_rows
+
+
+async def _make_due(db: Database) -> None:
+    """Skip the backoff wait: every pending message becomes due now."""
+    async with db.transaction() as conn:
+        await conn.execute("UPDATE outbox SET next_attempt_at = ? WHERE status = 'pending'",
+                           (to_db(utcnow() - timedelta(seconds=1)),))
+
+
+async def test_delivers_each_message_once_and_records_it(db: Database, config: Config, service: RequestService,
+                                                         senders: dict[str, RecordingSender],
+                                                         create: Callable[..., Any]) -> None:
+    request = (await create()).request
+    await service.approve(request.id, "staff:a")
+    worker = OutboxWorker(db, senders, config)
+    assert await worker.deliver_due() == 4
+    assert await worker.deliver_due() == 0
+    assert [m.kind for m in senders["telegram"].sent] == ["request.created", "request.approved"]
+    assert [m.kind for m in senders["staff"].sent] == ["staff.request_created", "staff.request_updated"]
+    assert {r["status"] for r in await outbox_rows(db)} == {"sent"}
+    events = [e for e in await service.audit_events(request.id) if e.event == "message_sent"]
+    assert len(events) == 4 and all("recipient" not in e.details for e in events)
+
+
+async def test_temporary_failure_backs_off_then_succeeds(db: Database, config: Config,
+                                                         senders: dict[str, RecordingSender],
+                                                         create: Callable[..., Any]) -> None:
+    await create()
+    senders["telegram"].fail_next(TemporaryDeliveryError("502"), times=2)
+    worker = OutboxWorker(db, senders, config)
+    start = utcnow()
+    await worker.deliver_due()
+    records = await OutboxRepository(db).records()
+    telegram = next(r for r in records if r.message.channel == "telegram")
+    assert telegram.status == "pending" and telegram.message.attempts == 1
+    assert telegram.last_error and "502" in telegram.last_error
+    # base 2 s, first retry after 2 s
+    assert timedelta(seconds=1.5) <= telegram.next_attempt_at - start <= timedelta(seconds=3)
+    assert await worker.deliver_due() == 0  # not due yet
+    await _make_due(db)
+    await worker.deliver_due()
+    telegram = next(r for r in await OutboxRepository(db).records() if r.message.channel == "telegram")
+    assert telegram.message.attempts == 2
+    assert timedelta(seconds=3) <= telegram.next_attempt_at - utcnow() <= timedelta(seconds=4.5)  # 4 s
+    await _make_due(db)
+    await worker.deliver_due()
+    assert [m.kind for m in senders["telegram"].sent] == ["request.created"]
+    assert worker.backoff(1) == 2 and worker.backoff(5) == 32 and worker.backoff(30) == 3600
+
+
+async def test_retry_after_overrides_backoff(db: Database, config: Config, senders: dict[str, RecordingSender],
+                                             create: Callable[..., Any]) -> None:
+    await create()
+    senders["telegram"].fail_next(TemporaryDeliveryError("429", retry_after=30))
+    start = utcnow()
+    await OutboxWorker(db, senders, config).deliver_due()
+    telegram = next(r for r in await OutboxRepository(db).records() if r.message.channel == "telegram")
+    assert timedelta(seconds=29) <= telegram.next_attempt_at - start <= timedelta(seconds=32)
+
+
+async def test_gives_up_after_max_attempts(db: Database, make_config: Callable[..., Config],
+                                           senders: dict[str, RecordingSender], service: RequestService,
+                                           create: Callable[..., Any]) -> None:
+    config = make_config({"PRIVACY_BOT__OUTBOX__MAX_ATTEMPTS": "3"})
+    request = (await create()).request
+    senders["telegram"].fail_always(TemporaryDeliveryError("timeout"))
+    worker = OutboxWorker(db, senders, config)
+    for _ in range(3):
+        await worker.deliver_due()
+        await _make_due(db)
+    records = await OutboxRepository(db).records(request_id=request.id)
+    failed = [r for r in records if r.status == "failed"]
+    assert len(failed) == 1 and failed[0].message.attempts == 3
+    assert "gave up after 3 attempts" in (failed[0].last_error or "")
+    assert "message_failed" in [e.event for e in await service.audit_events(request.id)]
+
+
+async def test_permanent_failure_falls_back_to_verified_email_and_tells_staff(
+        db: Database, config: Config, service: RequestService, senders: dict[str, RecordingSender],
+        create: Callable[..., Any]) -> None:
+    who = Requester(telegram_user_id=9, telegram_chat_id=9, email="ivan@example.ru")
+    request = (await create(requester=who, verified=VerificationMethod.EMAIL_CODE)).request
+    senders["telegram"].fail_always(PermanentDeliveryError("Forbidden: bot was blocked by the user"))
+    worker = OutboxWorker(db, senders, config)
+    await worker.deliver_due()
+    await worker.deliver_due()
+    assert senders["telegram"].sent == []
+    assert [(m.recipient, m.kind) for m in senders["email"].sent] == [("ivan@example.ru", "request.created")]
+    assert senders["email"].sent[0].payload["fallback_from"] == "telegram"
+    notices = [m for m in senders["staff"].sent if m.kind == "staff.delivery_failed"]
+    assert len(notices) == 1 and request.id in notices[0].payload["text"]
+    assert "email" in notices[0].payload["text"]
+    failed = await OutboxRepository(db).failed()
+    assert [(r.message.channel, r.request_id) for r in failed] == [("telegram", request.id)]
+    events = [e.event for e in await service.audit_events(request.id)]
+    assert "message_failed" in events and "message_fallback" in events
+
+
+async def test_permanent_failure_without_other_channel(db: Database, config: Config,
+                                                       senders: dict[str, RecordingSender],
+                                                       create: Callable[..., Any]) -> None:
+    await create(requester=Requester(telegram_user_id=9, telegram_chat_id=9))
+    senders["telegram"].fail_always(PermanentDeliveryError("blocked"))
+    worker = OutboxWorker(db, senders, config)
+    await worker.deliver_due()
+    await worker.deliver_due()
+    assert senders["email"].sent == []
+    notices = [m.payload["text"] for m in senders["staff"].sent if m.kind == "staff.delivery_failed"]
+    assert len(notices) == 1 and "Другого подтверждённого канала" in notices[0]
+
+
+async def test_email_bounce_falls_back_to_telegram(db: Database, config: Config, service: RequestService,
+                                                   senders: dict[str, RecordingSender]) -> None:
+    await service.create(type="access", channel=Channel.EMAIL, lang="en",  # type: ignore[arg-type]
+                         requester=Requester(email="gone@example.ru", telegram_user_id=4, telegram_chat_id=4),
+                         verified=VerificationMethod.EMAIL_REPLY, actor="requester")
+    senders["email"].fail_always(PermanentDeliveryError("550 no such mailbox"))
+    worker = OutboxWorker(db, senders, config)
+    await worker.deliver_due()
+    await worker.deliver_due()
+    assert [(m.recipient, m.kind) for m in senders["telegram"].sent] == [("4", "request.created")]
+
+
+async def test_messages_wait_for_a_missing_sender(db: Database, config: Config, create: Callable[..., Any]) -> None:
+    await create()
+    only_staff = {"staff": RecordingSender("staff")}
+    worker = OutboxWorker(db, only_staff, config)
+    assert await worker.deliver_due() == 1
+    rows = await outbox_rows(db)
+    assert [(r["channel"], r["status"], r["attempts"]) for r in rows] == [("telegram", "pending", 0),
+                                                                           ("staff", "sent", 1)]
+
+
+async def test_run_stops_on_event(db: Database, config: Config, senders: dict[str, RecordingSender],
+                                  create: Callable[..., Any]) -> None:
+    await create()
+    stop = asyncio.Event()
+    task = asyncio.create_task(OutboxWorker(db, senders, config).run(stop))
+    for _ in range(100):
+        if senders["telegram"].sent and senders["staff"].sent:
+            break
+        await asyncio.sleep(0.02)
+    stop.set()
+    await asyncio.wait_for(task, timeout=5)
+    assert len(senders["telegram"].sent) == 1 and len(senders["staff"].sent) == 1
+
+
+async def test_enqueue_is_idempotent_per_key(db: Database, outbox: OutboxRepository) -> None:
+    async with db.transaction() as conn:
+        first = await outbox.enqueue(conn, channel="staff", recipient="", kind="k", payload={"text": "a"},
+                                     idempotency_key="same")
+        second = await outbox.enqueue(conn, channel="staff", recipient="", kind="k", payload={"text": "b"},
+                                      idempotency_key="same")
+    assert first == second
+    assert len(await outbox_rows(db)) == 1
