@@ -6,6 +6,7 @@ Every step is cached per word form, so a message costs a few dictionary look-ups
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -21,6 +22,8 @@ _CYRILLIC = re.compile(r"[а-я]")
 # Person names in signatures ("С уважением, Иван") say nothing about the request.
 _NAME_TAGS = ("Name", "Patr")
 _CACHE_LIMIT = 200_000
+# pymorphy3 announces every dictionary load at INFO; that is noise in the bot's log.
+logging.getLogger("pymorphy3").setLevel(logging.WARNING)
 # Placeholders for addresses, links and phone numbers found in the text.
 EMAIL_TOKEN = "xemailx"
 URL_TOKEN = "xurlx"

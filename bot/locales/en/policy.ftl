@@ -10,4 +10,4 @@ policy-intent-access = This looks like a request to know what data we hold about
 policy-intent-human = You would like to talk to a person.
 policy-intent-greeting = Hello! Ask me anything about how we handle personal data.
 policy-intent-out-of-scope = This does not seem to be about privacy or personal data.
-policy-list-header = Sections of the privacy policy ({ $lang }):
+policy-list-header = Sections of the privacy policy ({ $language }):
