@@ -1,0 +1,123 @@
+"""Retention: old closed requests keep only a pseudonymised proof; old bodies and codes go."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import sqlite3
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from bot.config import Config
+from bot.outbox.recording import RecordingSender
+from bot.outbox.worker import OutboxWorker
+from bot.requests.models import Requester, RequestStatus, RequestType
+from bot.requests.service import RequestService
+from bot.retention import SALT_META_KEY, RetentionJob
+from bot.storage.db import Database
+from bot.storage.timefmt import to_db, utcnow
+from tests.core.conftest import outbox_rows
+
+WHO = Requester(telegram_user_id=42, telegram_chat_id=42, telegram_name="Иван Петров", email="Ivan@Example.ru",
+                phone="+7 916 000-11-22")
+
+
+async def _closed_and_open(service: RequestService, create: Callable[..., Any]) -> tuple[str, str, str]:
+    done = (await create(requester=WHO, details="удалить всё: заказы, переписку")).request
+    await service.need_info(done.id, "staff:a", "Which site?")
+    await service.provide_info(done.id, "shop.example.ru", "requester")
+    await service.approve(done.id, "staff:a")
+    await service.complete(done.id, "staff:a")
+    still_open = (await create(requester=Requester(telegram_user_id=7, telegram_chat_id=7, telegram_name="Open"),
+                               type=RequestType.ACCESS)).request
+    recent = (await create(requester=Requester(email="recent@example.ru"), details="recent")).request
+    return done.id, still_open.id, recent.id
+
+
+async def test_redacts_old_closed_requests_and_keeps_proof(db: Database, config: Config, service: RequestService,
+                                                           create: Callable[..., Any]) -> None:
+    done_id, open_id, other_id = await _closed_and_open(service, create)
+    await service.reject(other_id, "staff:a", "not ours")
+    job = RetentionJob(db, config)
+    later = utcnow() + timedelta(days=config.retention.closed_request_details_days + 1)
+    report = await job.run(now=later)
+    assert sorted(report.redacted) == sorted([done_id, other_id])  # closed ones only
+    assert (await service.get(other_id)).decision_reason == "not ours"
+
+    done = await service.get(done_id)
+    assert done.requester == Requester()  # every identifier gone
+    assert done.details == "" and done.corrections == () and done.info_question is None
+    assert done.redacted_at is not None
+    # proof of handling remains: type, dates, decision, and a salted hash of the identifiers
+    assert done.type is RequestType.DELETION and done.status is RequestStatus.COMPLETED
+    assert done.decided_by == "staff:a" and done.completed_at is not None and done.due_date is not None
+    salt = await job.salt()
+    expected = hmac.new(salt.encode(), b"email:ivan@example.ru|phone:79160001122|tg:42", hashlib.sha256).hexdigest()
+    assert done.requester_pseudonym == expected
+    assert [m["body"] for m in await service.messages(done_id)] == [None]
+    redacted = [e for e in await service.audit_events(done_id) if e.event == "redacted"]
+    assert len(redacted) == 1 and redacted[0].actor == "system"
+
+    still_open = await service.get(open_id)
+    assert still_open.requester.telegram_name == "Open" and still_open.redacted_at is None
+
+    # nothing personal is left in the row or the trail
+    raw = sqlite3.connect(config.database_path)
+    try:
+        dump = "\n".join(str(row) for table in ("requests", "request_audit", "request_messages")
+                         for row in raw.execute(f"SELECT * FROM {table} WHERE "
+                                                f"{'id' if table == 'requests' else 'request_id'} = ?", (done_id,)))
+    finally:
+        raw.close()
+    for secret in ("иван", "ivan@example.ru", "916", "shop.example.ru", "заказы"):
+        assert secret not in dump.lower()
+
+    # running again changes nothing
+    again = await job.run(now=later)
+    assert again.redacted == []
+
+
+async def test_nothing_redacted_within_the_period(db: Database, config: Config, service: RequestService,
+                                                  create: Callable[..., Any]) -> None:
+    done_id, _, _ = await _closed_and_open(service, create)
+    report = await RetentionJob(db, config).run(now=utcnow() + timedelta(days=30))
+    assert report.redacted == []
+    assert (await service.get(done_id)).requester.telegram_name == "Иван Петров"
+
+
+async def test_salt_generated_once_and_kept_in_the_database(db: Database, config: Config,
+                                                            make_config: Callable[..., Config]) -> None:
+    job = RetentionJob(db, config)
+    salt = await job.salt()
+    assert len(salt) == 64 and await RetentionJob(db, config).salt() == salt
+    async with db.conn.execute("SELECT value FROM meta WHERE key = ?", (SALT_META_KEY,)) as cur:
+        assert (await cur.fetchone())[0] == salt
+    from_env = make_config(pseudonym_salt="from-the-environment")
+    assert await RetentionJob(db, from_env).salt() == "from-the-environment"
+
+
+async def test_old_message_bodies_outbox_and_codes_are_removed(db: Database, config: Config,
+                                                               service: RequestService,
+                                                               create: Callable[..., Any]) -> None:
+    request = (await create()).request
+    await service.need_info(request.id, "staff:a", "Which site?")
+    await service.provide_info(request.id, "my answer", "requester")
+    senders = {n: RecordingSender(n) for n in ("telegram", "email", "staff")}
+    await OutboxWorker(db, senders, config).deliver_due()
+    delivered = await outbox_rows(db)
+    assert len(delivered) == 6 and all(r["status"] == "sent" for r in delivered)
+    old = utcnow() - timedelta(days=2)
+    async with db.transaction() as conn:  # another area's table, present through its migration
+        await conn.execute("INSERT INTO verification_codes(subject, email, salt, code_hash, issued_at, expires_at) "
+                           "VALUES ('tg:1', 'a@b.ru', x'00', x'00', ?, ?)", (to_db(old), to_db(old)))
+        await conn.execute("INSERT INTO verification_codes(subject, email, salt, code_hash, issued_at, expires_at) "
+                           "VALUES ('tg:2', 'c@d.ru', x'00', x'00', ?, ?)", (to_db(utcnow()), to_db(utcnow())))
+    report = await RetentionJob(db, config).run(now=utcnow() + timedelta(days=config.retention.message_bodies_days,
+                                                                         hours=1))
+    assert report.message_bodies == 1 and report.outbox_messages == 6
+    assert [m["body"] for m in await service.messages(request.id)] == [None]
+    assert await outbox_rows(db) == []
+    assert report.other.get("verification_codes") == 2  # both are older than one day by then
+    assert (await service.get(request.id)).status is RequestStatus.PENDING_REVIEW  # open: details kept
+    assert (await service.get(request.id)).details == "all my data"
