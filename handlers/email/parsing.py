@@ -7,6 +7,7 @@ it goes, a mail with no readable text is marked ``unreadable`` (it goes to staff
 from __future__ import annotations
 
 import email
+import email.errors
 import email.policy
 import hashlib
 import html
@@ -14,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from email.header import decode_header, make_header
 from email.message import Message
-from email.utils import getaddresses, parseaddr
+from email.utils import parseaddr
 from html.parser import HTMLParser
 from typing import ClassVar
 
@@ -23,6 +24,7 @@ from handlers.email.quotes import strip_quotes_and_signature
 _MSGID = re.compile(r"<[^<>\s]+>")
 _CYR_LOWER = re.compile(r"[а-яё]")
 _CYR_UPPER = re.compile(r"[А-ЯЁ]")
+_UNDECODABLE = (email.errors.InvalidBase64CharactersDefect, email.errors.InvalidBase64LengthDefect)
 _UNKNOWN_CHARSETS = {"", "unknown-8bit", "x-unknown", "unknown", "default", "us-ascii"}
 
 
@@ -217,6 +219,10 @@ def _walk(message: Message) -> tuple[list[str], list[str], list[Attachment]]:
             disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
             filename = _filename(part)
             payload = _part_payload(part)
+            if any(isinstance(d, _UNDECODABLE) for d in part.defects):
+                # Garbage in a transfer encoding decodes to noise; note it, do not read it.
+                attachments.append(Attachment(filename or "", ctype, len(payload)))
+                continue
             if disposition == "attachment" or (filename and not ctype.startswith("text/")) \
                     or not ctype.startswith("text/"):
                 attachments.append(Attachment(filename or "", ctype, len(payload)))
@@ -233,7 +239,7 @@ def _walk(message: Message) -> tuple[list[str], list[str], list[Attachment]]:
 
 def _auth_results(message: Message) -> dict[str, str]:
     """The topmost Authentication-Results (added by our receiving server): spf, dkim, dmarc verdicts."""
-    header = message.get("Authentication-Results")
+    header = _header(message, "Authentication-Results")
     if not header:
         return {}
     results: dict[str, str] = {}
@@ -242,6 +248,17 @@ def _auth_results(message: Message) -> dict[str, str]:
         if match:
             results[method] = match.group(1).lower()
     return results
+
+
+def _header(message: Message, name: str) -> str | None:
+    """The raw header value (compat32 would wrap undeclared 8-bit text in a lossy Header object)."""
+    try:
+        for key, value in message.raw_items():
+            if key.lower() == name.lower():
+                return str(value)
+    except Exception:
+        return None
+    return None
 
 
 def _ids(value: object) -> list[str]:
@@ -259,15 +276,12 @@ def parse_mail(raw: bytes, *, max_text_chars: int = 20_000, truncated: bool = Fa
         message = Message()
     headers = {}
     for name in _KEPT_HEADERS:
-        try:
-            value = message.get(name)
-        except Exception:
-            value = None
+        value = _header(message, name)
         if value is not None:
             headers[name.lower()] = decode_header_value(value)
-    from_name, from_addr = parseaddr(decode_header_value(message.get("From")))
-    _, reply_to = parseaddr(decode_header_value(message.get("Reply-To")))
-    ids = _ids(message.get("Message-ID"))
+    from_name, from_addr = parseaddr(decode_header_value(_header(message, "From")))
+    _, reply_to = parseaddr(decode_header_value(_header(message, "Reply-To")))
+    ids = _ids(_header(message, "Message-ID"))
     message_id = ids[0] if ids else f"<sha256-{hashlib.sha256(raw).hexdigest()[:32]}@no-message-id>"
     plain, htmls, attachments = _walk(message)
     if plain and any(p.strip() for p in plain):
@@ -287,12 +301,12 @@ def parse_mail(raw: bytes, *, max_text_chars: int = 20_000, truncated: bool = Fa
         from_addr=from_addr.strip().lower(),
         from_name=from_name,
         reply_to=reply_to.strip().lower(),
-        subject=decode_header_value(message.get("Subject")),
-        in_reply_to=_ids(message.get("In-Reply-To")),
-        references=_ids(message.get("References")),
+        subject=decode_header_value(_header(message, "Subject")),
+        in_reply_to=_ids(_header(message, "In-Reply-To")),
+        references=_ids(_header(message, "References")),
         full_text=full[:max_text_chars],
         text=text,
-        content_language=str(message.get("Content-Language") or "").strip().lower()[:2],
+        content_language=str(_header(message, "Content-Language") or "").strip().lower()[:2],
         attachments=attachments,
         auth_results=_auth_results(message),
         headers=headers,
@@ -302,16 +316,12 @@ def parse_mail(raw: bytes, *, max_text_chars: int = 20_000, truncated: bool = Fa
     )
 
 
-def all_recipients(message: Message) -> list[str]:
-    return [addr.lower() for _, addr in getaddresses(message.get_all("To", []) + message.get_all("Cc", []))]
-
-
 def header_message_id(raw: bytes) -> str:
     """The Message-ID of a raw mail (headers only), or a digest of the bytes when it has none."""
     head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
     try:
         message = email.message_from_bytes(head, policy=email.policy.compat32)
-        ids = _ids(message.get("Message-ID"))
+        ids = _ids(_header(message, "Message-ID"))
     except Exception:
         ids = []
     return ids[0] if ids else f"<sha256-{hashlib.sha256(raw).hexdigest()[:32]}@no-message-id>"

@@ -27,7 +27,7 @@ _SENT_LINE = re.compile(r"^\s*\*?(sent|date|отправлено|дата|to|к�
 
 _SIGNATURE_DELIMITER = re.compile(r"^--\s*$")
 _SIGN_OFF = re.compile(
-    r"^\s*(best regards|kind regards|regards|best wishes|cheers|thanks and regards|sincerely|"
+    r"^\s*(best regards|kind regards|regards|thanks|thank you|many thanks|спасибо|заранее спасибо|best wishes|cheers|thanks and regards|sincerely|"
     r"с уважением|с наилучшими пожеланиями|всего доброго|всего хорошего|спасибо заранее)[,.!]?\s*$",
     re.IGNORECASE,
 )
