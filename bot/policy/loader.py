@@ -151,12 +151,14 @@ def load_policy(directory: Path) -> Policy:
         raise _fail(directory, "policy folder not found")
     effective = _load_meta(directory)
     by_lang = {lang: _load_language(directory, lang) for lang in LANGUAGES}
+    every_id = {s.id for sections in by_lang.values() for s in sections}
+    for lang, sections in by_lang.items():
+        missing = sorted(every_id - {s.id for s in sections})
+        if missing:
+            others = ", ".join(other for other in LANGUAGES if other != lang)
+            raise _fail(directory / lang, f"missing sections {missing} (present in {others})")
     reference = [s.id for s in by_lang[LANGUAGES[0]]]
     for lang in LANGUAGES[1:]:
-        ids = [s.id for s in by_lang[lang]]
-        if ids != reference:
-            missing = sorted(set(reference) - set(ids))
-            extra = sorted(set(ids) - set(reference))
-            raise _fail(directory / lang, f"sections differ from {LANGUAGES[0]}: missing {missing}, extra {extra}"
-                        if missing or extra else f"section order differs from {LANGUAGES[0]}")
+        if [s.id for s in by_lang[lang]] != reference:
+            raise _fail(directory / lang, f"section order differs from {LANGUAGES[0]}")
     return Policy(sections=by_lang, version=policy_version(directory), effective_date=effective)

@@ -1,0 +1,27 @@
+"""One engine for the policy tests: loading it (dictionaries, examples) is the slow part."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.config import REPO_ROOT
+from bot.policy import PolicyEngine
+
+POLICY_DIR = REPO_ROOT / "policy_text"
+URL = "https://jetbit.ru/policy/"
+
+
+@pytest.fixture(scope="session")
+def engine() -> PolicyEngine:
+    return PolicyEngine.load(POLICY_DIR, url=URL, min_confidence=0.35)
+
+
+@pytest.fixture
+def policy_copy(tmp_path: Path) -> Path:
+    """A private copy of policy_text/ that a test may edit or break."""
+    target = tmp_path / "policy_text"
+    shutil.copytree(POLICY_DIR, target)
+    return target

@@ -1,0 +1,138 @@
+"""Understanding messages: intents, ranked sections, quoted answers, abstention."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from bot.policy import Intent, PolicyEngine
+
+from .conftest import POLICY_DIR, URL
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("how do I delete my data?", Intent.DELETION),
+        ("удалите мой отзыв с сайта", Intent.DELETION),
+        ("я отзываю согласие на обработку персональных данных", Intent.DELETION),
+        ("please fix my surname, you spelled it wrong", Intent.CORRECTION),
+        ("у меня новый номер телефона, обновите его пожалуйста", Intent.CORRECTION),
+        ("what data do you have on me?", Intent.ACCESS),
+        ("какие данные обо мне у вас хранятся?", Intent.ACCESS),
+        ("can I talk to a real person", Intent.HUMAN),
+        ("позовите оператора", Intent.HUMAN),
+        ("thanks!", Intent.GREETING),
+        ("Здравствуйте", Intent.GREETING),
+        ("сколько стоит сайт", Intent.OUT_OF_SCOPE),
+        ("the contact form on my site broke after your update", Intent.OUT_OF_SCOPE),
+        ("are you hiring developers?", Intent.OUT_OF_SCOPE),
+    ],
+)
+def test_intents(engine: PolicyEngine, text: str, intent: Intent) -> None:
+    result = engine.understand(text)
+    assert result.intent is intent, result.explanation
+    # Only questions are answered with policy sections.
+    assert result.sections == []
+    assert result.answer is None
+
+
+@pytest.mark.parametrize(
+    ("text", "section"),
+    [
+        ("r u passing my stuff on to other firms", "disclosure"),
+        ("а налоговая может получить мои данные от вас?", "legal-requirement"),
+        ("do you collect my IP?", "non-personal-data"),
+        ("will the courier get my home address", "service-delivery"),
+        ("вы публикуете отзывы с именем?", "public-access"),
+        ("как вы защищаете мои данные от утечек", "protection"),
+        ("does the policy cover subdomains?", "scope"),
+        ("what if I don't agree with the policy", "consent"),
+        ("вы отвечаете за сайты, на которые ведут ссылки?", "disclaimer"),
+        ("how will I know the policy changed", "changes"),
+        ("какой у вас телефон для вопросов о данных", "contact"),
+        ("whose policy applies to the chat widget on your site", "third-party-services"),
+        ("why do you need my phone number", "personal-data"),
+    ],
+)
+def test_questions_rank_the_right_section_first(engine: PolicyEngine, text: str, section: str) -> None:
+    result = engine.understand(text)
+    assert result.intent is Intent.QUESTION
+    assert result.sections and result.sections[0].id == section, [s.id for s in result.sections]
+    scores = [s.score for s in result.sections]
+    assert scores == sorted(scores, reverse=True)
+    assert result.confidence >= engine.min_confidence
+
+
+def test_answer_quotes_the_policy_with_title_and_link(engine: PolicyEngine) -> None:
+    result = engine.understand("а налоговая может получить мои данные от вас?")
+    top = engine.section("ru", result.sections[0].id)
+    assert top is not None and result.answer is not None
+    assert top.text in result.answer.text  # quoted word for word, nothing invented
+    assert top.title in result.answer.text
+    assert URL in result.answer.text
+    assert result.policy_version == engine.policy_version
+
+
+def test_long_section_is_quoted_by_its_relevant_paragraph(engine: PolicyEngine) -> None:
+    result = engine.understand("how can I stop cookies, can I disable them in the browser?", lang="en")
+    assert result.answer is not None
+    section = engine.section("en", result.answer.section_id)
+    assert section is not None
+    quoted = [p for p in section.paragraphs if p in result.answer.text]
+    assert quoted and all(p in section.paragraphs for p in quoted)
+    assert any("cookies" in p for p in quoted)
+
+
+def test_polite_email_is_judged_by_its_request(engine: PolicyEngine) -> None:
+    email = ("Здравствуйте!\n\nВ прошлом году я оставлял заявку на вашем сайте. Прошу удалить мои персональные "
+             "данные из вашей базы.\n\nС уважением,\nИван Петров\n+7 900 123-45-67")
+    assert engine.understand(email).intent is Intent.DELETION
+    question = ("Good afternoon,\n\nCould you tell me whether you pass customer data to the tax authorities "
+                "if they ask?\n\nBest regards,\nAnna")
+    result = engine.understand(question)
+    assert result.intent is Intent.QUESTION
+    assert result.sections[0].id == "legal-requirement"
+
+
+def test_quoted_reply_lines_are_ignored(engine: PolicyEngine) -> None:
+    email = "> Your request has been received, our manager will contact you.\n\nThanks, please delete my data."
+    assert engine.understand(email).intent is Intent.DELETION
+
+
+def test_abstains_below_the_threshold() -> None:
+    strict = PolicyEngine.load(POLICY_DIR, url=URL, min_confidence=0.99)
+    result = strict.understand("is there something about data somewhere?", lang="en")
+    assert result.intent is Intent.QUESTION
+    assert result.abstained and result.sections == [] and result.answer is None
+    assert result.confidence < 0.99
+
+
+def test_empty_and_noise_messages(engine: PolicyEngine) -> None:
+    for text in ("", "   ", "???", "12345"):
+        result = engine.understand(text)
+        assert result.sections == []
+        assert result.intent in (Intent.OUT_OF_SCOPE, Intent.GREETING)
+
+
+def test_sections_for_a_browse_menu(engine: PolicyEngine) -> None:
+    sections = engine.sections("ru")
+    assert [s.order for s in sections] == sorted(s.order for s in sections)
+    assert {"id", "title", "order", "parent", "text"} <= set(vars(sections[0]))
+    whole = engine.answer_for_section("en", "contact")
+    assert whole is not None and "support@jetbit.ru" in whole.text and URL in whole.text
+    assert engine.answer_for_section("en", "nope") is None
+    assert engine.effective_date == "2026-11-25"
+
+
+def test_speed_per_message(engine: PolicyEngine) -> None:
+    texts = ["r u passing my stuff on to other firms", "кто ещё увидит мой номер телефона",
+             "Здравствуйте! Подскажите, вы передаёте данные курьерам? С уважением, Ольга"] * 100
+    for text in texts[:3]:
+        engine.understand(text)  # warm the per-word caches
+    started = time.perf_counter()
+    for text in texts:
+        engine.understand(text)
+    per_message_ms = (time.perf_counter() - started) * 1000 / len(texts)
+    assert per_message_ms < 5.0
