@@ -1,0 +1,242 @@
+"""The email channel end to end: real Dovecot (IMAP) in, real aiosmtpd (SMTP) out, real SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import aioimaplib
+import pytest
+
+from bot.requests.models import RequestStatus
+from handlers.email.message_ids import MessageIds
+from tests.email.conftest import SUPPORT, Harness, eml
+
+pytestmark = pytest.mark.slow
+
+
+async def seen_flags(harness: Harness) -> dict[int, bool]:
+    client = aioimaplib.IMAP4(host="127.0.0.1", port=harness.dovecot.port, timeout=5)
+    await client.wait_hello_from_server()
+    await client.login(harness.dovecot.user, harness.dovecot.password)
+    await client.select("INBOX")
+    response = await client.uid("fetch", "1:*", "(UID FLAGS)")
+    await client.logout()
+    flags = {}
+    for line in response.lines:
+        text = bytes(line).decode()
+        if "FETCH" in text:
+            uid = int(text.split("UID ")[1].split()[0].rstrip(")"))
+            flags[uid] = "\\Seen" in text
+    return flags
+
+
+async def test_question_is_answered_in_the_same_thread(make_harness: Callable[..., Any]) -> None:
+    async with make_harness() as h:
+        await h.append(eml("01_question_ru_gmail_qp.eml"))
+        [reply] = await h.settle(1)
+        message = reply.message()
+        assert reply.rcpt_tos[0] == "anna.smirnova@gmail.com"
+        assert message["In-Reply-To"] == "<CAFq1-question01@mail.gmail.com>"
+        assert "<CAFq1-question01@mail.gmail.com>" in message["References"]
+        assert message["Subject"] == "Re: Вопрос про персональные данные"
+        assert message["Auto-Submitted"] == "auto-replied"
+        assert message["X-Auto-Response-Suppress"] == "All"
+        assert MessageIds(h.config).is_ours(message["Message-ID"])
+        body = message.get_body(("plain",)).get_content()
+        assert body.startswith("Здравствуйте!") and "jetbit.ru/policy" in body
+        outcomes = await h.processed(1)
+        assert outcomes["<CAFq1-question01@mail.gmail.com>"] == "answered"
+        # The self-copy of the reply reaches the mailbox and is recognised as ours, not answered.
+        for _ in range(100):
+            if "own_copy" in (await h.channel.store.inbound_outcomes()).values():
+                break
+            await asyncio.sleep(0.05)
+        assert "own_copy" in (await h.channel.store.inbound_outcomes()).values()
+        for _ in range(100):
+            flags = await seen_flags(h)
+            if flags and all(flags.values()):
+                break
+            await asyncio.sleep(0.05)
+        assert flags and all(flags.values()), flags
+        assert len(await h.settle(1)) == 1
+
+
+CORPUS_OUTCOMES = {
+    "02_question_en_cookies.eml": "answered",
+    "03_question_ru_cp1251.eml": "answered",
+    "04_question_ru_koi8r.eml": "answered",
+    "05_question_ru_iso8859_5.eml": "answered",
+    "06_question_ru_unknown8bit.eml": "answered",
+    "07_question_en_rfc2047_base64.eml": "answered",
+    "09_alternative_ru_yandex.eml": "answered",
+    "10_html_only_en.eml": "answered",
+    "12_attachment_ru.eml": "answered",
+    "13_broken_mime.eml": "answered",
+    "14_unreadable_binary.eml": "unreadable",
+    "17_reply_outlook_en.eml": "answered",
+    "18_reply_outlook_ru.eml": "answered",
+    "22_auto_reply_ooo_en.eml": "auto:auto_submitted",
+    "23_auto_reply_exchange_ru.eml": "auto:auto_response_suppress",
+    "24_auto_reply_yandex_ru.eml": "auto:autoreply_header",
+    "25_bounce_mailer_daemon.eml": "auto:robot_sender",
+    "26_mailing_list.eml": "auto:precedence",
+    "27_newsletter_noreply.eml": "auto:robot_sender",
+    "36_human_ru.eml": "handoff",
+    "37_out_of_scope_en.eml": "handoff",
+    "38_greeting_ru.eml": "greeted",
+    "40_own_address.eml": "auto:own_address",
+}
+
+
+async def test_corpus_outcomes_replies_and_handoffs(make_harness: Callable[..., Any]) -> None:
+    async with make_harness() as h:
+        for name in CORPUS_OUTCOMES:
+            await h.append(eml(name))
+        outcomes = await h.processed(len(CORPUS_OUTCOMES), seconds=20)
+        expected_ids = {}
+        from handlers.email.parsing import parse_mail
+        for name, outcome in CORPUS_OUTCOMES.items():
+            expected_ids[parse_mail(eml(name)).message_id] = (name, outcome)
+        for message_id, (name, outcome) in expected_ids.items():
+            assert outcomes.get(message_id) == outcome, (name, outcomes.get(message_id))
+        answering = [n for n, o in CORPUS_OUTCOMES.items() if o in ("answered", "greeted", "handoff", "unreadable")]
+        replies = await h.settle(len(answering), seconds=20)
+        await asyncio.sleep(0.5)
+        replies = await h.settle(len(answering))
+        assert len(replies) == len(answering)
+        recipients = sorted(r.rcpt_tos[0] for r in replies)
+        assert "support@jetbit.ru" not in recipients
+        assert not any(r.startswith(("noreply", "mailer-daemon", "digest@", "tom@", "o.sidorova", "nikolay"))
+                       for r in recipients)
+        # English mail is answered in English, Russian in Russian.
+        by_rcpt = {r.rcpt_tos[0]: r.message().get_body(("plain",)).get_content() for r in replies}
+        assert by_rcpt["john.miller@outlook.com"].startswith("Hello!")
+        assert by_rcpt["p.ivanov@company.ru"].startswith("Здравствуйте!")
+        assert "сотруднику" in by_rcpt["galina@mail.ru"]
+        handoffs = await h.channel.handoffs.list()
+        assert sorted(x.reason for x in handoffs) == ["human", "out_of_scope", "unreadable"]
+        assert all(x.channel == "email" for x in handoffs)
+        staff = [r.message for r in await h.services.outbox.records(limit=500) if r.message.channel == "staff"]
+        assert sorted(m.kind for m in staff) == ["staff.handoff"] * 3
+
+
+async def test_request_confirmed_by_reply_only_from_the_same_address(make_harness: Callable[..., Any]) -> None:
+    async with make_harness() as h:
+        await h.append(eml("28_request_deletion_ru.eml"))
+        [confirm] = await h.settle(1)
+        assert confirm.rcpt_tos[0] == "svetlana.orlova@yandex.ru"
+        assert "[PR-2026-0001]" in confirm.header("Subject")
+        assert confirm.header("In-Reply-To") == "<request28@yandex.ru>"
+        request = await h.services.requests.get("PR-2026-0001")
+        assert request.status is RequestStatus.AWAITING_VERIFICATION
+        assert request.thread_ref == "<request28@yandex.ru>"
+        # A "confirmation" from another address does not confirm, and gets nothing back.
+        await h.append(eml("35_confirm_reply_other_sender.eml"))
+        await h.processed(2)
+        assert (await h.services.requests.get("PR-2026-0001")).status is RequestStatus.AWAITING_VERIFICATION
+        assert [x.reason for x in await h.channel.handoffs.list()] == ["thread_other_sender"]
+        await h.append(eml("34_confirm_reply_ru.eml"))
+        await h.processed(3)
+        request = await h.services.requests.get("PR-2026-0001")
+        assert request.status is RequestStatus.PENDING_REVIEW
+        assert request.verification_method.value == "email_reply"
+        replies = await h.settle(2)
+        created = replies[1]
+        assert created.rcpt_tos[0] == "svetlana.orlova@yandex.ru"
+        assert created.header("In-Reply-To") == "<confirm34@yandex.ru>"
+        assert created.header("Subject") == "Re: Удаление данных [PR-2026-0001]"
+        assert "<request28@yandex.ru>" in created.header("References")
+        # Staff decide: the requester hears in the same thread.
+        await h.services.requests.approve("PR-2026-0001", by="anna")
+        approved = (await h.settle(3))[2]
+        assert approved.rcpt_tos[0] == "svetlana.orlova@yandex.ru"
+        assert approved.header("Subject") == "Re: Удаление данных [PR-2026-0001]"
+        assert "PR-2026-0001" in approved.message().get_body(("plain",)).get_content()
+        assert all(SUPPORT not in r.rcpt_tos[0] and "mallory" not in r.rcpt_tos[0] for r in await h.settle(3))
+
+
+async def test_flags_auth_failure_third_party_and_reply_to(make_harness: Callable[..., Any]) -> None:
+    async with make_harness() as h:
+        for name in ("29_request_deletion_en_authfail.eml", "32_request_third_party_ru.eml",
+                     "33_request_reply_to_differs.eml"):
+            await h.append(eml(name))
+        await h.processed(3)
+        replies = await h.settle(3)
+        by_rcpt = {r.rcpt_tos[0]: r for r in replies}
+        assert set(by_rcpt) == {"robert.king@example.net", "oleg.s@company.ru", "greg.white@example.com"}
+        requests = {r.requester.email: r for r in await h.services.requests.list()}
+        king = requests["robert.king@example.net"]
+        assert king.flags["auth_failed"] is True
+        assert king.flags["auth_results"] == {"spf": "softfail", "dkim": "fail", "dmarc": "fail"}
+        oleg = requests["oleg.s@company.ru"]
+        assert oleg.flags["third_party_mentioned"] is True
+        assert oleg.requester.email == "oleg.s@company.ru"
+        assert "ivan.sidorov" not in str(oleg.requester)
+        oleg_text = by_rcpt["oleg.s@company.ru"].message().get_body(("plain",)).get_content()
+        assert "только в отношении данных самого заявителя" in oleg_text
+        assert [x.reason for x in await h.channel.handoffs.list()] == ["third_party"]
+        assert requests["greg.white@example.com"].flags["reply_to_differs"] is True
+
+
+async def test_reply_cap_and_duplicates(make_harness: Callable[..., Any]) -> None:
+    async with make_harness(PRIVACY_BOT__EMAIL__REPLIES_PER_SENDER_PER_HOUR="2") as h:
+        raw = eml("02_question_en_cookies.eml")
+        for index in range(4):
+            await h.append(raw.replace(b"<DB9PR01-question02@outlook.com>", f"<cap-{index}@outlook.com>".encode()))
+        await h.append(raw.replace(b"<DB9PR01-question02@outlook.com>", b"<cap-0@outlook.com>"))  # same id again
+        await h.processed(4)
+        await asyncio.sleep(1.0)
+        assert len(await h.settle(2)) == 2
+        outcomes = await h.channel.store.inbound_outcomes()
+        assert sorted(v for k, v in outcomes.items() if k.startswith("<cap-")) == [
+            "answered", "answered", "answered:rate_limited", "answered:rate_limited"]
+
+
+async def test_size_cap(make_harness: Callable[..., Any]) -> None:
+    async with make_harness(PRIVACY_BOT__EMAIL__MAX_MESSAGE_BYTES="10000") as h:
+        await h.append(eml("39_long_mail_en.eml"))
+        outcomes = await h.processed(1)
+        assert outcomes["<long39@example.com>"] == "answered"
+        [reply] = await h.settle(1)
+        assert reply.rcpt_tos[0] == "verbose@example.com"
+        async with h.services.db.conn.execute(
+                "SELECT length(raw), raw_size, truncated FROM email_inbound WHERE message_id = '<long39@example.com>'") as cur:
+            length, size, truncated = await cur.fetchone()
+        assert length <= 10000 < size and truncated == 1
+
+
+async def test_unconfirmed_request_gets_one_reminder_then_expires(make_harness: Callable[..., Any]) -> None:
+    async with make_harness(PRIVACY_BOT__EMAIL__CONFIRMATION_REMINDER_HOURS="0.0001",
+                            PRIVACY_BOT__EMAIL__CONFIRMATION_EXPIRE_HOURS="0.0006") as h:
+        await h.append(eml("31_request_correction_en.eml"))
+        await h.settle(1)
+        await asyncio.sleep(0.4)
+        assert (await h.channel.check_confirmations())["reminded"] == ["PR-2026-0001"]
+        assert (await h.channel.check_confirmations())["reminded"] == []
+        reminder = (await h.settle(2))[1]
+        assert reminder.rcpt_tos[0] == "nina.lee@gmail.com"
+        assert reminder.header("Subject") == "Re: Wrong phone number [PR-2026-0001]"
+        await asyncio.sleep(1.8)
+        assert (await h.channel.check_confirmations())["expired"] == ["PR-2026-0001"]
+        assert (await h.services.requests.get("PR-2026-0001")).status is RequestStatus.EXPIRED
+        await asyncio.sleep(0.5)
+        assert len(await h.settle(2)) == 2  # expiry of an unverified request sends nothing to the address
+
+
+async def test_uidvalidity_change_handles_nothing_twice(make_harness: Callable[..., Any]) -> None:
+    async with make_harness() as h:
+        await h.append(eml("02_question_en_cookies.eml"))
+        await h.settle(1)
+        await h.processed(1)
+    # The mailbox is rebuilt: same mail, new UIDVALIDITY. Simulated on our side of the contract.
+    async with make_harness() as h:
+        async with h.services.db.transaction() as conn:
+            await conn.execute("UPDATE email_mailbox_state SET uidvalidity = uidvalidity - 7")
+        async with h.services.db.transaction() as conn:
+            await conn.execute("UPDATE email_inbound SET flagged = 0")
+        await h.append(eml("03_question_ru_cp1251.eml"))
+        await h.settle(2)
+        await asyncio.sleep(0.5)
+        assert len(await h.settle(2)) == 2
