@@ -70,7 +70,7 @@ async def test_redacts_old_closed_requests_and_keeps_proof(db: Database, config:
                                                 f"{'id' if table == 'requests' else 'request_id'} = ?", (done_id,)))
     finally:
         raw.close()
-    for secret in ("иван", "ivan@example.ru", "916", "shop.example.ru", "заказы"):
+    for secret in ("иван", "ivan@example.ru", "000-11-22", "79160001122", "shop.example.ru", "заказы"):
         assert secret not in dump.lower()
 
     # running again changes nothing
