@@ -18,7 +18,7 @@ def render_card(t: Texts, request: PrivacyRequest) -> str:
         requester_parts.append(esc(who.phone))
     lines = [
         t("tg-card-title", id=request.id, type=t("request-type", type=request.type.value)),
-        t("tg-card-channel", channel=request.channel.value, lang=request.lang),
+        t("tg-card-channel", channel=request.channel.value, language=request.lang),
         t("tg-card-requester", requester=", ".join(requester_parts) or "—"),
         t("tg-card-verification", method=request.verification_method.value,
           phone=1 if request.flags.get("phone_unverified") else 0),

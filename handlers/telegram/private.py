@@ -497,7 +497,7 @@ async def forward_to_staff(message: Message, deps: TelegramDeps, t: Texts) -> No
     if deps.staff_chat_id:
         sent = await message.bot.send_message(
             deps.staff_chat_id, staff_t("tg-staff-handoff", name=esc(user.full_name), user_id=user.id,
-                                        lang=t.lang, text=esc(message.text or "")))
+                                        language=t.lang, text=esc(message.text or "")))
         sent_id = sent.message_id
     await deps.repo.record_handoff(staff_chat_id=deps.staff_chat_id, staff_message_id=sent_id, user_id=user.id,
                                    user_chat_id=message.chat.id, user_message_id=message.message_id,

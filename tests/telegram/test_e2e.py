@@ -75,6 +75,7 @@ async def running(api: BotApiServer, smtp: SmtpServer, database: Path) -> AsyncI
         yield bot
     finally:
         code, stderr = await bot.stop()
+        print(stderr[-6000:], file=sys.stderr)  # shown by pytest when the test fails
         assert code == 0, stderr[-3000:]
         assert "Traceback" not in stderr, stderr[-3000:]
 
@@ -166,8 +167,8 @@ async def test_question_in_each_language_deletion_with_email_code_restart_and_st
                 assert f"tg:{STAFF_USER}" in str(stale.params["text"])
 
     with sqlite3.connect(database) as conn:
-        events = [row[0] for row in conn.execute("SELECT event FROM audit_log WHERE request_id = ?", (rid,))]
-        refused = conn.execute("SELECT COUNT(*) FROM audit_log WHERE event = 'not_staff_press'").fetchone()[0]
+        events = [row[0] for row in conn.execute("SELECT event FROM request_audit WHERE request_id = ?", (rid,))]
+        refused = conn.execute("SELECT COUNT(*) FROM request_audit WHERE event = 'not_staff_press'").fetchone()[0]
         status = conn.execute("SELECT status FROM requests WHERE id = ?", (rid,)).fetchone()[0]
         codes = conn.execute("SELECT code_hash FROM verification_codes").fetchall()
     assert status == "approved"

@@ -148,7 +148,7 @@ tg-staff-info-prompt = Request { $id }: type the question for the requester (/ca
 tg-reject-preset-1 = We could not confirm your identity.
 tg-reject-preset-2 = We hold no personal data under the details you gave.
 tg-reject-preset-3 = The law requires us to keep this data.
-tg-staff-handoff = 👤 <b>{ $name }</b> (id { $user_id }, { $lang }) asks for a person:
+tg-staff-handoff = 👤 <b>{ $name }</b> (id { $user_id }, { $language }) asks for a person:
     { $text }
 
     Reply to this message to answer.
@@ -156,7 +156,7 @@ tg-staff-reply-sent = Sent to the person.
 tg-staff-reply-blocked = Not delivered: the person has blocked the bot.
 tg-staff-reply-failed = Not delivered: Telegram refused the message.
 tg-card-title = <b>{ $id }</b>: { $type }
-tg-card-channel = Channel: { $channel }, language: { $lang }
+tg-card-channel = Channel: { $channel }, language: { $language }
 tg-card-telegram = { $name } (tg { $user_id })
 tg-card-requester = Requester: { $requester }
 tg-card-verification = Verification: { $method }{ $phone ->

@@ -150,7 +150,7 @@ tg-staff-info-prompt = Запрос { $id }: напишите вопрос за�
 tg-reject-preset-1 = Нам не удалось подтвердить вашу личность.
 tg-reject-preset-2 = По указанным вами данным у нас нет персональных данных.
 tg-reject-preset-3 = Закон обязывает нас хранить эти данные.
-tg-staff-handoff = 👤 <b>{ $name }</b> (id { $user_id }, { $lang }) просит связаться с сотрудником:
+tg-staff-handoff = 👤 <b>{ $name }</b> (id { $user_id }, { $language }) просит связаться с сотрудником:
     { $text }
 
     Ответьте на это сообщение, чтобы ответить человеку.
@@ -158,7 +158,7 @@ tg-staff-reply-sent = Отправлено.
 tg-staff-reply-blocked = Не доставлено: человек заблокировал бота.
 tg-staff-reply-failed = Не доставлено: Telegram не принял сообщение.
 tg-card-title = <b>{ $id }</b>: { $type }
-tg-card-channel = Канал: { $channel }, язык: { $lang }
+tg-card-channel = Канал: { $channel }, язык: { $language }
 tg-card-telegram = { $name } (tg { $user_id })
 tg-card-requester = Заявитель: { $requester }
 tg-card-verification = Проверка: { $method }{ $phone ->
