@@ -32,7 +32,8 @@ SECTION_TEXT_WEIGHT = 0.8
 # A sentence whose best match is a pleasantry at least this close is a pleasantry.
 GREETING_SIMILARITY = 0.5
 # Small talk ("how are you?", "who are you") has at most this many words outside the pleasantries lexicon.
-PLEASANTRY_MAX_WORDS = 2
+PLEASANTRY_MAX_WORDS = 1
+SUBSTANTIVE_GREETING_FACTOR = 0.6
 SECTION_PREFIX = "section:"
 INTENT_PREFIX = "intent:"
 # Multi-sentence messages: weight of the best sentence against the whole text.
@@ -194,9 +195,9 @@ class PolicyEngine:
                 # In a letter with a question mark, the asking sentence is the request; the others
                 # are context ("we ordered a site from you last year").
                 sentence_scores = {k: v * CONTEXT_SENTENCE_FACTOR for k, v in sentence_scores.items()}
-            if is_substantive:
-                # A sentence with several real words is not small talk, whatever polite words it has.
-                sentence_scores.pop(greeting_label, None)
+            if is_substantive and greeting_label in sentence_scores:
+                # A sentence with several real words is rarely small talk; it needs a clear match.
+                sentence_scores[greeting_label] *= SUBSTANTIVE_GREETING_FACTOR
             if not sentence_scores:
                 continue
             best = max(sentence_scores, key=lambda label: sentence_scores[label])
