@@ -1,0 +1,255 @@
+"""Handler tests through the real dispatcher and core, with a recording Bot API session."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from aiogram.methods import SendMessage
+
+from bot.outbox.base import OutboxMessage, PermanentDeliveryError
+from bot.requests.models import Channel, Requester, RequestStatus, RequestType, VerificationMethod
+from tests.telegram.conftest import OUTSIDER, STAFF, STAFF_CHAT, USER, Harness
+
+
+async def _verified_request(h: Harness, user_id: int = USER, email: str = "p@example.com") -> str:
+    result = await h.services.requests.create(
+        type=RequestType.DELETION, channel=Channel.TELEGRAM, lang="ru",
+        requester=Requester(telegram_user_id=user_id, telegram_chat_id=user_id, telegram_name="U", email=email),
+        verified=VerificationMethod.EMAIL_CODE, actor=f"telegram:{user_id}")
+    await h.deliver()
+    return result.request.id
+
+
+async def test_start_greets_in_the_persons_language_and_escapes_their_name(harness: Harness) -> None:
+    await harness.send(USER, "/start", lang="en")
+    text = harness.last_text(USER)
+    assert text.startswith("Hello, U&lt;b&gt;!")
+    buttons = harness.last_buttons(USER)
+    assert len(buttons) == 7 and any("Delete my data" in b for b in buttons)
+    await harness.send(USER + 1, "/start", lang="de")  # neither ru nor en: Russian by default
+    assert harness.last_text(USER + 1).startswith("Здравствуйте")
+
+
+async def test_language_command_switches_and_is_remembered(harness: Harness) -> None:
+    await harness.send(USER, "/language", lang="ru")
+    await harness.press(USER, harness.last_buttons(USER)["English"])
+    assert "English" in harness.last_text(USER)
+    await harness.send(USER, "/help", lang="ru")  # Telegram still says ru; the choice wins
+    assert harness.last_text(USER).startswith("What I can do")
+
+
+async def test_question_is_answered_with_section_and_link_and_abstention_offers_a_person(harness: Harness) -> None:
+    await harness.send(USER, "Кому вы передаёте мои данные?")
+    answer = harness.last_text(USER)
+    assert "https://jetbit.ru/policy/" in answer and "<b>" in answer
+    assert set(harness.last_buttons(USER)) == {"👍 Это помогло", "👤 Связаться с сотрудником"}
+    await harness.send(USER, "Сколько стоит разработка интернет-магазина под ключ?")
+    assert "не нашёл ответа" in harness.last_text(USER)
+    assert list(harness.last_buttons(USER)) == ["👤 Связаться с сотрудником"]
+
+
+async def test_correction_flow_by_phone_is_marked_for_staff_verification(harness: Harness) -> None:
+    h = harness
+    await h.send(USER, "/start")
+    await h.press(USER, h.last_buttons(USER)["✏️ Исправить мои данные"])
+    assert "Какое поле" in h.last_text(USER)
+    await h.send(USER, "телефон")
+    await h.send(USER, "+7 900 000-00-00")
+    await h.send(USER, "+7 900 111-22-33")
+    await h.press(USER, h.last_buttons(USER)["✅ Это всё"])
+    assert "адресу электронной почты или номеру телефона" in h.last_text(USER)
+    await h.send(USER, "+7 (900) 111-22-33")
+    summary = h.last_text(USER)
+    assert "«+7 900 000-00-00» → «+7 900 111-22-33»" in summary and "проверят его сами" in summary
+    await h.press(USER, h.last_buttons(USER)["✅ Подтвердить"])
+    found = re.search(r"PR-\d{4}-\d{4}", h.last_text(USER))
+    assert found, h.last_text(USER)
+    request = await h.services.requests.get(found.group(0))
+    assert request.status is RequestStatus.AWAITING_VERIFICATION
+    assert request.verification_method is VerificationMethod.UNVERIFIED_PHONE
+    assert request.flags.get("phone_unverified") is True
+    assert request.corrections[0].wanted == "+7 900 111-22-33"
+
+    await h.deliver()
+    card = h.last_text(STAFF_CHAT)
+    assert request.id in card and "НЕ проверен" in card
+    await h.press(STAFF, h.last_buttons(STAFF_CHAT)["☎️ Телефон проверен"], chat_id=STAFF_CHAT)
+    assert (await h.services.requests.get(request.id)).status is RequestStatus.PENDING_REVIEW
+
+
+async def test_email_code_flow_wrong_code_then_right_one(harness: Harness) -> None:
+    h = harness
+    await h.send(USER, "Удалите все мои данные")
+    await h.press(USER, h.last_buttons(USER)["Пропустить"])
+    await h.send(USER, "Me@Example.com")
+    assert "шестизначный код на me@example.com" in h.last_text(USER)
+    await h.deliver()
+    code_mail = h.email.sent[-1]
+    assert code_mail.recipient == "me@example.com" and code_mail.kind == "verification.code"
+    code = re.search(r"\b\d{6}\b", code_mail.payload["text"])
+    assert code
+    wrong = "000000" if code.group(0) != "000000" else "111111"
+    await h.send(USER, wrong)
+    assert "Осталось 4 попытки" in h.last_text(USER)
+    await h.send(USER, code.group(0))
+    assert "Проверьте ваш запрос" in h.last_text(USER)
+    await h.press(USER, h.last_buttons(USER)["✅ Подтвердить"])
+    requests = await h.services.requests.for_telegram_user(USER)
+    assert [r.status for r in requests] == [RequestStatus.PENDING_REVIEW]
+    assert requests[0].verification_method is VerificationMethod.EMAIL_CODE
+
+
+async def test_cancel_stops_a_flow_at_any_step(harness: Harness) -> None:
+    h = harness
+    await h.send(USER, "Хочу узнать, какие мои данные у вас есть")
+    await h.send(USER, "только заказы")
+    await h.send(USER, "/cancel")
+    assert h.last_text(USER) == "Отменено."
+    await h.send(USER, "/cancel")
+    assert h.last_text(USER) == "Отменять нечего."
+
+
+async def test_forged_callbacks_are_refused_and_audited(harness: Harness) -> None:
+    h = harness
+    await h.press(USER, "st:approve:PR-2026-0001")  # a staff button in a private chat
+    await h.press(USER, "m:format_disk")  # an action the bot never offers
+    await h.press(STAFF, "st:approve:PR-2099-9999", chat_id=STAFF_CHAT)  # no such request
+    await h.press(STAFF, "st:destroy:PR-2099-9999", chat_id=STAFF_CHAT)
+    alerts = h.session.alerts()
+    assert len(alerts) == 4 and all(a.show_alert for a in alerts)
+    events = await h.deps.repo.security_events()
+    assert [e["event"] for e in events] == ["forged_callback"] * 4
+    assert events[2]["details"]["reason"] == "unknown_request"
+
+    request_id = await _verified_request(h)
+    await h.press(USER, f"i:{request_id}")  # answering a question nobody asked: audited on the request
+    trail = [e.event for e in await h.services.requests.audit_events(request_id)]
+    assert "forged_callback" in trail
+
+
+async def test_outsiders_in_the_staff_chat_are_refused_and_audited(harness: Harness) -> None:
+    h = harness
+    request_id = await _verified_request(h)
+    await h.send(OUTSIDER, "/queue", chat_id=STAFF_CHAT)
+    assert "только сотрудники" in h.last_text(STAFF_CHAT)
+    await h.press(OUTSIDER, f"st:approve:{request_id}", chat_id=STAFF_CHAT)
+    assert (await h.services.requests.get(request_id)).status is RequestStatus.PENDING_REVIEW
+    assert "not_staff_press" in [e.event for e in await h.services.requests.audit_events(request_id)]
+    assert [e["event"] for e in await h.deps.repo.security_events()] == ["not_staff_command"]
+    await h.send(OUTSIDER, "просто болтаю", chat_id=STAFF_CHAT)  # chatter: ignored, not refused
+    assert len(await h.deps.repo.security_events()) == 1
+
+
+async def test_staff_reject_with_a_preset_reason_notifies_the_person(harness: Harness) -> None:
+    h = harness
+    request_id = await _verified_request(h)
+    assert request_id in h.last_text(STAFF_CHAT)
+    await h.press(STAFF, f"st:reject:{request_id}", chat_id=STAFF_CHAT)
+    presets = h.last_buttons(STAFF_CHAT)
+    await h.press(STAFF, presets["Нам не удалось подтвердить вашу личность."], chat_id=STAFF_CHAT)
+    request = await h.services.requests.get(request_id)
+    assert request.status is RequestStatus.REJECTED
+    assert request.decision_reason == "Нам не удалось подтвердить вашу личность."
+    await h.deliver()
+    assert "отклонили" in h.last_text(USER) and "подтвердить вашу личность" in h.last_text(USER)
+    # The card was edited in place: closed, no buttons, who decided.
+    edits = [m for m in h.session.requests if type(m).__name__ == "EditMessageText" and request_id in str(m.text)]
+    assert edits and edits[-1].reply_markup is None and f"tg:{STAFF}" in str(edits[-1].text)
+
+
+async def test_need_info_question_and_the_persons_answer_attaches_to_the_request(harness: Harness) -> None:
+    h = harness
+    request_id = await _verified_request(h)
+    await h.press(STAFF, f"st:info:{request_id}", chat_id=STAFF_CHAT)
+    await h.send(STAFF, "Укажите, пожалуйста, номер договора.", chat_id=STAFF_CHAT)
+    assert (await h.services.requests.get(request_id)).status is RequestStatus.NEEDS_INFO
+    await h.deliver()
+    assert "номер договора" in h.last_text(USER)
+    await h.press(USER, h.last_buttons(USER)["✍️ Ответить"])
+    await h.send(USER, "Договор № 17 от 1 марта")
+    assert request_id in h.last_text(USER)
+    assert (await h.services.requests.get(request_id)).status is RequestStatus.PENDING_REVIEW
+    messages = await h.services.requests.messages(request_id)
+    assert any("Договор № 17" in str(m) for m in messages)
+
+
+async def test_talk_to_a_person_and_the_staff_reply_comes_back_as_a_reply(harness: Harness) -> None:
+    h = harness
+    await h.send(USER, "/start")
+    await h.press(USER, h.last_buttons(USER)["👤 Связаться с сотрудником"])
+    original = await h.send(USER, "Помогите <script>alert(1)</script>")
+    forwarded = h.session.sent(STAFF_CHAT)[-1]
+    assert "&lt;script&gt;" in str(forwarded.text) and "<script>" not in str(forwarded.text)
+    staff_message_id = h.session.message_id_of(forwarded)
+    await h.send(STAFF, "Добрый день! Уже смотрим.", chat_id=STAFF_CHAT, reply_to_message_id=staff_message_id)
+    reply = h.session.sent(USER)[-1]
+    assert isinstance(reply, SendMessage)
+    assert "Уже смотрим" in str(reply.text) and reply.reply_to_message_id == original
+    assert (await h.deps.repo.held_about(USER))["handoff_messages"] == 2
+
+
+async def test_flood_and_length_limits(harness: Harness) -> None:
+    h = harness
+    await h.send(USER, "a" * 2001)
+    assert "слишком длинное" in h.last_text(USER)
+    for _ in range(31):
+        await h.send(USER, "/help")
+    assert "слишком часто" in h.last_text(USER)
+    before = len(h.session.sent(USER))
+    await h.send(USER, "/help")  # still flooding: silently dropped, no second warning
+    assert len(h.session.sent(USER)) == before
+
+
+async def test_blocked_user_is_recorded_and_the_notice_falls_back_to_the_verified_email(harness: Harness) -> None:
+    h = harness
+    request_id = await _verified_request(h)
+    h.session.fail_next("SendMessage", 403, "Forbidden: bot was blocked by the user")
+    with pytest.raises(PermanentDeliveryError):
+        await h.senders["telegram"].send(OutboxMessage(1, "telegram", str(USER), "x", {"text": "hi"}))
+    await h.deps.repo.touch_user(USER, USER)
+    h.session.fail_next("SendMessage", 403, "Forbidden: bot was blocked by the user")
+    await h.services.requests.approve(request_id, by="staff:test")
+    await h.deliver()
+    assert await h.deps.repo.is_blocked(USER)
+    fallback = [m for m in h.email.sent if m.payload.get("request_id") == request_id]
+    assert fallback and fallback[-1].recipient == "p@example.com" and "одобрен" in fallback[-1].payload["text"]
+
+
+async def test_privacy_and_forget_keep_what_the_law_requires(harness: Harness) -> None:
+    h = harness
+    request_id = await _verified_request(h)
+    await h.press(USER, "m:human")
+    await h.send(USER, "вопрос сотруднику")
+    await h.send(USER, "/privacy")
+    assert "Что бот хранит о вас" in h.last_text(USER)
+    await h.send(USER, "/forget")
+    assert request_id in h.last_text(USER)
+    assert (await h.deps.repo.held_about(USER))["handoff_messages"] == 0
+    assert (await h.services.requests.get(request_id)).status is RequestStatus.PENDING_REVIEW
+
+
+async def test_staff_commands(harness: Harness) -> None:
+    h = harness
+    request_id = await _verified_request(h)
+    await h.send(STAFF, "/queue", chat_id=STAFF_CHAT)
+    assert request_id in h.last_text(STAFF_CHAT)
+    await h.send(STAFF, f"/request {request_id.lower()}", chat_id=STAFF_CHAT)
+    assert request_id in h.last_text(STAFF_CHAT) and "✅ Одобрить" in h.last_buttons(STAFF_CHAT)
+    await h.send(STAFF, "/overdue", chat_id=STAFF_CHAT)
+    assert h.last_text(STAFF_CHAT) == "Просроченных запросов нет."
+    await h.send(STAFF, "/stats", chat_id=STAFF_CHAT)
+    assert "Открыто: 1" in h.last_text(STAFF_CHAT)
+    await h.send(STAFF, "/request PR-1999-0001", chat_id=STAFF_CHAT)
+    assert "не найден" in h.last_text(STAFF_CHAT)
+
+
+async def test_second_staff_press_on_a_decided_card_says_who_decided(harness: Harness) -> None:
+    h = harness
+    request_id = await _verified_request(h)
+    await h.press(STAFF, f"st:approve:{request_id}", chat_id=STAFF_CHAT)
+    await h.press(STAFF, f"st:approve:{request_id}", chat_id=STAFF_CHAT)
+    alert = h.session.alerts()[-1]
+    assert alert.show_alert and f"tg:{STAFF}" in str(alert.text) and "одобрен" in str(alert.text)
+    await h.press(STAFF, f"st:complete:{request_id}", chat_id=STAFF_CHAT)
+    assert (await h.services.requests.get(request_id)).status is RequestStatus.COMPLETED
