@@ -187,7 +187,8 @@ class Normaliser:
         return token in self._stop
 
     def _repair(self, word: str) -> str | None:
-        """The lemma of the closest known word form, when the word looks like a typo of it."""
+        """The lemma of the closest known word form, when the word looks like a typo of it
+        (one edit for short words, two for long ones; candidates found through shared trigrams)."""
         if word in self._repairs:
             return self._repairs[word]
         result: str | None = None
@@ -197,16 +198,37 @@ class Normaliser:
             for gram in grams:
                 for candidate in self._grams.get(gram, ()):
                     counts[candidate] += 1
-            best, best_score = None, 0.0
+            allowed = 1 if len(word) <= 6 else 2
+            best: tuple[int, int, str] | None = None
             for candidate, shared in counts.items():
-                if abs(len(candidate) - len(word)) > 2:
+                if abs(len(candidate) - len(word)) > allowed or shared * 3 < len(grams):
                     continue
-                score = shared / (len(grams) + len(trigrams(candidate)) - shared)
-                if score > best_score or (score == best_score and best is not None and candidate < best):
-                    best, best_score = candidate, score
-            if best is not None and best_score >= 0.45:
-                result = self._surface[best]
+                distance = edit_distance(word, candidate, allowed)
+                if distance <= allowed:
+                    key = (distance, -shared, candidate)
+                    if best is None or key < best:
+                        best = key
+            if best is not None:
+                result = self._surface[best[2]]
         if len(self._repairs) > _CACHE_LIMIT:
             self._repairs.clear()
         self._repairs[word] = result
         return result
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Optimal string alignment distance (a swap of neighbours is one edit); limit + 1 when above limit."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                value = min(value, previous2[j - 2] + 1)
+            current[j] = value
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[len(b)]

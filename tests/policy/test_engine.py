@@ -140,3 +140,19 @@ def test_speed_per_message(engine: PolicyEngine) -> None:
         engine.understand(text)
     per_message_ms = (time.perf_counter() - started) * 1000 / len(texts)
     assert per_message_ms < 5.0
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "section"),
+    [
+        ("удолите мои даные", Intent.DELETION, None),
+        ("вы передаете данные в полицыю?", Intent.QUESTION, "legal-requirement"),
+        ("how do you protcet my data", Intent.QUESTION, "protection"),
+        ("каке данные вы сабираете", Intent.QUESTION, "personal-data"),
+    ],
+)
+def test_misspellings_are_understood(engine: PolicyEngine, text: str, intent: Intent, section: str | None) -> None:
+    result = engine.understand(text)
+    assert result.intent is intent
+    if section is not None:
+        assert result.sections[0].id == section
