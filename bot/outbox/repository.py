@@ -45,11 +45,14 @@ class OutboxRepository:
         """Write a message inside the caller's transaction; a repeated idempotency key is a no-op."""
         key = idempotency_key or uuid.uuid4().hex
         now = utcnow()
-        await conn.execute(
-            "INSERT OR IGNORE INTO outbox(channel, recipient, kind, payload, idempotency_key, request_id, "
-            "next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (channel, recipient, kind, json.dumps(payload, ensure_ascii=False), key, request_id,
-             to_db(not_before or now), to_db(now)))
+        async with conn.execute(
+                "INSERT OR IGNORE INTO outbox(channel, recipient, kind, payload, idempotency_key, request_id, "
+                "next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (channel, recipient, kind, json.dumps(payload, ensure_ascii=False), key, request_id,
+                 to_db(not_before or now), to_db(now))) as cur:
+            row = await cur.fetchone()
+        if row is not None:
+            return int(row[0])
         async with conn.execute("SELECT id FROM outbox WHERE idempotency_key = ?", (key,)) as cur:
             row = await cur.fetchone()
         assert row is not None

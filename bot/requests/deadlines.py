@@ -32,6 +32,7 @@ def is_working_day(day: date) -> bool:
     return bool(_calendar().is_working_day(day))
 
 
+@lru_cache(maxsize=4096)
 def add_working_days(start: date, days: int) -> date:
     """The ``days``-th working day after ``start`` (``start`` itself not counted)."""
     if days <= 0:

@@ -91,10 +91,9 @@ def row_to_request(row: Sequence[Any]) -> PrivacyRequest:
 
 async def next_id(conn: aiosqlite.Connection, prefix: str, year: int) -> str:
     """Allocate the next human-friendly id of ``year``; call inside a write transaction."""
-    await conn.execute(
-        "INSERT INTO request_counters(year, last) VALUES (?, 1) "
-        "ON CONFLICT(year) DO UPDATE SET last = last + 1", (year,))
-    async with conn.execute("SELECT last FROM request_counters WHERE year = ?", (year,)) as cur:
+    async with conn.execute(
+            "INSERT INTO request_counters(year, last) VALUES (?, 1) "
+            "ON CONFLICT(year) DO UPDATE SET last = last + 1 RETURNING last", (year,)) as cur:
         row = await cur.fetchone()
     assert row is not None
     return f"{prefix}-{year}-{row[0]:04d}"
@@ -111,7 +110,7 @@ async def insert_many(conn: aiosqlite.Connection, requests: Iterable[PrivacyRequ
     """Bulk load (benchmarks, imports); ids must already be allocated."""
     await conn.executemany(
         f"INSERT INTO requests ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})",
-        [tuple(request_to_row(r)[c] for c in COLUMNS) for r in requests])
+        [tuple(row[c] for c in COLUMNS) for row in map(request_to_row, requests)])
 
 
 async def get(conn: aiosqlite.Connection, request_id: str) -> PrivacyRequest | None:
