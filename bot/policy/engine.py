@@ -40,6 +40,8 @@ INTENT_PREFIX = "intent:"
 SENTENCE_WEIGHT = 0.5
 # Sentences without a question mark, in a message that has one, count this much.
 CONTEXT_SENTENCE_FACTOR = 0.75
+# Several sentences: how much the off-topic label keeps of its score.
+LETTER_CONTEXT_FACTOR = 0.8
 # Request cues count less in a conditional sentence ("if I delete cookies, ...").
 CONDITIONAL_CUE_FACTOR = 0.3
 CONDITION_WORDS = ("if", "whether", "если", "ли")
@@ -218,6 +220,11 @@ class PolicyEngine:
         for label in set(whole).union(*per_sentence):
             best_sentence = max(s.get(label, 0.0) for s in per_sentence)
             scores[label] = SENTENCE_WEIGHT * best_sentence + (1.0 - SENTENCE_WEIGHT) * whole.get(label, 0.0)
+        out_of_scope = INTENT_PREFIX + Intent.OUT_OF_SCOPE.value
+        if out_of_scope in scores:
+            # Letters often explain their business context ("we plan to order a site from you") before
+            # the privacy question; that context must not make the whole letter off-topic.
+            scores[out_of_scope] *= LETTER_CONTEXT_FACTOR
         return scores, all_tokens, pleasantry
 
     @staticmethod
