@@ -74,21 +74,30 @@ class ExampleIndex:
         self._postings = dict(postings)
         self._pending = []
 
-    def similarities(self, tokens: Sequence[str]) -> dict[str, float]:
-        """label -> blended similarity of its closest examples (0..1)."""
-        query = {key: value * self._idf[key] for key, value in features(tokens).items() if key in self._idf}
-        if not query:
-            return {}
-        norm = math.sqrt(sum(v * v for v in query.values()))
+    def vector(self, tokens: Sequence[str]) -> dict[str, float]:
+        """TF-IDF weights of a text's known features (not normalised: vectors of sentences add up)."""
+        idf = self._idf
+        return {key: value * idf[key] for key, value in features(tokens).items() if key in idf}
+
+    def dots(self, vector: dict[str, float]) -> dict[int, float]:
+        """Dot products of a (not normalised) query vector with every example sharing a feature."""
         dots: dict[int, float] = defaultdict(float)
-        for key, value in query.items():
-            scaled = value / norm
-            for number, weight in self._postings[key]:
-                dots[number] += scaled * weight
+        postings = self._postings
+        for key, value in vector.items():
+            for number, weight in postings[key]:
+                dots[number] += value * weight
+        return dots
+
+    def label_similarities(self, dots: dict[int, float], vector: dict[str, float]) -> dict[str, float]:
+        """label -> blended cosine similarity of its closest examples (0..1)."""
+        norm = math.sqrt(sum(v * v for v in vector.values()))
+        if not norm:
+            return {}
+        labels, weights = self._labels, self._weights
         best: dict[str, list[float]] = {}
         for number, dot in dots.items():
-            label = self._labels[number]
-            sim = dot * self._weights[number]
+            label = labels[number]
+            sim = dot / norm * weights[number]
             top = best.get(label)
             if top is None:
                 best[label] = [sim, 0.0]
@@ -98,6 +107,10 @@ class ExampleIndex:
             elif sim > top[1]:
                 top[1] = sim
         return {label: BEST_WEIGHT * a + (1.0 - BEST_WEIGHT) * b for label, (a, b) in best.items()}
+
+    def similarities(self, tokens: Sequence[str]) -> dict[str, float]:
+        vector = self.vector(tokens)
+        return self.label_similarities(self.dots(vector), vector)
 
     def cue_bonus(self, tokens: Sequence[str]) -> dict[str, float]:
         present = set(tokens)

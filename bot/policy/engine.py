@@ -11,6 +11,7 @@ Understanding a message, in order:
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -188,11 +189,16 @@ class PolicyEngine:
                 substantive.append(len(meaningful) > PLEASANTRY_MAX_WORDS)
                 asks.append("?" in sentence)
         greeting_label = INTENT_PREFIX + Intent.GREETING.value
+        index = model.index
         per_sentence: list[dict[str, float]] = []
         kept: list[list[str]] = []
+        whole_vector: dict[str, float] = defaultdict(float)
+        whole_dots: dict[int, float] = defaultdict(float)
         any_asks = any(asks)
         for tokens, is_substantive, is_question in zip(content, substantive, asks, strict=True):
-            sentence_scores = self._label_scores(model, tokens)
+            vector = index.vector(tokens)
+            dots = index.dots(vector)
+            sentence_scores = self._combine(model, index.label_similarities(dots, vector), tokens)
             if any_asks and not is_question:
                 # In a letter with a question mark, the asking sentence is the request; the others
                 # are context ("we ordered a site from you last year").
@@ -208,6 +214,11 @@ class PolicyEngine:
                 continue
             per_sentence.append(sentence_scores)
             kept.append(tokens)
+            # The whole text's vector is the sum of its sentences', so its dot products are too.
+            for key, value in vector.items():
+                whole_vector[key] += value
+            for number, dot in dots.items():
+                whole_dots[number] += dot
         if not kept:
             return {}, [], pleasantry
         all_tokens = [t for tokens in kept for t in tokens]
@@ -215,7 +226,7 @@ class PolicyEngine:
             return per_sentence[0], all_tokens, pleasantry
         # Several sentences: the best single sentence matters most (the request is usually one of
         # them), the whole text breaks ties with context.
-        whole = self._label_scores(model, all_tokens)
+        whole = self._combine(model, index.label_similarities(whole_dots, whole_vector), all_tokens)
         scores: dict[str, float] = {}
         for label in set(whole).union(*per_sentence):
             best_sentence = max(s.get(label, 0.0) for s in per_sentence)
@@ -228,8 +239,7 @@ class PolicyEngine:
         return scores, all_tokens, pleasantry
 
     @staticmethod
-    def _label_scores(model: _LanguageModel, tokens: list[str]) -> dict[str, float]:
-        similarity = model.index.similarities(tokens)
+    def _combine(model: _LanguageModel, similarity: dict[str, float], tokens: list[str]) -> dict[str, float]:
         bonus = model.index.cue_bonus(tokens)
         if any(t in model.condition_tokens for t in tokens):
             # "if I clear my cookies..." asks about the policy; it is not a request to act.
