@@ -201,8 +201,10 @@ async def _show(service: RequestService, args: argparse.Namespace, config: Confi
     t, lang = get_translator(), config.policy.default_language
     request = await service.get(args.id)
     events = await service.audit_events(request.id)
+    deliveries = [{"id": d.message.id, "channel": d.message.channel, "kind": d.message.kind, "status": d.status,
+                   "attempts": d.message.attempts, "error": d.last_error} for d in await service.deliveries(request.id)]
     if args.json:
-        _print_json({**request.to_dict(), "events": [e.to_dict() for e in events]})
+        _print_json({**request.to_dict(), "events": [e.to_dict() for e in events], "deliveries": deliveries})
         return 0
     for key, value in request.to_dict().items():
         if value not in (None, "", [], {}):
@@ -211,6 +213,9 @@ async def _show(service: RequestService, args: argparse.Namespace, config: Confi
     for event in events:
         details = ", ".join(f"{k}={v}" for k, v in sorted(event.details.items()))
         print(f"  {event.at.isoformat(timespec='seconds')}  {event.event}  {event.actor}  {details}")
+    print(t(lang, "cli-show-deliveries"))
+    for d in deliveries:
+        print(f"  #{d['id']}  {d['channel']}  {d['kind']}  {d['status']}  {d['error'] or ''}".rstrip())
     return 0
 
 

@@ -14,6 +14,8 @@ import logging
 from collections.abc import Mapping
 from datetime import timedelta
 
+import aiosqlite
+
 from bot.audit import SYSTEM, AuditLog
 from bot.config import Config
 from bot.i18n import Translator, get_translator
@@ -150,8 +152,9 @@ class OutboxWorker:
                                     idempotency_key=f"{message.idempotency_key}:failed-staff",
                                     request_id=request_id)
 
-    async def _fallback_channel(self, conn: object, request_id: str, failed: str) -> tuple[str, str] | None:
-        request = await requests_repo.get(self.db.conn, request_id)
+    async def _fallback_channel(self, conn: aiosqlite.Connection, request_id: str,
+                                failed: str) -> tuple[str, str] | None:
+        request = await requests_repo.get(conn, request_id)
         if request is None or request.redacted_at is not None:
             return None
         who = request.requester

@@ -18,7 +18,7 @@ import aiosqlite
 from bot.audit import REQUESTER, SYSTEM, AuditEvent, AuditLog
 from bot.config import Config
 from bot.i18n import LANGUAGES, Translator, get_translator
-from bot.outbox.repository import OutboxRepository
+from bot.outbox.repository import OutboxRecord, OutboxRepository
 from bot.requests import deadlines
 from bot.requests.errors import (
     AlreadyDecided,
@@ -117,6 +117,11 @@ class RequestService:
     async def audit_events(self, request_id: str) -> builtins.list[AuditEvent]:
         request = await self.get(request_id)
         return await self.audit.events(self.db.conn, request.id)
+
+    async def deliveries(self, request_id: str) -> builtins.list[OutboxRecord]:
+        """Messages this request caused and their delivery state (failures included), for staff."""
+        request = await self.get(request_id)
+        return await self.outbox.records(request_id=request.id, limit=1000)
 
     async def messages(self, request_id: str) -> builtins.list[dict[str, Any]]:
         request = await self.get(request_id)

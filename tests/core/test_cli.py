@@ -78,6 +78,10 @@ def test_list_show_and_decisions(cli: Callable[..., Any]) -> None:
     assert shown["status"] == "approved" and shown["decided_by"] == "staff:anna"
     assert shown["extended_due_date"] == "2026-03-24"
     assert [e["event"] for e in shown["events"]] == ["created", "verified", "status_changed", "extended"]
+    assert [(d["channel"], d["kind"], d["status"]) for d in shown["deliveries"]] == [
+        ("email", "request.created", "pending"), ("staff", "staff.request_created", "pending"),
+        ("email", "request.approved", "pending"), ("staff", "staff.request_updated", "pending"),
+        ("email", "request.extended", "pending"), ("staff", "staff.request_updated", "pending")]
     code, out, _ = cli("requests", "show", access["id"])
     assert code == 0 and "extended" in out and "archives" in out
 

@@ -113,6 +113,8 @@ async def test_permanent_failure_falls_back_to_verified_email_and_tells_staff(
     assert [(r.message.channel, r.request_id) for r in failed] == [("telegram", request.id)]
     events = [e.event for e in await service.audit_events(request.id)]
     assert "message_failed" in events and "message_fallback" in events
+    shown = {(d.message.channel, d.status) for d in await service.deliveries(request.id)}
+    assert ("telegram", "failed") in shown and ("email", "sent") in shown
 
 
 async def test_permanent_failure_without_other_channel(db: Database, config: Config,

@@ -16,6 +16,12 @@ request-status = { $status ->
    *[expired] expired
 }
 
+request-channel = { $channel ->
+    [telegram] Telegram
+    [email] email
+   *[manual] in person, by phone or by letter
+}
+
 ## To the requester. $id request id, $type request type, $due / $date dates already formatted.
 request-created-subject = Your request { $id } has been registered
 request-created = Your request { $id } ({ request-type }) has been registered. Under the law we will answer by { $due }.
@@ -44,7 +50,10 @@ request-expired-subject = Your request { $id } has expired
 request-expired = Your request { $id } ({ request-type }) has been closed because it was not confirmed or the information we asked for did not arrive. You can submit a new request at any time.
 
 ## To staff.
-staff-request-created = New request { $id }: { request-type }, via { $channel }. Due { $due }.
+staff-request-created = New request { $id }: { request-type }, received { $channel ->
+    [manual] in person, by phone or by letter
+   *[other] via { request-channel }
+}. Due { $due }.
 staff-request-updated = Request { $id } is now { request-status } ({ $actor }).
 staff-request-info = Request { $id }: the requester answered: { $text }
 staff-request-extended = Request { $id }: deadline extended to { $date } ({ $actor }). Reason: { $reason }
@@ -74,13 +83,14 @@ cli-extended = { $id }: due date extended to { $date }
 cli-empty = No requests.
 cli-table-header = ID | TYPE | CHANNEL | STATUS | RECEIVED | DUE | DECIDED BY
 cli-show-events = Events:
+cli-show-deliveries = Messages:
 cli-retention-done = Retention: { $redacted } requests redacted, { $bodies } message bodies removed, { $outbox } delivered messages removed, { $other } other records removed.
 
 ## Destruction act (Roskomnadzor order 179).
 act-title = ACT OF DESTRUCTION OF PERSONAL DATA No. { $id }
 act-body = Operator: { $operator }
     Data subject: { $subject }
-    Request: { $id } of { $received }, received via { $channel }
+    Request: { $id } of { $received }, received via { request-channel }
     Personal data destroyed: { $details }
     Method of destruction: deletion from the information systems
     Date of destruction: { $completed }

@@ -16,6 +16,12 @@ request-status = { $status ->
    *[expired] закрыт без ответа
 }
 
+request-channel = { $channel ->
+    [telegram] Telegram
+    [email] электронная почта
+   *[manual] лично, по телефону или письмом
+}
+
 ## Заявителю. $id номер запроса, $type вид запроса, $due / $date даты уже отформатированы.
 request-created-subject = Ваш запрос { $id } зарегистрирован
 request-created = Ваш запрос { $id } ({ request-type }) зарегистрирован. По закону мы ответим не позднее { $due }.
@@ -44,7 +50,7 @@ request-expired-subject = Ваш запрос { $id } закрыт
 request-expired = Ваш запрос { $id } ({ request-type }) закрыт: он не был подтверждён или мы не получили запрошенные уточнения. Вы можете подать новый запрос в любое время.
 
 ## Сотрудникам.
-staff-request-created = Новый запрос { $id }: { request-type }, канал: { $channel }. Срок: { $due }.
+staff-request-created = Новый запрос { $id }: { request-type }, способ поступления: { request-channel }. Срок: { $due }.
 staff-request-updated = Запрос { $id }: { request-status } ({ $actor }).
 staff-request-info = Запрос { $id }: заявитель ответил: { $text }
 staff-request-extended = Запрос { $id }: срок продлён до { $date } ({ $actor }). Причина: { $reason }
@@ -77,13 +83,14 @@ cli-extended = { $id }: срок продлён до { $date }
 cli-empty = Запросов нет.
 cli-table-header = НОМЕР | ВИД | КАНАЛ | СТАТУС | ПОЛУЧЕН | СРОК | РЕШЕНИЕ
 cli-show-events = События:
+cli-show-deliveries = Сообщения:
 cli-retention-done = Хранение данных: обезличено запросов — { $redacted }, удалено текстов сообщений — { $bodies }, отправленных сообщений — { $outbox }, прочих записей — { $other }.
 
 ## Акт об уничтожении (приказ Роскомнадзора № 179).
 act-title = АКТ ОБ УНИЧТОЖЕНИИ ПЕРСОНАЛЬНЫХ ДАННЫХ № { $id }
 act-body = Оператор: { $operator }
     Субъект персональных данных: { $subject }
-    Основание: запрос { $id } от { $received }, поступил по каналу «{ $channel }»
+    Основание: запрос { $id } от { $received } (способ поступления: { request-channel })
     Уничтоженные персональные данные: { $details }
     Способ уничтожения: удаление из информационных систем
     Дата уничтожения: { $completed }
