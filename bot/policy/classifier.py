@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 BIGRAM_WEIGHT = 0.6
-BEST_WEIGHT = 0.7
+# A label's score: its three closest examples, weighted.
+TOP_WEIGHTS = (0.7, 0.3, 0.0)
 
 
 def features(tokens: Sequence[str]) -> dict[str, float]:
@@ -41,6 +42,7 @@ class ExampleIndex:
         self._idf: dict[str, float] = {}
         self._cues: list[Cue] = []
         self._cues_by_token: dict[str, list[Cue]] = defaultdict(list)
+        self._blockers: dict[str, frozenset[str]] = {}
 
     def add(self, label: str, tokens: Sequence[str], weight: float = 1.0) -> None:
         if tokens:
@@ -51,6 +53,10 @@ class ExampleIndex:
             cue = Cue(label, frozenset(tokens), weight)
             self._cues.append(cue)
             self._cues_by_token[min(cue.tokens)].append(cue)
+
+    def add_blockers(self, label: str, tokens: Sequence[str]) -> None:
+        """Words whose presence cancels the label's cue bonus ("delete cookies" is not a deletion request)."""
+        self._blockers[label] = self._blockers.get(label, frozenset()) | frozenset(tokens)
 
     @property
     def labels(self) -> set[str]:
@@ -100,13 +106,16 @@ class ExampleIndex:
             sim = dot / norm * weights[number]
             top = best.get(label)
             if top is None:
-                best[label] = [sim, 0.0]
-            elif sim > top[0]:
-                top[1] = top[0]
-                top[0] = sim
-            elif sim > top[1]:
-                top[1] = sim
-        return {label: BEST_WEIGHT * a + (1.0 - BEST_WEIGHT) * b for label, (a, b) in best.items()}
+                best[label] = [sim, 0.0, 0.0]
+            elif sim > top[2]:
+                if sim > top[0]:
+                    top[0], top[1], top[2] = sim, top[0], top[1]
+                elif sim > top[1]:
+                    top[1], top[2] = sim, top[1]
+                else:
+                    top[2] = sim
+        w1, w2, w3 = TOP_WEIGHTS
+        return {label: w1 * a + w2 * b + w3 * c for label, (a, b, c) in best.items()}
 
     def similarities(self, tokens: Sequence[str]) -> dict[str, float]:
         vector = self.vector(tokens)
@@ -119,4 +128,5 @@ class ExampleIndex:
             for cue in self._cues_by_token.get(token, ()):
                 if cue.tokens <= present:
                     bonus[cue.label] = max(bonus[cue.label], cue.weight)
-        return dict(bonus)
+        return {label: value for label, value in bonus.items()
+                if not (label in self._blockers and self._blockers[label] & present)}

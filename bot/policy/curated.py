@@ -27,6 +27,7 @@ class LabelData:
     cues: list[str] = field(default_factory=list)
     cue_weight: float = 0.0
     lexicon: list[str] = field(default_factory=list)
+    unless: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -56,7 +57,7 @@ def _strings(path: Path, where: str, value: Any) -> list[str]:
 def _label(path: Path, name: str, table: Any) -> LabelData:
     if not isinstance(table, dict):
         raise PolicyLoadError(f"{path}: [{name}] must be a table")
-    unknown = set(table) - {"examples", "cues", "cue_weight", "lexicon"}
+    unknown = set(table) - {"examples", "cues", "cue_weight", "lexicon", "unless"}
     if unknown:
         raise PolicyLoadError(f"{path}: [{name}] unknown key {sorted(unknown)[0]!r}")
     weight = table.get("cue_weight", 0.0)
@@ -67,6 +68,7 @@ def _label(path: Path, name: str, table: Any) -> LabelData:
         cues=_strings(path, f"[{name}] cues", table.get("cues", [])),
         cue_weight=float(weight),
         lexicon=_strings(path, f"[{name}] lexicon", table.get("lexicon", [])),
+        unless=_strings(path, f"[{name}] unless", table.get("unless", [])),
     )
     if not data.examples:
         raise PolicyLoadError(f"{path}: [{name}] needs at least one example")

@@ -92,6 +92,7 @@ class PolicyEngine:
                 index.add(label, normaliser.learn(example))
             for cue in data.cues:
                 index.add_cue(label, normaliser.learn(cue), data.cue_weight)
+            index.add_blockers(label, [t for word in data.unless for t in normaliser.learn(word)])
         paragraph_tokens: dict[str, list[set[str]]] = {}
         for section in sections:
             label = SECTION_PREFIX + section.id
