@@ -62,6 +62,7 @@ class _Fault:
     description: str
     retry_after: int | None
     remaining: int
+    chat_id: int | None = None
 
 
 class BotApiServer:
@@ -173,9 +174,9 @@ class BotApiServer:
         return [c for c in self.calls if c.method == method and (chat_id is None or c.chat_id == chat_id)]
 
     async def wait_for(self, predicate: Callable[[Call], bool], *, after: int = 0,
-                       timeout: float = 10.0) -> Call:
+                       within: float = 10.0) -> Call:
         """The first call at index >= ``after`` matching ``predicate``; raises TimeoutError with the log."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while True:
             for call in self.calls[after:]:
                 if call.result is not None and predicate(call):
@@ -183,7 +184,7 @@ class BotApiServer:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 recent = [(c.method, c.chat_id, c.text[:80]) for c in self.calls[after:]][-15:]
-                raise TimeoutError(f"no matching Bot API call within {timeout}s; calls: {recent}")
+                raise TimeoutError(f"no matching Bot API call within {within}s; calls: {recent}")
             self._call_event.clear()
             try:
                 await asyncio.wait_for(self._call_event.wait(), timeout=min(remaining, 0.5))
@@ -191,22 +192,25 @@ class BotApiServer:
                 pass
 
     async def wait_for_message(self, chat_id: int, contains: str = "", *, after: int = 0,
-                               timeout: float = 10.0) -> Call:
+                               within: float = 10.0) -> Call:
         return await self.wait_for(
             lambda c: c.method in ("sendMessage", "editMessageText") and c.chat_id == chat_id
-            and contains.lower() in c.text.lower(), after=after, timeout=timeout)
+            and contains.lower() in c.text.lower(), after=after, within=within)
 
     def mark(self) -> int:
         """An index for ``after=``: only calls made from now on."""
         return len(self.calls)
 
     def fail_next(self, method: str, status: int, description: str = "", *, retry_after: int | None = None,
-                  times: int = 1) -> None:
-        """The next ``times`` calls of ``method`` fail with ``status`` (429 carries ``retry_after``)."""
+                  times: int = 1, chat_id: int | None = None) -> None:
+        """The next ``times`` calls of ``method`` (to ``chat_id`` when given) fail with ``status``.
+
+        A 429 carries ``retry_after``.
+        """
         if not description:
             description = {429: f"Too Many Requests: retry after {retry_after}",
                            500: "Internal Server Error", 502: "Bad Gateway"}.get(status, "Error")
-        self._faults.append(_Fault(method, status, description, retry_after, times))
+        self._faults.append(_Fault(method, status, description, retry_after, times, chat_id))
 
     # -- the HTTP side -----------------------------------------------------------------------
     async def _handle(self, request: web.Request) -> web.Response:
@@ -216,7 +220,7 @@ class BotApiServer:
             return self._error(401, "Unauthorized")
         params = await self._params(request)
         call = Call(method=method, params=params, token=token)
-        fault = self._take_fault(method)
+        fault = self._take_fault(method, params.get("chat_id"))
         if fault is not None:
             self.calls.append(call)  # recorded with result None: a failed attempt
             self._call_event.set()
@@ -253,8 +257,10 @@ class BotApiServer:
                     pass
         return data
 
-    def _take_fault(self, method: str) -> _Fault | None:
+    def _take_fault(self, method: str, chat_id: Any) -> _Fault | None:
         for fault in self._faults:
+            if fault.chat_id is not None and str(fault.chat_id) != str(chat_id):
+                continue
             if fault.method == method and fault.remaining > 0:
                 fault.remaining -= 1
                 if fault.remaining == 0:

@@ -90,7 +90,7 @@ def _press(api: BotApiServer, user: int, call: Call, button_text: str) -> None:
     api.press(user, call, call.button(button_text)["callback_data"])
 
 
-async def test_question_in_each_language_deletion_with_email_code_restart_and_staff_approval(tmp_path: Path) -> None:
+async def test_questions_deletion_with_email_code_restart_staff_approval_and_api_errors(tmp_path: Path) -> None:
     database = tmp_path / "bot.sqlite3"
     with SmtpServer() as smtp:
         async with BotApiServer() as api:
@@ -166,6 +166,23 @@ async def test_question_in_each_language_deletion_with_email_code_restart_and_st
                                            and bool(c.params.get("text")), after=mark, within=STEP_WITHIN)
                 assert f"tg:{STAFF_USER}" in str(stale.params["text"])
 
+                # The Bot API answers 429 with retry_after, then 5xx: the reply still arrives, after the wait.
+                api.fail_next("sendMessage", 429, retry_after=1, chat_id=PERSON_EN)
+                api.fail_next("getUpdates", 502)
+                mark = api.mark()
+                api.send_text(PERSON_EN, "/start", language_code="en")
+                reply = await api.wait_for_message(PERSON_EN, "privacy assistant", after=mark, within=STEP_WITHIN)
+                failed = [c for c in api.calls[mark:] if c.method == "sendMessage" and c.result is None
+                          and c.chat_id == PERSON_EN]
+                assert failed, "the 429 was not hit"
+                assert reply.at - failed[0].at >= 0.9  # retry_after was honoured
+                api.fail_next("sendMessage", 500, times=2, chat_id=PERSON_EN)
+                mark = api.mark()
+                api.send_text(PERSON_EN, "/privacy", language_code="en")
+                await api.wait_for_message(PERSON_EN, "What this bot stores", after=mark, within=STEP_WITHIN)
+                assert len([c for c in api.calls[mark:] if c.method == "sendMessage" and c.result is None
+                            and c.chat_id == PERSON_EN]) == 2
+
     with sqlite3.connect(database) as conn:
         events = [row[0] for row in conn.execute("SELECT event FROM request_audit WHERE request_id = ?", (rid,))]
         refused = conn.execute("SELECT COUNT(*) FROM request_audit WHERE event = 'not_staff_press'").fetchone()[0]
@@ -174,23 +191,3 @@ async def test_question_in_each_language_deletion_with_email_code_restart_and_st
     assert status == "approved"
     assert refused == 1 and "status_changed" in events
     assert all(code.encode() not in bytes(row[0]) for row in codes)  # only a hash is stored
-
-
-async def test_bot_api_429_and_5xx_are_survived_and_sigterm_stops_cleanly(tmp_path: Path) -> None:
-    with SmtpServer() as smtp:
-        async with BotApiServer() as api:
-            async with running(api, smtp, tmp_path / "bot.sqlite3"):
-                api.fail_next("sendMessage", 429, retry_after=1)
-                api.fail_next("getUpdates", 502)
-                mark = api.mark()
-                api.send_text(PERSON, "/start", language_code="en")
-                reply = await api.wait_for_message(PERSON, "privacy assistant", after=mark, within=STEP_WITHIN)
-                failed = [c for c in api.calls[mark:] if c.method == "sendMessage" and c.result is None]
-                assert failed, "the 429 was not hit"
-                assert reply.at - failed[0].at >= 0.9  # retry_after was honoured
-
-                api.fail_next("sendMessage", 500, times=2)
-                mark = api.mark()
-                api.send_text(PERSON, "/privacy", language_code="en")
-                await api.wait_for_message(PERSON, "What this bot stores", after=mark, within=STEP_WITHIN)
-                assert len([c for c in api.calls[mark:] if c.result is None]) == 2
