@@ -49,7 +49,11 @@ class ImapSession:
         self.client: aioimaplib.IMAP4 | None = None
         self.uidvalidity = 0
         self.uidnext = 0
-        self._idle_task: asyncio.Future[object] | None = None
+        # Set by aioimaplib when the server closes the connection (an IDLE would otherwise not notice).
+        self.lost = asyncio.Event()
+
+    def _connection_lost(self, exc: Exception | None) -> None:
+        self.lost.set()
 
     async def _run(self, coro: Awaitable[aioimaplib.Response], what: str) -> aioimaplib.Response:
         try:
@@ -71,11 +75,10 @@ class ImapSession:
     async def connect(self) -> None:
         cfg = self.cfg
         # IMAP4 must be created inside the running loop (it starts its connection task at once).
-        if cfg.imap_security == "ssl":
-            self.client = aioimaplib.IMAP4_SSL(host=cfg.imap_host, port=cfg.imap_port, timeout=self.timeout,
-                                               ssl_context=self.ssl_context or ssl.create_default_context())
-        else:
-            self.client = aioimaplib.IMAP4(host=cfg.imap_host, port=cfg.imap_port, timeout=self.timeout)
+        context = (self.ssl_context or ssl.create_default_context()) if cfg.imap_security == "ssl" else None
+        self.lost = asyncio.Event()
+        self.client = aioimaplib.IMAP4(host=cfg.imap_host, port=cfg.imap_port, timeout=self.timeout,
+                                       conn_lost_cb=self._connection_lost, ssl_context=context)
         try:
             await asyncio.wait_for(self.client.wait_hello_from_server(), self.timeout)
         except (TimeoutError, OSError, aioimaplib.Abort, aioimaplib.Error) as exc:
@@ -163,9 +166,12 @@ class ImapSession:
             raise ImapError(f"IDLE: {type(exc).__name__}") from None
         push = asyncio.ensure_future(client.wait_server_push(timeout=seconds))
         stopper = asyncio.ensure_future(stop.wait())
+        lost = asyncio.ensure_future(self.lost.wait())
         news = False
         try:
-            done, _ = await asyncio.wait({push, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait({push, stopper, lost}, return_when=asyncio.FIRST_COMPLETED)
+            if lost in done:
+                raise ImapError("connection lost")
             if push in done and not push.cancelled():
                 failure = push.exception()
                 if failure is None:
@@ -173,15 +179,16 @@ class ImapSession:
                 elif not isinstance(failure, TimeoutError):
                     raise ImapError(f"IDLE push: {type(failure).__name__}")
         finally:
-            for task in (push, stopper):
+            for task in (push, stopper, lost):
                 if not task.done():
                     task.cancel()
-            with contextlib.suppress(Exception):
-                client.idle_done()
-            try:
-                await asyncio.wait_for(idle, self.timeout)
-            except (TimeoutError, aioimaplib.Abort, aioimaplib.Error, OSError):
-                raise ImapError("IDLE DONE: no answer") from None
+            if not self.lost.is_set():
+                with contextlib.suppress(Exception):
+                    client.idle_done()
+                try:
+                    await asyncio.wait_for(idle, self.timeout)
+                except (TimeoutError, aioimaplib.Abort, aioimaplib.Error, OSError):
+                    raise ImapError("IDLE DONE: no answer") from None
         # Drain pushes that arrived meanwhile; the caller re-syncs anyway.
         while not client.protocol.idle_queue.empty():
             client.protocol.idle_queue.get_nowait()

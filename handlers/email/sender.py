@@ -9,6 +9,7 @@ to our own mailbox (envelope recipient = [email] address), so after a crash betw
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import ssl
 from collections.abc import Awaitable, Callable
@@ -26,6 +27,9 @@ from handlers.email.store import EmailStore
 from handlers.email.threading_headers import references_chain, reply_subject
 
 log = logging.getLogger(__name__)
+
+# Servers drop idle sessions (RFC 5321 suggests 5 minutes); start a fresh one well before.
+SMTP_IDLE_SECONDS = 60.0
 
 # Looks a Message-ID up in our own mailbox (the self-copy); provided by the channel (IMAP).
 CopyLookup = Callable[[str], Awaitable[bool]]
@@ -46,8 +50,13 @@ class EmailSender:
         self.copy_lookup = copy_lookup
         self.translator = translator or get_translator()
         self.tls_context = tls_context
-        self.self_copy = self_copy
+        # The copy only helps when someone can look for it afterwards.
+        self.self_copy = self_copy and store is not None and copy_lookup is not None
         self.ids = MessageIds(config)
+        self._smtp: aiosmtplib.SMTP | None = None
+        self._last_used = 0.0
+        # One SMTP session, one transaction at a time on it.
+        self._lock = asyncio.Lock()
 
     # -- building ----------------------------------------------------------------------------------
 
@@ -103,6 +112,8 @@ class EmailSender:
         return aiosmtplib.SMTP(
             hostname=cfg.smtp_host, port=cfg.smtp_port, timeout=cfg.smtp_timeout_seconds,
             use_tls=security == "ssl", start_tls=True if security == "starttls" else False,
+            # Without it aiosmtplib asks the resolver for our FQDN on every connection.
+            local_hostname=cfg.address.rpartition("@")[2] or "localhost",
             tls_context=self.tls_context if security != "none" else None,
         )
 
@@ -114,6 +125,7 @@ class EmailSender:
             if state == "sent":
                 return message_id
             if state == "sending" and await self._copy_exists(message_id):
+                log.info("email: message %s was accepted before a restart; not sent again", message.id)
                 await self.store.mark_outbound(key, "sent")
                 return message_id
         mime = await self.build(message)
@@ -125,40 +137,79 @@ class EmailSender:
             await self.store.mark_outbound(key, "sent")
         return message_id
 
+    async def _session(self) -> aiosmtplib.SMTP:
+        """The open SMTP session, reused between messages (a new one after an idle pause or an error)."""
+        loop_time = asyncio.get_running_loop().time()
+        client = self._smtp
+        if client is not None and (not client.is_connected or loop_time - self._last_used > SMTP_IDLE_SECONDS):
+            await self._drop_session(polite=client.is_connected)
+            client = None
+        if client is None:
+            client = self._client()
+            await client.connect()
+            if self.config.email.smtp_username:
+                await client.login(self.config.email.smtp_username, self.config.secrets.smtp_password or "")
+            self._smtp = client
+        self._last_used = loop_time
+        return client
+
+    async def _drop_session(self, polite: bool = False) -> None:
+        client, self._smtp = self._smtp, None
+        if client is None:
+            return
+        try:
+            if polite and client.is_connected:
+                await client.quit()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError):
+            pass
+        finally:
+            client.close()
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._drop_session(polite=True)
+
+    async def _start_mail(self) -> aiosmtplib.SMTP:
+        """MAIL FROM on the reused session; one fresh session if the old one was closed by the server."""
+        for attempt in (1, 2):
+            client = await self._session()
+            try:
+                await client.mail(self.config.email.address)
+                return client
+            except (aiosmtplib.SMTPServerDisconnected, OSError):
+                await self._drop_session()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
     async def _transmit(self, mime: EmailMessage, recipient: str) -> None:
         cfg = self.config.email
-        password = self.config.secrets.smtp_password
-        client = self._client()
-        try:
-            await client.connect()
-            if cfg.smtp_username:
-                await client.login(cfg.smtp_username, password or "")
-            await client.mail(cfg.address)
+        async with self._lock:
+            client: aiosmtplib.SMTP | None = None
             try:
-                await client.rcpt(recipient)
-            except aiosmtplib.SMTPRecipientRefused as exc:
-                if 500 <= exc.code < 600:
-                    raise PermanentDeliveryError(f"recipient refused: {exc.code} {exc.message}") from None
-                raise TemporaryDeliveryError(f"recipient deferred: {exc.code} {exc.message}") from None
-            if self.self_copy and recipient.lower() != cfg.address.lower():
+                client = await self._start_mail()
                 try:
-                    await client.rcpt(cfg.address)
+                    await client.rcpt(recipient)
                 except aiosmtplib.SMTPRecipientRefused as exc:
-                    # Still send: only the crash check loses its evidence for this one message.
-                    log.warning("self-copy recipient refused (%s); crash check unavailable", exc.code)
-            await client.data(mime.as_bytes())
-        except (PermanentDeliveryError, TemporaryDeliveryError):
-            raise
-        except aiosmtplib.SMTPResponseException as exc:
-            raise TemporaryDeliveryError(f"SMTP {exc.code}: {exc.message}") from None
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            raise TemporaryDeliveryError(f"SMTP unavailable: {type(exc).__name__}: {exc}") from None
-        finally:
-            if client.is_connected:
-                try:
-                    await client.quit()
-                except (aiosmtplib.SMTPException, OSError, TimeoutError):
-                    client.close()
+                    await client.rset()
+                    if 500 <= exc.code < 600:
+                        raise PermanentDeliveryError(f"recipient refused: {exc.code} {exc.message}") from None
+                    raise TemporaryDeliveryError(f"recipient deferred: {exc.code} {exc.message}") from None
+                if self.self_copy and recipient.lower() != cfg.address.lower():
+                    try:
+                        await client.rcpt(cfg.address)
+                    except aiosmtplib.SMTPRecipientRefused as exc:
+                        # Still send: only the crash check loses its evidence for this one message.
+                        log.warning("self-copy recipient refused (%s); crash check unavailable", exc.code)
+                await client.data(mime.as_bytes())
+            except (PermanentDeliveryError, TemporaryDeliveryError):
+                raise
+            except aiosmtplib.SMTPResponseException as exc:
+                await self._drop_session(polite=True)
+                raise TemporaryDeliveryError(f"SMTP {exc.code}: {exc.message}") from None
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                await self._drop_session()
+                raise TemporaryDeliveryError(f"SMTP unavailable: {type(exc).__name__}: {exc}") from None
 
     async def _copy_exists(self, message_id: str) -> bool:
         if self.copy_lookup is None or not self.self_copy:
@@ -177,6 +228,7 @@ class EmailSender:
         if state == "sent":
             return True
         if state == "sending" and await self._copy_exists(self.ids.for_key(key)):
+            log.info("email: message %s was accepted before a restart; not sent again", message.id)
             await self.store.mark_outbound(key, "sent")
             return True
         return False

@@ -11,6 +11,7 @@ user. The listening port accepts connections before Dovecot can serve, so ``star
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -132,8 +133,10 @@ service stats {{
 
     def start(self, timeout: float = 15.0) -> DovecotServer:
         config = self._write_config()
+        # Its own process group: a stop must also end the per-connection imap processes it forked.
         self._process = subprocess.Popen([self._binary, "-F", "-c", str(config)],
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                         start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
@@ -157,12 +160,16 @@ service stats {{
         process, self._process = self._process, None
         if process is None:
             return
+        group = process.pid  # start_new_session: the group id is the master's pid
         process.send_signal(signal.SIGTERM)
         try:
             process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
+        # Client processes (imap, log, stats) outlive the master; a stopped server serves no one.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(group, signal.SIGKILL)
         # The port must be free for a restart on the same port.
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:

@@ -1,0 +1,129 @@
+"""Email channel throughput: mailbox to accepted reply, against a bare aioimaplib fetch of the same mail.
+
+Starts a private Dovecot and an aiosmtpd server on loopback, APPENDs N questions, then times
+(a) a bare aioimaplib UID FETCH of all of them in chunks (the baseline, measured in this run) and
+(b) the full channel (fetch, store, understand, enqueue, SMTP) until the last reply is accepted.
+Prints both rates and the ratio.
+
+    .venv/bin/python bench/email_throughput.py [--messages 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aioimaplib
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.config import REPO_ROOT, load_config  # noqa: E402
+from bot.outbox.worker import OutboxWorker  # noqa: E402
+from bot.services import build_services  # noqa: E402
+from handlers.email.channel import EmailChannel  # noqa: E402
+from tests.email.conftest import SUPPORT, email_overrides  # noqa: E402
+from tests.servers.dovecot import DovecotServer  # noqa: E402
+from tests.servers.smtp import SmtpServer  # noqa: E402
+
+QUESTIONS = ["Do you use cookies on your website?", "Какие данные вы собираете через формы на сайте?",
+             "Do you share my personal data with other companies?", "Как вы защищаете мои данные от утечек?"]
+
+
+def question(index: int) -> bytes:
+    return (f"From: Person {index} <person{index}@example.com>\r\nTo: {SUPPORT}\r\nSubject: Question {index}\r\n"
+            f"Message-ID: <bench-{index}@example.com>\r\nDate: Mon, 12 Oct 2026 10:00:00 +0300\r\n"
+            f"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{QUESTIONS[index % 4]}\r\n").encode()
+
+
+async def connect(server: DovecotServer) -> aioimaplib.IMAP4:
+    client = aioimaplib.IMAP4(host="127.0.0.1", port=server.port, timeout=30)
+    await client.wait_hello_from_server()
+    await client.login(server.user, server.password)
+    await client.select("INBOX")
+    return client
+
+
+async def append_all(server: DovecotServer, count: int) -> None:
+    client = await connect(server)
+    for index in range(count):
+        await asyncio.wait_for(client.append(question(index), mailbox="INBOX"), 30)
+    await client.logout()
+
+
+async def bare_fetch(server: DovecotServer, count: int, chunk: int) -> float:
+    client = await connect(server)
+    started = time.perf_counter()
+    response = await asyncio.wait_for(client.uid_search("ALL", charset=None), 30)
+    uids = [int(u) for u in response.lines[0].split()]
+    fetched = 0
+    for start in range(0, len(uids), chunk):
+        part = ",".join(str(u) for u in uids[start:start + chunk])
+        result = await asyncio.wait_for(client.uid("fetch", part, "(UID RFC822.SIZE BODY.PEEK[])"), 30)
+        fetched += sum(1 for line in result.lines if isinstance(line, bytearray))
+    elapsed = time.perf_counter() - started
+    await client.logout()
+    assert fetched == count, (fetched, count)
+    return elapsed
+
+
+def replies(smtp: SmtpServer) -> int:
+    return sum(1 for m in smtp.messages if any(r != SUPPORT for r in m.rcpt_tos))
+
+
+async def full_channel(server: DovecotServer, smtp: SmtpServer, tmp: Path, count: int) -> float:
+    environ = email_overrides(server.port, smtp.port, PRIVACY_BOT__EMAIL__REPLIES_PER_SENDER_PER_HOUR="100")
+    environ.update({"PRIVACY_BOT__STORAGE__DATABASE": str(tmp / "bench.sqlite3"),
+                    "PRIVACY_BOT_IMAP_PASSWORD": server.password})
+    config = load_config(REPO_ROOT / "config.toml", environ=environ)
+    services = await build_services(config)
+    channel = EmailChannel(services, housekeeping_seconds=3600)
+    worker = OutboxWorker(services.db, {"email": channel.sender}, config, repository=services.outbox)
+    stop = asyncio.Event()
+    started = time.perf_counter()
+    tasks = [asyncio.create_task(channel.run(stop)), asyncio.create_task(worker.run(stop))]
+    try:
+        while replies(smtp) < count:
+            await asyncio.sleep(0.01)
+            if time.perf_counter() - started > 300:
+                raise RuntimeError(f"only {replies(smtp)} of {count} replies in 300s")
+        return time.perf_counter() - started
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await services.close()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=1000)
+    args = parser.parse_args()
+    count = args.messages
+    root = Path(tempfile.mkdtemp(prefix="privacy-bot-bench-"))
+    os.chmod(root, 0o755)  # Dovecot's unprivileged processes must reach the mail below it
+    server = DovecotServer(root / "dovecot").start()
+    try:
+        # Local delivery of the self-copies into the mailbox, as in production (they are fetched too).
+        with SmtpServer(local_maildirs={SUPPORT: server.maildir}) as smtp:
+            started = time.perf_counter()
+            await append_all(server, count)
+            print(f"appended {count} messages in {time.perf_counter() - started:.1f}s")
+            chunk = load_config(REPO_ROOT / "config.toml", environ={}).email.imap_fetch_chunk
+            bare = await bare_fetch(server, count, chunk)
+            full = await full_channel(server, smtp, root, count)
+            print(f"bare aioimaplib fetch : {count / bare:8.1f} messages/s ({bare:.2f}s, chunks of {chunk})")
+            print(f"mailbox -> sent reply : {count / full:8.1f} messages/s ({full:.2f}s)")
+            print(f"ratio (full / bare time): {full / bare:.1f}x  (target: within 3x)")
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    os.environ.pop("PRIVACY_BOT_CONFIG", None)
+    asyncio.run(main())
