@@ -33,7 +33,7 @@ from bot.requests.models import (
     RequestType,
     VerificationMethod,
 )
-from bot.requests.service import RequestService
+from bot.requests.service import RequestService, display_names
 from bot.services import open_core
 
 Action = Callable[[RequestService, argparse.Namespace, Config], Awaitable[int]]
@@ -117,9 +117,11 @@ def _error_line(t: Translator, lang: str, exc: RequestError) -> str:
         return t(lang, "cli-not-found", id=exc.request_id)
     if isinstance(exc, AlreadyDecided):
         at = exc.decided_at.strftime("%Y-%m-%d %H:%M UTC") if exc.decided_at else "?"
-        return t(lang, "cli-already-decided", id=exc.request_id, status=exc.status, by=exc.decided_by or "?", at=at)
+        return t(lang, "cli-already-decided", id=exc.request_id, by=exc.decided_by or "?", at=at,
+                 **display_names(t, lang, status=exc.status))
     if isinstance(exc, IllegalTransition):
-        return t(lang, "cli-illegal-transition", id=exc.request_id, status=exc.current, target=exc.target)
+        return t(lang, "cli-illegal-transition", id=exc.request_id,
+                 **display_names(t, lang, status=exc.current, target=exc.target))
     if isinstance(exc, TooManyOpenRequests):
         return t(lang, "cli-too-many-open", count=len(exc.open_ids), limit=exc.limit, ids=", ".join(exc.open_ids))
     if isinstance(exc, MissingReason):
@@ -154,7 +156,8 @@ def _parse_day(text: str | None, config: Config) -> date | None:
 
 async def _create(service: RequestService, args: argparse.Namespace, config: Config) -> int:
     t, lang = get_translator(), config.policy.default_language
-    requester = Requester(telegram_user_id=args.telegram_id, telegram_name=args.name,
+    # a private Telegram chat has the id of its user
+    requester = Requester(telegram_user_id=args.telegram_id, telegram_chat_id=args.telegram_id, telegram_name=args.name,
                           email=args.email, phone=args.phone)
     if requester.is_empty:
         raise CliError(t(lang, "cli-need-requester"))

@@ -68,6 +68,21 @@ def format_date(lang: str, day: date) -> str:
     return day.strftime("%d.%m.%Y") if lang == "ru" else day.isoformat()
 
 
+def display_names(translator: Translator, lang: str, *, type: str | None = None, status: str | None = None,
+                  channel: str | None = None, target: str | None = None) -> dict[str, str]:
+    """Localised names of a type, status or channel, passed to messages as $type_name and the like."""
+    names: dict[str, str] = {}
+    if type is not None:
+        names["type_name"] = translator(lang, "request-type", type=type)
+    if status is not None:
+        names["status_name"] = translator(lang, "request-status", status=status)
+    if target is not None:
+        names["target_name"] = translator(lang, "request-status", status=target)
+    if channel is not None:
+        names["channel_name"] = translator(lang, "request-channel", channel=channel)
+    return names
+
+
 def requester_route(request: PrivacyRequest) -> tuple[str, str] | None:
     """Where messages to the requester go: their Telegram chat for Telegram requests, else a verified email."""
     who = request.requester
@@ -393,7 +408,9 @@ class RequestService:
                                     {"kind": kind, "why": "no verified channel to the requester"})
             return None
         channel, recipient = route
-        args = {"id": request.id, "type": request.type.value, **args}
+        args = {"id": request.id, "type": request.type.value, **args,
+                **display_names(self.translator, request.lang, type=request.type.value,
+                                status=request.status.value, channel=request.channel.value)}
         payload = {
             "text": self.translator(request.lang, message_id, **args),
             "subject": self.translator(request.lang, f"{message_id}-subject", **args),
@@ -407,7 +424,9 @@ class RequestService:
 
     async def _notify_staff(self, conn: aiosqlite.Connection, request: PrivacyRequest, event_id: int,
                             kind: str, message_id: str, **args: Any) -> int:
-        args = {"id": request.id, "type": request.type.value, "status": request.status.value, **args}
+        args = {"id": request.id, "type": request.type.value, "status": request.status.value, **args,
+                **display_names(self.translator, self._staff_lang, type=request.type.value,
+                                status=request.status.value, channel=request.channel.value)}
         text = self.translator(self._staff_lang, message_id, **args)
         return await self.outbox.enqueue(conn, channel="staff", recipient="", kind=kind,
                                          payload={"request_id": request.id, "text": text, "kind": kind},

@@ -17,20 +17,20 @@ request-status = { $status ->
 }
 
 request-channel = { $channel ->
-    [telegram] Telegram
-    [email] email
+    [telegram] via Telegram
+    [email] by email
    *[manual] in person, by phone or by letter
 }
 
 ## To the requester. $id request id, $type request type, $due / $date dates already formatted.
 request-created-subject = Your request { $id } has been registered
-request-created = Your request { $id } ({ request-type }) has been registered. Under the law we will answer by { $due }.
+request-created = Your request { $id } ({ $type_name }) has been registered. Under the law we will answer by { $due }.
 request-duplicate-subject = Your request { $id } is already being handled
-request-duplicate = You already have an open request { $id } ({ request-type }); we have added this message to it. The answer is due by { $due }.
+request-duplicate = You already have an open request { $id } ({ $type_name }); we have added this message to it. The answer is due by { $due }.
 request-approved-subject = Your request { $id } has been approved
-request-approved = Your request { $id } ({ request-type }) has been approved. We will let you know as soon as it is carried out, no later than { $due }.
+request-approved = Your request { $id } ({ $type_name }) has been approved. We will let you know as soon as it is carried out, no later than { $due }.
 request-rejected-subject = Your request { $id } has been declined
-request-rejected = We have declined your request { $id } ({ request-type }). Reason: { $reason }
+request-rejected = We have declined your request { $id } ({ $type_name }). Reason: { $reason }
 request-needs-info-subject = We need more information for request { $id }
 request-needs-info = To handle your request { $id } we need more information: { $question }
     Please reply to this message.
@@ -45,20 +45,17 @@ request-completed = { $type ->
 request-extended-subject = The deadline for request { $id } has been extended
 request-extended = The deadline for your request { $id } has been extended to { $date }. Reason: { $reason }
 request-cancelled-subject = Your request { $id } has been cancelled
-request-cancelled = Your request { $id } ({ request-type }) has been cancelled.
+request-cancelled = Your request { $id } ({ $type_name }) has been cancelled.
 request-expired-subject = Your request { $id } has expired
-request-expired = Your request { $id } ({ request-type }) has been closed because it was not confirmed or the information we asked for did not arrive. You can submit a new request at any time.
+request-expired = Your request { $id } ({ $type_name }) has been closed because it was not confirmed or the information we asked for did not arrive. You can submit a new request at any time.
 
 ## To staff.
-staff-request-created = New request { $id }: { request-type }, received { $channel ->
-    [manual] in person, by phone or by letter
-   *[other] via { request-channel }
-}. Due { $due }.
-staff-request-updated = Request { $id } is now { request-status } ({ $actor }).
+staff-request-created = New request { $id }: { $type_name }, received { $channel_name }. Due { $due }.
+staff-request-updated = Request { $id } is now { $status_name } ({ $actor }).
 staff-request-info = Request { $id }: the requester answered: { $text }
 staff-request-extended = Request { $id }: deadline extended to { $date } ({ $actor }). Reason: { $reason }
-staff-reminder-due = Reminder: request { $id } ({ request-type }, { request-status }) is due { $due }.
-staff-reminder-overdue = Overdue: request { $id } ({ request-type }, { request-status }) was due { $due }.
+staff-reminder-due = Reminder: request { $id } ({ $type_name }, { $status_name }) is due { $due }.
+staff-reminder-overdue = Overdue: request { $id } ({ $type_name }, { $status_name }) was due { $due }.
 staff-delivery-failed = Request { $id }: message "{ $kind }" could not be delivered via { $channel }. { $fallback ->
     [none] The requester has no other verified channel.
    *[other] Sent via { $fallback } instead.
@@ -67,8 +64,8 @@ staff-delivery-failed = Request { $id }: message "{ $kind }" could not be delive
 ## Staff command line.
 cli-error = error: { $message }
 cli-not-found = request { $id } not found
-cli-illegal-transition = request { $id } is { request-status }: it cannot become { $target }
-cli-already-decided = request { $id } was already decided: { request-status } by { $by } at { $at }
+cli-illegal-transition = request { $id } is { $status_name }: it cannot become { $target_name }
+cli-already-decided = request { $id } was already decided: { $status_name } by { $by } at { $at }
 cli-too-many-open = the requester already has { $count } open requests (limit { $limit }): { $ids }
 cli-missing-reason = a { $what } is required
 cli-cannot-extend = request { $id } cannot be extended: { $why }
@@ -90,7 +87,7 @@ cli-retention-done = Retention: { $redacted } requests redacted, { $bodies } mes
 act-title = ACT OF DESTRUCTION OF PERSONAL DATA No. { $id }
 act-body = Operator: { $operator }
     Data subject: { $subject }
-    Request: { $id } of { $received }, received via { request-channel }
+    Request: { $id } of { $received }, received { $channel_name }
     Personal data destroyed: { $details }
     Method of destruction: deletion from the information systems
     Date of destruction: { $completed }

@@ -24,13 +24,13 @@ request-channel = { $channel ->
 
 ## Заявителю. $id номер запроса, $type вид запроса, $due / $date даты уже отформатированы.
 request-created-subject = Ваш запрос { $id } зарегистрирован
-request-created = Ваш запрос { $id } ({ request-type }) зарегистрирован. По закону мы ответим не позднее { $due }.
+request-created = Ваш запрос { $id } ({ $type_name }) зарегистрирован. По закону мы ответим не позднее { $due }.
 request-duplicate-subject = Ваш запрос { $id } уже в работе
-request-duplicate = У вас уже есть открытый запрос { $id } ({ request-type }), мы добавили это обращение к нему. Ответ — не позднее { $due }.
+request-duplicate = У вас уже есть открытый запрос { $id } ({ $type_name }), мы добавили это обращение к нему. Ответ — не позднее { $due }.
 request-approved-subject = Ваш запрос { $id } одобрен
-request-approved = Ваш запрос { $id } ({ request-type }) одобрен. Мы сообщим, как только он будет выполнен, — не позднее { $due }.
+request-approved = Ваш запрос { $id } ({ $type_name }) одобрен. Мы сообщим, как только он будет выполнен, — не позднее { $due }.
 request-rejected-subject = Ваш запрос { $id } отклонён
-request-rejected = Мы отклонили ваш запрос { $id } ({ request-type }). Причина: { $reason }
+request-rejected = Мы отклонили ваш запрос { $id } ({ $type_name }). Причина: { $reason }
 request-needs-info-subject = Для запроса { $id } нужны уточнения
 request-needs-info = Чтобы выполнить ваш запрос { $id }, нам нужны уточнения: { $question }
     Пожалуйста, ответьте на это сообщение.
@@ -45,17 +45,17 @@ request-completed = { $type ->
 request-extended-subject = Срок ответа по запросу { $id } продлён
 request-extended = Срок ответа по вашему запросу { $id } продлён до { $date }. Причина: { $reason }
 request-cancelled-subject = Ваш запрос { $id } отменён
-request-cancelled = Ваш запрос { $id } ({ request-type }) отменён.
+request-cancelled = Ваш запрос { $id } ({ $type_name }) отменён.
 request-expired-subject = Ваш запрос { $id } закрыт
-request-expired = Ваш запрос { $id } ({ request-type }) закрыт: он не был подтверждён или мы не получили запрошенные уточнения. Вы можете подать новый запрос в любое время.
+request-expired = Ваш запрос { $id } ({ $type_name }) закрыт: он не был подтверждён или мы не получили запрошенные уточнения. Вы можете подать новый запрос в любое время.
 
 ## Сотрудникам.
-staff-request-created = Новый запрос { $id }: { request-type }, способ поступления: { request-channel }. Срок: { $due }.
-staff-request-updated = Запрос { $id }: { request-status } ({ $actor }).
+staff-request-created = Новый запрос { $id }: { $type_name }, способ поступления: { $channel_name }. Срок: { $due }.
+staff-request-updated = Запрос { $id }: { $status_name } ({ $actor }).
 staff-request-info = Запрос { $id }: заявитель ответил: { $text }
 staff-request-extended = Запрос { $id }: срок продлён до { $date } ({ $actor }). Причина: { $reason }
-staff-reminder-due = Напоминание: срок по запросу { $id } ({ request-type }, { request-status }) истекает { $due }.
-staff-reminder-overdue = Просрочен запрос { $id } ({ request-type }, { request-status }): срок истёк { $due }.
+staff-reminder-due = Напоминание: срок по запросу { $id } ({ $type_name }, { $status_name }) истекает { $due }.
+staff-reminder-overdue = Просрочен запрос { $id } ({ $type_name }, { $status_name }): срок истёк { $due }.
 staff-delivery-failed = Запрос { $id }: сообщение «{ $kind }» не доставлено через { $channel }. { $fallback ->
     [none] Другого подтверждённого канала у заявителя нет.
    *[other] Отправлено через { $fallback }.
@@ -64,8 +64,8 @@ staff-delivery-failed = Запрос { $id }: сообщение «{ $kind }» �
 ## Командная строка сотрудников.
 cli-error = ошибка: { $message }
 cli-not-found = запрос { $id } не найден
-cli-illegal-transition = запрос { $id } в статусе «{ request-status }»: перевести его в { $target } нельзя
-cli-already-decided = по запросу { $id } уже принято решение: { request-status }, { $by }, { $at }
+cli-illegal-transition = запрос { $id } в статусе «{ $status_name }»: перевести его в статус «{ $target_name }» нельзя
+cli-already-decided = по запросу { $id } уже принято решение: { $status_name }, { $by }, { $at }
 cli-too-many-open = у заявителя уже { $count } открытых запросов (предел { $limit }): { $ids }
 cli-missing-reason = { $what ->
     [question] нужно указать вопрос (--question)
@@ -90,7 +90,7 @@ cli-retention-done = Хранение данных: обезличено зап�
 act-title = АКТ ОБ УНИЧТОЖЕНИИ ПЕРСОНАЛЬНЫХ ДАННЫХ № { $id }
 act-body = Оператор: { $operator }
     Субъект персональных данных: { $subject }
-    Основание: запрос { $id } от { $received } (способ поступления: { request-channel })
+    Основание: запрос { $id } от { $received } (способ поступления: { $channel_name })
     Уничтоженные персональные данные: { $details }
     Способ уничтожения: удаление из информационных систем
     Дата уничтожения: { $completed }
