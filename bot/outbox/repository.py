@@ -77,7 +77,7 @@ class OutboxRepository:
         """
         async with self.db.transaction() as conn:
             cur = await conn.execute(
-                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ? "
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = NULL "
                 "WHERE id = ? AND status = 'pending' AND attempts = ?",
                 (to_db(utcnow() + lease), message.id, message.attempts))
             return cur.rowcount == 1
@@ -95,10 +95,14 @@ class OutboxRepository:
                            (error[:500], message_id))
 
     async def release_claims(self) -> int:
-        """At worker start: claimed-but-unfinished rows (a crash mid-send) become due now."""
+        """At worker start: claimed-but-unfinished rows (a crash mid-send) become due now.
+
+        A claim clears last_error and every outcome but success sets it, so "attempted, no error" means
+        in flight; rows waiting for a scheduled retry keep their backoff.
+        """
         async with self.db.transaction() as conn:
             cur = await conn.execute("UPDATE outbox SET next_attempt_at = ? WHERE status = 'pending' "
-                                     "AND attempts > 0", (to_db(utcnow()),))
+                                     "AND attempts > 0 AND last_error IS NULL", (to_db(utcnow()),))
             return cur.rowcount
 
     async def records(self, *, status: str | None = None, request_id: str | None = None,

@@ -174,3 +174,21 @@ async def test_enqueue_is_idempotent_per_key(db: Database, outbox: OutboxReposit
                                       idempotency_key="same")
     assert first == second
     assert len(await outbox_rows(db)) == 1
+
+
+async def test_restart_takes_over_in_flight_messages_but_keeps_backoff(
+        db: Database, config: Config, outbox: OutboxRepository) -> None:
+    async with db.transaction() as conn:
+        in_flight = await outbox.enqueue(conn, channel="staff", recipient="", kind="k", payload={"text": "a"})
+        waiting = await outbox.enqueue(conn, channel="staff", recipient="", kind="k", payload={"text": "b"})
+    for message in await outbox.due():
+        assert await outbox.claim(message, timedelta(minutes=5))  # both claimed, i.e. "being sent"
+    later = utcnow() + timedelta(hours=1)
+    async with db.transaction() as conn:
+        await outbox.mark_retry(conn, waiting, "temporary: 502", later)  # this one failed and waits
+    assert await outbox.due() == []
+    assert await outbox.release_claims() == 1  # as the worker does after a crash
+    assert [m.id for m in await outbox.due()] == [in_flight]
+    sender = RecordingSender("staff")
+    assert await OutboxWorker(db, {"staff": sender}, config).deliver_due() == 1
+    assert [m.payload["text"] for m in sender.sent] == ["a"]
