@@ -178,7 +178,7 @@ class RequestService:
             open_requests = await requests_repo.open_for_requester(conn, requester)
             for existing in open_requests:
                 if existing.type is type:
-                    await self._link_duplicate(conn, existing, channel, actor)
+                    await self._link_duplicate(conn, existing, channel, actor, details)
                     return CreateResult(request=existing, duplicate_of=existing.id)
             limit = self.config.requests.max_open_per_requester
             if len(open_requests) >= limit:
@@ -204,8 +204,12 @@ class RequestService:
         return CreateResult(request=stored)
 
     async def _link_duplicate(self, conn: aiosqlite.Connection, existing: PrivacyRequest, channel: Channel,
-                              actor: str) -> None:
-        event_id = await self.audit.append(conn, existing.id, "duplicate_linked", actor, {"channel": channel.value})
+                              actor: str, details: str) -> None:
+        # What the new submission said is kept with the open request (a message body, under retention).
+        if details.strip() and details.strip() != existing.details.strip():
+            await requests_repo.add_message(conn, existing.id, actor, details.strip(), utcnow())
+        event_id = await self.audit.append(conn, existing.id, "duplicate_linked", actor,
+                                           {"channel": channel.value, "details_length": len(details.strip())})
         if existing.status is not S.AWAITING_VERIFICATION:
             await self._notify_requester(conn, existing, event_id, "request.duplicate", "request-duplicate",
                                          due=format_date(existing.lang, existing.effective_due_date))

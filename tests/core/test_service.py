@@ -74,8 +74,10 @@ async def test_duplicate_of_open_request_is_linked(service: RequestService, db: 
                                                    create: Callable[..., Any]) -> None:
     who = Requester(telegram_user_id=77, telegram_chat_id=77, email="a@b.ru")
     first = (await create(requester=who)).request
-    again = await create(requester=Requester(email="A@B.RU"), channel=Channel.EMAIL)
+    again = await create(requester=Requester(email="A@B.RU"), channel=Channel.EMAIL,
+                         details="also the newsletter subscription")
     assert again.duplicate_of == first.id and again.request.id == first.id
+    assert [m["body"] for m in await service.messages(first.id)] == ["also the newsletter subscription"]
     async with db.conn.execute("SELECT COUNT(*) FROM requests") as cur:
         assert (await cur.fetchone())[0] == 1
     assert "duplicate_linked" in [e.event for e in await service.audit_events(first.id)]
