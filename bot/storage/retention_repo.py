@@ -22,12 +22,15 @@ class Purge:
     # SET clause that removes the personal content; None deletes the row
     clear: str | None
     pending: str  # condition true while there is still something to clear
+    needs: tuple[str, ...] = ()  # other columns the statement uses
 
 
 PURGES: tuple[Purge, ...] = (
-    Purge("message_bodies", "email_inbound", "received_at", "raw = NULL", "raw IS NOT NULL"),
-    Purge("transcripts", "telegram_handoffs", "created_at", "text = NULL", "text IS NOT NULL"),
-    Purge("transcripts", "handoffs", "created_at", "text = ''", "text <> ''"),
+    Purge("message_bodies", "email_inbound", "received_at", "raw = NULL", "raw IS NOT NULL", ("raw",)),
+    Purge("transcripts", "telegram_handoffs", "created_at", "text = NULL", "text IS NOT NULL", ("text",)),
+    # a handoff still waiting for a person keeps its text
+    Purge("transcripts", "handoffs", "created_at", "text = '', subject = '', sender = ''",
+          "text <> '' AND closed_at IS NOT NULL", ("text", "subject", "sender", "closed_at")),
     Purge("verification_codes", "verification_codes", "issued_at", None, "1"),
 )
 
@@ -46,7 +49,7 @@ async def _columns(conn: aiosqlite.Connection, table: str) -> set[str]:
 
 async def apply_purge(conn: aiosqlite.Connection, purge: Purge, cutoff: datetime) -> int:
     columns = await _columns(conn, purge.table)
-    if purge.time_column not in columns:
+    if not {purge.time_column, *purge.needs} <= columns:
         return 0  # that area's table is not there (or has another shape): nothing of ours to purge
     where = f"{purge.time_column} < ? AND {purge.pending}"
     sql = (f"DELETE FROM {purge.table} WHERE {where}" if purge.clear is None

@@ -121,3 +121,17 @@ async def test_old_message_bodies_outbox_and_codes_are_removed(db: Database, con
     assert report.other.get("verification_codes") == 2  # both are older than one day by then
     assert (await service.get(request.id)).status is RequestStatus.PENDING_REVIEW  # open: details kept
     assert (await service.get(request.id)).details == "all my data"
+
+
+async def test_transcripts_of_closed_handoffs_are_removed(db: Database, config: Config) -> None:
+    old = to_db(utcnow() - timedelta(days=config.retention.transcripts_days + 1))
+    async with db.transaction() as conn:  # the handoffs table comes with the email area's migration
+        for closed in (old, None):
+            await conn.execute("INSERT INTO handoffs(channel, sender, subject, text, lang, created_at, closed_at) "
+                               "VALUES ('email', 'ivan@example.ru', 'Вопрос', 'Позвоните мне', 'ru', ?, ?)",
+                               (old, closed))
+    report = await RetentionJob(db, config).run()
+    assert report.other.get("handoffs") == 1
+    async with db.conn.execute("SELECT sender, subject, text, closed_at IS NULL FROM handoffs ORDER BY id") as cur:
+        rows = [tuple(r) for r in await cur.fetchall()]
+    assert rows == [("", "", "", 0), ("ivan@example.ru", "Вопрос", "Позвоните мне", 1)]  # open one waits
