@@ -29,7 +29,7 @@ class ContextMiddleware(BaseMiddleware):
         default: str = self.deps.config.policy.default_language
         lang = default
         if user is not None:
-            stored = await self.deps.repo.user_language(user.id)
+            stored = await self.deps.repo.cached_language(user.id)
             lang = stored or language_of(user.language_code, default)
             if chat is not None and chat.type == "private" and self._known_chats.get(user.id) != chat.id:
                 # Remember the chat once per process: the core notifies people there.

@@ -118,6 +118,7 @@ def get_router() -> Router:
         user_id = message.from_user.id
         await state.clear()
         await deps.repo.forget_user(user_id)
+        await deps.storage.forget_user(user_id)
         requests = await deps.services.requests.for_telegram_user(user_id)
         kept = [r.id for r in requests]
         if kept:

@@ -30,6 +30,8 @@ class Card:
 class TelegramRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
+        # Chosen languages, read once per person: this process is the only writer of telegram_users.
+        self._languages: dict[int, str | None] = {}
 
     # -- people ------------------------------------------------------------------------------
     async def touch_user(self, user_id: int, chat_id: int) -> None:
@@ -46,7 +48,13 @@ class TelegramRepository:
             row = await cur.fetchone()
         return None if row is None or row[0] is None else str(row[0])
 
+    async def cached_language(self, user_id: int) -> str | None:
+        if user_id not in self._languages:
+            self._languages[user_id] = await self.user_language(user_id)
+        return self._languages[user_id]
+
     async def set_language(self, user_id: int, chat_id: int, lang: str) -> None:
+        self._languages[user_id] = lang
         now = _now()
         async with self._db.transaction() as conn:
             await conn.execute(
@@ -65,11 +73,11 @@ class TelegramRepository:
         return row is not None and row[0] is not None
 
     async def forget_user(self, user_id: int) -> None:
-        """Erase the person's chat data kept by the channel (``/forget``)."""
+        """Erase the person's chat data kept by the channel (``/forget``); the FSM storage forgets its own."""
+        self._languages.pop(user_id, None)
         async with self._db.transaction() as conn:
             await conn.execute("DELETE FROM telegram_handoffs WHERE user_id = ?", (user_id,))
             await conn.execute("DELETE FROM telegram_users WHERE user_id = ?", (user_id,))
-            await conn.execute("DELETE FROM telegram_fsm WHERE user_id = ?", (user_id,))
             await conn.execute("DELETE FROM verification_codes WHERE subject = ?", (f"tg:{user_id}",))
 
     async def held_about(self, user_id: int) -> dict[str, int]:

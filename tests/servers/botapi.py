@@ -81,6 +81,8 @@ class BotApiServer:
         self._call_event = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.webhook_url = ""
+        # called with every successful call as it is recorded (the bench times replies with it)
+        self.on_call: Callable[[Call], None] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> BotApiServer:
@@ -240,6 +242,8 @@ class BotApiServer:
             call.result = result
             self.calls.append(call)
             self._call_event.set()
+            if self.on_call is not None:
+                self.on_call(call)
         return web.json_response({"ok": True, "result": result})
 
     @staticmethod
