@@ -24,15 +24,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from aiogram import Bot, Dispatcher  # noqa: E402
-from aiogram.client.session.aiohttp import AiohttpSession  # noqa: E402
-from aiogram.client.telegram import TelegramAPIServer  # noqa: E402
-from aiogram.types import Message  # noqa: E402
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import Message
 
-from bot.config import REPO_ROOT, load_config  # noqa: E402
-from bot.services import build_services  # noqa: E402
-from handlers.telegram.channel import TelegramChannel  # noqa: E402
-from tests.servers.botapi import TEST_TOKEN, BotApiServer, Call  # noqa: E402
+from bot.config import REPO_ROOT, load_config
+from bot.services import build_services
+from handlers.telegram.channel import TelegramChannel
+from tests.servers.botapi import TEST_TOKEN, BotApiServer, Call
 
 QUESTIONS = ["Do you use cookies on your website?", "Какие данные вы собираете через формы на сайте?",
              "Do you share my personal data with other companies?", "Как вы защищаете мои данные от утечек?",
