@@ -43,6 +43,7 @@ class ExampleIndex:
         self._cues: list[Cue] = []
         self._cues_by_token: dict[str, list[Cue]] = defaultdict(list)
         self._blockers: dict[str, frozenset[str]] = {}
+        self._requirements: dict[str, frozenset[str]] = {}
 
     def add(self, label: str, tokens: Sequence[str], weight: float = 1.0) -> None:
         if tokens:
@@ -57,6 +58,16 @@ class ExampleIndex:
     def add_blockers(self, label: str, tokens: Sequence[str]) -> None:
         """Words whose presence cancels the label's cue bonus ("delete cookies" is not a deletion request)."""
         self._blockers[label] = self._blockers.get(label, frozenset()) | frozenset(tokens)
+
+    def add_requirements(self, label: str, tokens: Sequence[str]) -> None:
+        """Words a message must contain one of for the label to score fully (see ``unmet``)."""
+        if tokens:
+            self._requirements[label] = self._requirements.get(label, frozenset()) | frozenset(tokens)
+
+    def unmet(self, tokens: Sequence[str]) -> set[str]:
+        """Labels whose required words are all absent from the tokens."""
+        present = set(tokens)
+        return {label for label, required in self._requirements.items() if not required & present}
 
     @property
     def labels(self) -> set[str]:

@@ -28,6 +28,7 @@ class LabelData:
     cue_weight: float = 0.0
     lexicon: list[str] = field(default_factory=list)
     unless: list[str] = field(default_factory=list)
+    requires: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -57,7 +58,7 @@ def _strings(path: Path, where: str, value: Any) -> list[str]:
 def _label(path: Path, name: str, table: Any) -> LabelData:
     if not isinstance(table, dict):
         raise PolicyLoadError(f"{path}: [{name}] must be a table")
-    unknown = set(table) - {"examples", "cues", "cue_weight", "lexicon", "unless"}
+    unknown = set(table) - {"examples", "cues", "cue_weight", "lexicon", "unless", "requires"}
     if unknown:
         raise PolicyLoadError(f"{path}: [{name}] unknown key {sorted(unknown)[0]!r}")
     weight = table.get("cue_weight", 0.0)
@@ -69,6 +70,7 @@ def _label(path: Path, name: str, table: Any) -> LabelData:
         cue_weight=float(weight),
         lexicon=_strings(path, f"[{name}] lexicon", table.get("lexicon", [])),
         unless=_strings(path, f"[{name}] unless", table.get("unless", [])),
+        requires=_strings(path, f"[{name}] requires", table.get("requires", [])),
     )
     if not data.examples:
         raise PolicyLoadError(f"{path}: [{name}] needs at least one example")

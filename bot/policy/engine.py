@@ -35,6 +35,10 @@ GREETING_SIMILARITY = 0.5
 # Small talk ("how are you?", "who are you") has at most this many words outside the pleasantries lexicon.
 PLEASANTRY_MAX_WORDS = 1
 SUBSTANTIVE_GREETING_FACTOR = 0.6
+# A sentence with a pleasantry whose best other match scores below this is a pleasantry too.
+POLITE_SENTENCE_CEILING = 0.4
+# Labels whose required words are absent keep this share of their score.
+UNMET_REQUIREMENT_FACTOR = 0.7
 SECTION_PREFIX = "section:"
 INTENT_PREFIX = "intent:"
 # Multi-sentence messages: weight of the best sentence against the whole text.
@@ -46,6 +50,7 @@ LETTER_CONTEXT_FACTOR = 0.8
 # Request cues count less in a conditional sentence ("if I delete cookies, ...").
 CONDITIONAL_CUE_FACTOR = 0.3
 CONDITION_WORDS = ("if", "whether", "если", "ли")
+GRATITUDE_WORDS = ("thanks", "thank you", "appreciate", "cheers", "спасибо", "благодарю", "благодарность")
 REQUEST_LABELS = frozenset(INTENT_PREFIX + i.value for i in REQUEST_INTENTS)
 
 
@@ -55,6 +60,7 @@ class _LanguageModel:
     index: ExampleIndex
     greeting_tokens: frozenset[str]
     condition_tokens: frozenset[str]
+    gratitude_tokens: frozenset[str]
     paragraph_tokens: dict[str, list[set[str]]]
 
 
@@ -102,6 +108,7 @@ class PolicyEngine:
                     index.add(label, normaliser.learn(example))
                 for cue in curated_section.cues:
                     index.add_cue(label, normaliser.learn(cue), curated_section.cue_weight)
+                index.add_requirements(label, [t for w in curated_section.requires for t in normaliser.learn(w)])
             for sentence in sentences(section.title + "\n" + section.text):
                 index.add(label, normaliser.learn(sentence), SECTION_TEXT_WEIGHT)
             paragraph_tokens[section.id] = [set(normaliser.learn(p)) for p in section.paragraphs]
@@ -109,7 +116,9 @@ class PolicyEngine:
         greeting = curated.intents[Intent.GREETING.value]
         greeting_tokens = frozenset(t for word in greeting.lexicon for t in normaliser.learn(word))
         condition_tokens = frozenset(t for word in CONDITION_WORDS for t in normaliser.tokens(word))
-        return _LanguageModel(normaliser, index, greeting_tokens, condition_tokens, paragraph_tokens)
+        gratitude_tokens = frozenset(t for word in GRATITUDE_WORDS for t in normaliser.tokens(word))
+        return _LanguageModel(normaliser, index, greeting_tokens, condition_tokens, gratitude_tokens,
+                              paragraph_tokens)
 
     # ----- what channels need --------------------------------------------------------------------
 
@@ -213,6 +222,12 @@ class PolicyEngine:
             if best == greeting_label and sentence_scores[best] >= GREETING_SIMILARITY:
                 pleasantry = True
                 continue
+            grateful = any(t in model.gratitude_tokens for t in tokens)
+            if grateful and best != greeting_label and sentence_scores[best] < POLITE_SENTENCE_CEILING:
+                # "Thank you for the quick response, everything works now": thanks, and nothing
+                # else in the sentence is close to any request or question.
+                pleasantry = True
+                continue
             per_sentence.append(sentence_scores)
             kept.append(tokens)
             # The whole text's vector is the sum of its sentences', so its dot products are too.
@@ -246,7 +261,13 @@ class PolicyEngine:
             # "if I clear my cookies..." asks about the policy; it is not a request to act.
             bonus = {label: value * CONDITIONAL_CUE_FACTOR if label in REQUEST_LABELS else value
                      for label, value in bonus.items()}
-        return {label: similarity.get(label, 0.0) + bonus.get(label, 0.0) for label in set(similarity) | set(bonus)}
+        scores = {label: similarity.get(label, 0.0) + bonus.get(label, 0.0) for label in set(similarity) | set(bonus)}
+        for label in model.index.unmet(tokens):
+            if label in scores:
+                # "update it in your records" shares words with "will you update the policy?", but
+                # without any policy word it is not about policy changes.
+                scores[label] *= UNMET_REQUIREMENT_FACTOR
+        return scores
 
     def _result(self, lang: str, intent: Intent, confidence: float, sections: list[RankedSection],
                 answer: Answer | None, explanation: dict[str, float], abstained: bool = False) -> Understanding:
