@@ -23,13 +23,13 @@ import aioimaplib
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.config import REPO_ROOT, load_config  # noqa: E402
-from bot.outbox.worker import OutboxWorker  # noqa: E402
-from bot.services import build_services  # noqa: E402
-from handlers.email.channel import EmailChannel  # noqa: E402
-from tests.email.conftest import SUPPORT, email_overrides  # noqa: E402
-from tests.servers.dovecot import DovecotServer  # noqa: E402
-from tests.servers.smtp import SmtpServer  # noqa: E402
+from bot.config import REPO_ROOT, load_config
+from bot.outbox.worker import OutboxWorker
+from bot.services import build_services
+from handlers.email.channel import EmailChannel
+from tests.email.conftest import SUPPORT, email_overrides
+from tests.servers.dovecot import DovecotServer
+from tests.servers.smtp import SmtpServer
 
 QUESTIONS = ["Do you use cookies on your website?", "Какие данные вы собираете через формы на сайте?",
              "Do you share my personal data with other companies?", "Как вы защищаете мои данные от утечек?"]

@@ -2,9 +2,10 @@
 
 Builds the MIME message from the outbox payload ({"text", "subject", "lang", "request_id", "reply_to",
 "references"...}), with our signed Message-ID, threading headers and the auto-reply markers, and sends
-it. Exactly-once: a "sending" row is written before SMTP; the same SMTP transaction also delivers a copy
-to our own mailbox (envelope recipient = [email] address), so after a crash between the server's
-"accepted" and our "sent" mark, ``was_sent`` finds the copy by its Message-ID instead of sending again.
+it over one reused SMTP session. Exactly-once: the same SMTP transaction also delivers a copy to our own
+mailbox (a second envelope recipient, the [email] address), and the Message-ID is a function of the
+outbox idempotency key, so after a crash between the server's "accepted" and the outbox's "sent" mark,
+``was_sent`` finds the copy by its Message-ID instead of sending again.
 """
 
 from __future__ import annotations
@@ -119,23 +120,14 @@ class EmailSender:
 
     async def send(self, message: OutboxMessage) -> str | None:
         key = idempotency_key_of(message)
-        message_id = self.ids.for_key(key)
-        if self.store is not None:
-            state = await self.store.outbound_state(key)
-            if state == "sent":
-                return message_id
-            if state == "sending" and await self._copy_exists(message_id):
-                log.info("email: message %s was accepted before a restart; not sent again", message.id)
-                await self.store.mark_outbound(key, "sent")
-                return message_id
         mime = await self.build(message)
-        if self.store is not None:
-            await self.store.mark_sending(key, message_id, message.recipient,
-                                          str(message.payload.get("request_id") or "") or None, str(mime["Subject"]))
         await self._transmit(mime, message.recipient)
         if self.store is not None:
-            await self.store.mark_outbound(key, "sent")
-        return message_id
+            # Recorded after the server accepted: it threads later replies to this Message-ID. A crash
+            # before this line is what ``was_sent`` and the self-copy cover.
+            await self.store.record_sent(key, str(mime["Message-ID"]), message.recipient,
+                                         str(message.payload.get("request_id") or "") or None, str(mime["Subject"]))
+        return str(mime["Message-ID"])
 
     async def _session(self) -> aiosmtplib.SMTP:
         """The open SMTP session, reused between messages (a new one after an idle pause or an error)."""
@@ -221,14 +213,15 @@ class EmailSender:
             return False
 
     async def was_sent(self, message: OutboxMessage) -> bool:
+        """Asked by the outbox worker only for a message whose earlier attempt may have gone out."""
         key = idempotency_key_of(message)
-        if self.store is None:
-            return False
-        state = await self.store.outbound_state(key)
-        if state == "sent":
+        if self.store is not None and await self.store.outbound_state(key) == "sent":
             return True
-        if state == "sending" and await self._copy_exists(self.ids.for_key(key)):
+        message_id = self.ids.for_key(key)
+        if await self._copy_exists(message_id):
             log.info("email: message %s was accepted before a restart; not sent again", message.id)
-            await self.store.mark_outbound(key, "sent")
+            if self.store is not None:
+                await self.store.record_sent(key, message_id, message.recipient,
+                                             str(message.payload.get("request_id") or "") or None, "")
             return True
         return False

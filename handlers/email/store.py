@@ -68,20 +68,15 @@ class EmailStore:
             row = await cur.fetchone()
         return None if row is None else str(row["state"])
 
-    async def mark_sending(self, idempotency_key: str, message_id: str, recipient: str,
-                           request_id: str | None, subject: str) -> None:
+    async def record_sent(self, idempotency_key: str, message_id: str, recipient: str,
+                          request_id: str | None, subject: str) -> None:
+        now = iso(utc_now())
         async with self.db.transaction() as conn:
             await conn.execute(
                 "INSERT INTO email_outbound(idempotency_key, message_id, recipient, request_id, subject, state,"
-                " created_at) VALUES (?, ?, ?, ?, ?, 'sending', ?)"
-                " ON CONFLICT(idempotency_key) DO NOTHING",
-                (idempotency_key, message_id, recipient, request_id, subject, iso(utc_now())))
-
-    async def mark_outbound(self, idempotency_key: str, state: str) -> None:
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "UPDATE email_outbound SET state = ?, sent_at = ? WHERE idempotency_key = ?",
-                (state, iso(utc_now()), idempotency_key))
+                " created_at, sent_at) VALUES (?, ?, ?, ?, ?, 'sent', ?, ?)"
+                " ON CONFLICT(idempotency_key) DO UPDATE SET state = 'sent', sent_at = excluded.sent_at",
+                (idempotency_key, message_id, recipient, request_id, subject, now, now))
 
     async def request_message_ids(self, request_id: str) -> list[str]:
         """Message-IDs of a request's thread, oldest first (for References)."""

@@ -31,7 +31,6 @@ from tests.servers.smtp import SmtpServer
 pytestmark = pytest.mark.slow
 
 MAILS = 300
-KILLS = 4
 
 QUESTIONS_EN = ["Do you use cookies on your website?", "Do you share my personal data with other companies?",
                 "How do you protect my data from leaks?", "How will I know when the privacy policy changes?"]
@@ -114,24 +113,41 @@ def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> None
 
 @pytest.mark.timeout(110)
 def test_sigkill_during_processing_loses_nothing_and_sends_nothing_twice(mailbox: DovecotServer) -> None:
+    """Killed at random moments, and killed exactly after the SMTP server accepted a reply but before the
+    bot heard the "250" (the window a naive outbox would resend in)."""
     rng = random.Random(5)
+    random_kills, window_kills = 3, 2
     with tempfile.TemporaryDirectory() as tmp_dir, \
             SmtpServer(local_maildirs={SUPPORT: mailbox.maildir}) as smtp:
         tmp = Path(tmp_dir)
         asyncio.run(append_all(mailbox, [mail(i) for i in range(MAILS)]))
         bot = BotProcess(bot_environ(tmp, mailbox, smtp), tmp / "bot.log")
         started = time.monotonic()
-        kills = 0
+        window_targets: list[int] = []
+
+        def kill_in_window(received: Any) -> None:
+            if SUPPORT in received.rcpt_tos[0] or not window_targets:
+                return
+            if len(replies_to_people(smtp)) >= window_targets[0] and bot.process is not None:
+                window_targets.pop(0)
+                os.kill(bot.process.pid, signal.SIGKILL)
+
+        smtp.on_accept = kill_in_window
         try:
-            for _ in range(KILLS):
+            for round_index in range(random_kills + window_kills):
                 before = len(replies_to_people(smtp))
                 bot.start()
-                # Kill only once it is really working: some replies went out in this run, then a random moment.
-                wait_until(lambda before=before: len(replies_to_people(smtp)) >= before + 5, 40,
-                           "the bot to send replies")
-                time.sleep(rng.uniform(0.0, 0.4))
-                bot.kill()
-                kills += 1
+                assert bot.process is not None
+                if round_index < random_kills:
+                    # Kill only once it is really working: replies went out in this run, then a random moment.
+                    wait_until(lambda before=before: len(replies_to_people(smtp)) >= before + 5, 40,
+                               "the bot to send replies")
+                    time.sleep(rng.uniform(0.0, 0.4))
+                    bot.kill()
+                else:
+                    window_targets.append(before + rng.randint(3, 15))
+                    process = bot.process
+                    wait_until(lambda process=process: process.poll() is not None, 40, "the kill inside the window")
             bot.start()
             wait_until(lambda: len(replies_to_people(smtp)) >= MAILS, 60, f"{MAILS} replies")
             print(f"crash test: all replies after {time.monotonic() - started:.1f}s")
@@ -143,15 +159,17 @@ def test_sigkill_during_processing_loses_nothing_and_sends_nothing_twice(mailbox
             print((tmp / "bot.log").read_text(errors="replace")[-5000:])
             raise
         counts = Counter(replies_to_people(smtp))
-        assert kills == KILLS
         expected = {f"<crash-{i}@example.com>" for i in range(MAILS)}
         assert set(counts) == expected, sorted(set(counts) ^ expected)[:10]
         duplicates = {k: v for k, v in counts.items() if v != 1}
         assert duplicates == {}
         log = (tmp / "bot.log").read_text(errors="replace")
         assert "Traceback" not in log
-        print(f"crash test: {kills} kills, {log.count('not sent again')} sends proven by the self-copy, "
+        proven = log.count("not sent again")
+        print(f"crash test: {random_kills + window_kills} kills, {proven} sends proven by the self-copy, "
               f"{log.count('running: EmailChannel')} starts")
+        # Each kill inside the window left one accepted-but-unmarked reply; the copy proved each.
+        assert proven >= window_kills
 
 
 @pytest.mark.timeout(60)
@@ -176,7 +194,7 @@ async def test_dovecot_restart_is_survived(make_config: Callable[..., Any]) -> N
             try:
                 await asyncio.wait_for(channel.receiver.connected.wait(), 10)
                 await append_all(server, [mail(1)])
-                await asyncio.wait_for(_replies(smtp, 1), 10)
+                await _replies(smtp, 1)
                 await asyncio.to_thread(server.stop)
                 started = time.monotonic()
                 while channel.receiver.connected.is_set():
@@ -186,7 +204,7 @@ async def test_dovecot_restart_is_survived(make_config: Callable[..., Any]) -> N
                 await asyncio.to_thread(server.start)
                 await asyncio.wait_for(channel.receiver.connected.wait(), 15)
                 await append_all(server, [mail(5)])
-                await asyncio.wait_for(_replies(smtp, 3), 15)
+                await _replies(smtp, 3)
                 assert channel.receiver.reconnects >= 1
                 got = sorted(replies_to_people(smtp))
                 assert got == ["<crash-1@example.com>", "<crash-5@example.com>", "<while-down@example.com>"]
@@ -199,5 +217,4 @@ async def test_dovecot_restart_is_survived(make_config: Callable[..., Any]) -> N
 
 
 async def _replies(smtp: SmtpServer, count: int) -> None:
-    while len(replies_to_people(smtp)) < count:
-        await asyncio.sleep(0.05)
+    await asyncio.to_thread(wait_until, lambda: len(replies_to_people(smtp)) >= count, 10, f"{count} replies")

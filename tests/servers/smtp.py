@@ -27,7 +27,7 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -117,6 +117,10 @@ class _Handler:
         # "accepted", the copy is in the mailbox.
         self._server.deliver_locally(mail)
         self._server.record(mail)
+        if self._server.on_accept is not None:
+            # Runs after the message is ours and before the client hears "250": a test can kill the
+            # client exactly in the window where the server has it and the client does not know.
+            self._server.on_accept(mail)
         return "250 Message accepted for delivery"
 
 
@@ -135,6 +139,7 @@ class SmtpServer:
         self.local_maildirs = {k.lower(): v for k, v in (local_maildirs or {}).items()}
         self.spool_dir = spool_dir
         self.behaviour = _Behaviour()
+        self.on_accept: Callable[[ReceivedMail], None] | None = None
         self.port = 0
         self._messages: list[ReceivedMail] = []
         self._condition = threading.Condition()

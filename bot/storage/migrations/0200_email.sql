@@ -36,7 +36,7 @@ CREATE TABLE email_mailbox_state (
     last_uid INTEGER NOT NULL DEFAULT 0
 );
 
--- Every message the EmailSender sends: "sending" is written before SMTP, "sent" after.
+-- Every message the EmailSender got accepted by the SMTP server (threading of later replies).
 CREATE TABLE email_outbound (
     idempotency_key TEXT PRIMARY KEY,
     message_id TEXT NOT NULL UNIQUE,
