@@ -204,7 +204,8 @@ async def _show(service: RequestService, args: argparse.Namespace, config: Confi
     t, lang = get_translator(), config.policy.default_language
     request = await service.get(args.id)
     events = await service.audit_events(request.id)
-    deliveries = [{"id": d.message.id, "channel": d.message.channel, "kind": d.message.kind, "status": d.status,
+    deliveries = [{"id": d.message.id, "channel": d.message.channel, "recipient": d.message.recipient,
+                   "kind": d.message.kind, "status": d.status,
                    "attempts": d.message.attempts, "error": d.last_error} for d in await service.deliveries(request.id)]
     if args.json:
         _print_json({**request.to_dict(), "events": [e.to_dict() for e in events], "deliveries": deliveries})

@@ -164,3 +164,12 @@ def test_retention_run(cli: Callable[..., Any]) -> None:
     assert code == 0 and json.loads(out)["redacted"] == []
     code, out, _ = cli("retention", "run")
     assert code == 0 and out.startswith("Хранение данных")
+
+
+def test_manual_intake_for_a_telegram_user_answers_in_their_chat(cli: Callable[..., Any]) -> None:
+    rid = _create(cli, "--type", "access", "--channel", "telegram", "--telegram-id", "5550", "--lang", "en")["id"]
+    code, out, _ = cli("requests", "show", rid, "--json")
+    assert code == 0
+    deliveries = json.loads(out)["deliveries"]
+    assert [(d["channel"], d["recipient"], d["kind"]) for d in deliveries] == [
+        ("telegram", "5550", "request.created"), ("staff", "", "staff.request_created")]
