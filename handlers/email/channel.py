@@ -1,7 +1,8 @@
 """EmailChannel: what bot/app.py starts when [email] enabled = true.
 
 ``senders()`` gives the outbox its "email" sender; ``run(stop)`` runs the IMAP receiver and the channel's
-housekeeping (confirmation reminders and expiry, retention of stored mail bodies) until ``stop`` is set.
+housekeeping (confirmation reminders and expiry) until ``stop`` is set. Stored mail bodies are removed by
+the core's retention job ([retention] message_bodies_days).
 """
 
 from __future__ import annotations
@@ -69,7 +70,6 @@ class EmailChannel:
         while not stop.is_set():
             try:
                 await self.check_confirmations()
-                await self.store.purge_bodies(self.config.retention.message_bodies_days)
             except Exception:  # housekeeping must not take the channel down; next pass retries
                 log.exception("email: housekeeping pass failed")
             with contextlib.suppress(TimeoutError):

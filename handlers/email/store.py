@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import aiosqlite
 
@@ -225,12 +225,3 @@ class EmailStore:
     async def inbound_outcomes(self) -> dict[str, str]:
         async with self.db.conn.execute("SELECT message_id, outcome FROM email_inbound") as cur:
             return {str(row["message_id"]): str(row["outcome"]) for row in await cur.fetchall()}
-
-    async def purge_bodies(self, older_than_days: int) -> int:
-        """Retention: drop raw bytes of processed mail older than the limit; metadata stays for dedupe."""
-        cutoff = iso(utc_now() - timedelta(days=older_than_days))
-        async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "UPDATE email_inbound SET raw = NULL WHERE raw IS NOT NULL AND state = 'processed'"
-                " AND received_at < ?", (cutoff,))
-            return max(cursor.rowcount, 0)
