@@ -37,6 +37,7 @@ from handlers.telegram.callbacks import (
     SectionCb,
 )
 from handlers.telegram.deps import TelegramDeps
+from handlers.telegram.filters import Magic
 from handlers.telegram.security import refuse_forged
 from handlers.telegram.texts import Texts, esc
 
@@ -71,8 +72,8 @@ def actor_of(user_id: int) -> str:
 
 def get_router() -> Router:
     router = Router(name="private")
-    router.message.filter(F.chat.type == "private")
-    router.callback_query.filter(F.message.chat.type == "private")
+    router.message.filter(Magic(F.chat.type == "private"))
+    router.callback_query.filter(Magic(F.message.chat.type == "private"))
 
     # -- commands available in every state ---------------------------------------------------
     @router.message(CommandStart())
@@ -177,7 +178,7 @@ def get_router() -> Router:
         await query.answer()
         await _cancel(query, state, t, deps)
 
-    @router.message(RequestFlow.details, F.text)
+    @router.message(RequestFlow.details, Magic(F.text))
     async def flow_details(message: Message, state: FSMContext, t: Texts) -> None:
         await state.update_data(details=message.text or "")
         await _ask_contact(message, state, t)
@@ -188,19 +189,19 @@ def get_router() -> Router:
         await state.update_data(details="")
         await _ask_contact(query, state, t)
 
-    @router.message(RequestFlow.corr_field, F.text)
+    @router.message(RequestFlow.corr_field, Magic(F.text))
     async def corr_field(message: Message, state: FSMContext, t: Texts) -> None:
         await state.update_data(field=(message.text or "")[:200])
         await state.set_state(RequestFlow.corr_current)
         await message.answer(t("tg-corr-current", field=esc(message.text)), reply_markup=keyboards.flow(t, "cancel"))
 
-    @router.message(RequestFlow.corr_current, F.text)
+    @router.message(RequestFlow.corr_current, Magic(F.text))
     async def corr_current(message: Message, state: FSMContext, t: Texts) -> None:
         await state.update_data(current=(message.text or "")[:500])
         await state.set_state(RequestFlow.corr_wanted)
         await message.answer(t("tg-corr-wanted"), reply_markup=keyboards.flow(t, "cancel"))
 
-    @router.message(RequestFlow.corr_wanted, F.text)
+    @router.message(RequestFlow.corr_wanted, Magic(F.text))
     async def corr_wanted(message: Message, state: FSMContext, t: Texts) -> None:
         data = await state.get_data()
         items = [*data.get("corrections", []),
@@ -222,7 +223,7 @@ def get_router() -> Router:
         else:
             await _ask_contact(query, state, t)
 
-    @router.message(RequestFlow.contact, F.text)
+    @router.message(RequestFlow.contact, Magic(F.text))
     async def flow_contact(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
         assert message.from_user is not None
         text = (message.text or "").strip()
@@ -237,7 +238,7 @@ def get_router() -> Router:
         else:
             await message.answer(t("tg-contact-invalid"), reply_markup=keyboards.flow(t, "cancel"))
 
-    @router.message(RequestFlow.code, F.text)
+    @router.message(RequestFlow.code, Magic(F.text))
     async def flow_code(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
         assert message.from_user is not None
         result = await deps.codes.check(verification_subject(message.from_user.id), message.text or "")
@@ -313,7 +314,7 @@ def get_router() -> Router:
             await _reply(query, t("tg-request-confirmed"))
 
     # -- talking to a person -----------------------------------------------------------------
-    @router.message(Conversation.handoff, F.text)
+    @router.message(Conversation.handoff, Magic(F.text))
     async def handoff(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
         await state.clear()
         await forward_to_staff(message, deps, t)
@@ -332,7 +333,7 @@ def get_router() -> Router:
         await _reply(query, t("tg-info-prompt", id=request.id, question=esc(request.info_question or "")),
                      reply_markup=keyboards.flow(t, "cancel"))
 
-    @router.message(Conversation.info_answer, F.text)
+    @router.message(Conversation.info_answer, Magic(F.text))
     async def info_answer(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
         assert message.from_user is not None
         data = await state.get_data()
@@ -346,7 +347,7 @@ def get_router() -> Router:
         await message.answer(t("tg-info-attached", id=data.get("request_id", "")))
 
     # -- free text -------------------------------------------------------------------------------
-    @router.message(StateFilter(None), F.text)
+    @router.message(StateFilter(None), Magic(F.text))
     async def free_text(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
         understanding = deps.services.engine.understand(message.text or "")
         if inspect.isawaitable(understanding):
@@ -367,7 +368,7 @@ def get_router() -> Router:
         else:
             await message.answer(t("tg-abstain"), reply_markup=keyboards.offer_person(t))
 
-    @router.message(F.text)
+    @router.message(Magic(F.text))
     async def text_in_flow(message: Message, t: Texts) -> None:
         await message.answer(t("tg-use-buttons"), reply_markup=keyboards.flow(t, "cancel"))
 

@@ -19,6 +19,7 @@ from handlers.telegram import keyboards
 from handlers.telegram.callbacks import REJECT_PRESETS, STAFF_ACTIONS, RejectCb, StaffCb
 from handlers.telegram.cards import render_card
 from handlers.telegram.deps import TelegramDeps
+from handlers.telegram.filters import Magic
 from handlers.telegram.security import refuse_forged, refuse_not_staff
 from handlers.telegram.texts import Texts, esc
 
@@ -68,8 +69,8 @@ class StaffOnlyMiddleware(BaseMiddleware):
 
 def get_router(deps: TelegramDeps) -> Router:
     router = Router(name="staff")
-    router.message.filter(F.chat.id == deps.staff_chat_id)
-    router.callback_query.filter(F.message.chat.id == deps.staff_chat_id)
+    router.message.filter(Magic(F.chat.id == deps.staff_chat_id))
+    router.callback_query.filter(Magic(F.message.chat.id == deps.staff_chat_id))
     router.message.middleware(StaffOnlyMiddleware(deps))
     router.callback_query.middleware(StaffOnlyMiddleware(deps))
 
@@ -172,19 +173,19 @@ def get_router(deps: TelegramDeps) -> Router:
         await query.answer()
         await _decide(query, t, deps, callback_data.request_id, "reject", reason)
 
-    @router.message(StaffFlow.reject_reason, F.text & ~F.text.startswith("/"))
+    @router.message(StaffFlow.reject_reason, Magic(F.text & ~F.text.startswith("/")))
     async def reject_reason(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
         data = await state.get_data()
         await state.clear()
         await _decide(message, t, deps, data.get("request_id", ""), "reject", (message.text or "")[:1000])
 
-    @router.message(StaffFlow.info_question, F.text & ~F.text.startswith("/"))
+    @router.message(StaffFlow.info_question, Magic(F.text & ~F.text.startswith("/")))
     async def info_question(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
         data = await state.get_data()
         await state.clear()
         await _decide(message, t, deps, data.get("request_id", ""), "info", (message.text or "")[:1000])
 
-    @router.message(F.reply_to_message, F.text & ~F.text.startswith("/"))
+    @router.message(Magic(F.reply_to_message), Magic(F.text & ~F.text.startswith("/")))
     async def reply_to_person(message: Message, t: Texts, deps: TelegramDeps) -> None:
         assert message.reply_to_message is not None and message.from_user is not None
         assert message.bot is not None
