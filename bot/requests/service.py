@@ -8,7 +8,7 @@ happens or none of it does.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -43,6 +43,9 @@ from bot.storage.db import Database
 from bot.storage.timefmt import utcnow
 
 S = RequestStatus
+# What a transition writes besides the status, and what it causes after (audit events, messages).
+Apply = Callable[[aiosqlite.Connection, PrivacyRequest], Awaitable[dict[str, Any]]]
+After = Callable[[aiosqlite.Connection, PrivacyRequest, int], Awaitable[None]]
 # Statuses someone chose: acting on a request already in one of them is "already decided".
 DECIDED = frozenset({S.APPROVED, S.REJECTED, S.NEEDS_INFO, S.COMPLETED, S.CANCELLED, S.EXPIRED})
 # Methods that prove the requester owns the email address on the request.
@@ -356,7 +359,7 @@ class RequestService:
         return self.config.policy.default_language
 
     @staticmethod
-    def _decision(by: str, **extra: Any) -> Any:
+    def _decision(by: str, **extra: Any) -> Apply:
         async def apply(conn: aiosqlite.Connection, request: PrivacyRequest) -> dict[str, Any]:
             return {"decided_by": by, "decided_at": utcnow(), **extra}
         return apply
@@ -377,7 +380,7 @@ class RequestService:
                                   last.at if last else request.decided_at)
         return IllegalTransition(request.id, request.status.value, target.value)
 
-    async def _transition(self, request_id: str, target: S, actor: str, apply: Any, after: Any, *,
+    async def _transition(self, request_id: str, target: S, actor: str, apply: Apply, after: After, *,
                           reason: str | None = None, staff_update: bool = True,
                           only_from: S | None = None) -> PrivacyRequest:
         async with self.db.transaction() as conn:
