@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from typing import Any
 
 _EMAIL = re.compile(r"([A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]*@([A-Za-z0-9.\-]+\.[A-Za-z]{2,})")
 _PHONE = re.compile(r"(?<![\w-])(\+?\d[\d\s\-()]{8,}\d)(?![\w-])")
@@ -24,8 +25,15 @@ def _mask_phone(match: re.Match[str]) -> str:
 
 
 class MaskingFormatter(logging.Formatter):
+    """Masks the message and any traceback; the timestamp and level are left alone."""
+
     def format(self, record: logging.LogRecord) -> str:
-        return mask_personal_data(super().format(record))
+        masked = logging.makeLogRecord(record.__dict__)
+        masked.msg, masked.args = mask_personal_data(record.getMessage()), None
+        return super().format(masked)
+
+    def formatException(self, ei: Any) -> str:
+        return mask_personal_data(super().formatException(ei))
 
 
 def setup_logging(level: str = "INFO") -> None:

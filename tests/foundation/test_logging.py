@@ -21,3 +21,20 @@ def test_formatter_masks_arguments() -> None:
 
 def test_request_ids_and_dates_survive() -> None:
     assert mask_personal_data("PR-2026-0001 due 2026-01-23") == "PR-2026-0001 due 2026-01-23"
+
+
+def test_timestamps_are_not_taken_for_phone_numbers() -> None:
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "hello", None, None)
+    record.created = 1_764_000_000.0
+    line = MaskingFormatter("%(asctime)s %(message)s").format(record)
+    assert "***" not in line
+
+
+def test_tracebacks_are_masked() -> None:
+    try:
+        raise ValueError("bad address boris@example.org")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", None, sys.exc_info())
+    assert "boris@" not in MaskingFormatter("%(message)s").format(record)
