@@ -118,6 +118,10 @@ class ImapSession:
     def has_idle(self) -> bool:
         return self.client is not None and self.client.has_capability("IDLE")
 
+    async def noop(self) -> None:
+        """Lets the server look at its mailbox again (how a polling client learns of new mail)."""
+        await self._run(self.imap.noop(), "NOOP")
+
     async def search(self, *criteria: str) -> list[int]:
         response = await self._run(self.imap.uid_search(*criteria, charset=None), "UID SEARCH")
         uids: list[int] = []

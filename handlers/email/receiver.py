@@ -38,6 +38,7 @@ class Receiver:
         self.min_backoff = min_backoff
         self.connected = asyncio.Event()
         self.reconnects = 0
+        self.using_idle: bool | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         backoff = self.min_backoff
@@ -45,6 +46,7 @@ class Receiver:
             session = ImapSession(self.config, ssl_context=self.ssl_context)
             try:
                 await session.connect()
+                self.using_idle = session.has_idle
                 self.connected.set()
                 backoff = self.min_backoff
                 log.info("email: connected to the mailbox (IDLE %s)", "yes" if session.has_idle else "no")
@@ -74,6 +76,7 @@ class Receiver:
 
     async def sync(self, session: ImapSession) -> int:
         """Bring the store up to date with the mailbox and process what is new; returns mails stored."""
+        await session.noop()
         uidvalidity = session.uidvalidity
         state = await self.store.mailbox_state(self.mailbox)
         if state is None or state[0] != uidvalidity:

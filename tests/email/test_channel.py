@@ -34,6 +34,7 @@ async def seen_flags(harness: Harness) -> dict[int, bool]:
 
 async def test_question_is_answered_in_the_same_thread(make_harness: Callable[..., Any]) -> None:
     async with make_harness() as h:
+        assert h.channel.receiver.using_idle is True
         await h.append(eml("01_question_ru_gmail_qp.eml"))
         [reply] = await h.settle(1)
         message = reply.message()

@@ -44,13 +44,19 @@ def free_port() -> int:
 
 class DovecotServer:
     def __init__(self, root: Path, *, user: str = "support@jetbit.ru", password: str = "imap-test-password",
-                 port: int | None = None) -> None:
+                 port: int | None = None, certificate: tuple[Path, Path] | None = None,
+                 idle: bool = True) -> None:
         self.root = root
         self.user = user
         self.password = password
         self.port = port or free_port()
         self.home = root / "home"
         self.maildir = self.home / "Maildir"
+        # With a certificate: STARTTLS on ``port`` and implicit TLS on ``tls_port``.
+        self.certificate = certificate
+        self.tls_port = free_port() if certificate else 0
+        # Without IDLE in the capabilities the client must poll.
+        self.idle = idle
         self._process: subprocess.Popen[bytes] | None = None
         self._binary = dovecot_binary()
         self._is_root = os.geteuid() == 0
@@ -86,6 +92,12 @@ class DovecotServer:
         else:
             users = f"default_internal_user = {name}\ndefault_login_user = {name}\n"
             chroot = "  chroot =\n"
+        if self.certificate:
+            tls = f"ssl = yes\nssl_cert = <{self.certificate[0]}\nssl_key = <{self.certificate[1]}"
+        else:
+            tls = "ssl = no"
+        capability = "" if self.idle else (
+            "protocol imap {\n  imap_capability = IMAP4rev1 LITERAL+ SASL-IR UIDPLUS ENABLE\n}\n")
         config = f"""
 protocols = imap
 instance_name = dovecot-test-{uuid.uuid4().hex[:8]}
@@ -93,7 +105,7 @@ base_dir = {run}
 state_dir = {self.root / "state"}
 log_path = {self.root / "dovecot.log"}
 listen = 127.0.0.1
-ssl = no
+{tls}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 {users}
@@ -114,11 +126,13 @@ service imap-login {{
     port = {self.port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {self.tls_port}
   }}
 {chroot}}}
 service anvil {{
 {chroot}}}
+{capability}
 service stats {{
   unix_listener stats-writer {{
     mode = 0666
