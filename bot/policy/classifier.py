@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 BIGRAM_WEIGHT = 0.6
+COMMON_SHARE = 0.25
 # A label's score: its three closest examples, weighted.
 TOP_WEIGHTS = (0.7, 0.3, 0.0)
 
@@ -38,12 +39,13 @@ class ExampleIndex:
         self._pending: list[tuple[str, dict[str, float], float]] = []
         self._labels: list[str] = []
         self._weights: list[float] = []
-        self._postings: dict[str, list[tuple[int, float]]] = {}
+        self._postings: dict[str, tuple[tuple[int, ...], tuple[float, ...]]] = {}
         self._idf: dict[str, float] = {}
         self._cues: list[Cue] = []
         self._cues_by_token: dict[str, list[Cue]] = defaultdict(list)
         self._blockers: dict[str, frozenset[str]] = {}
         self._requirements: dict[str, frozenset[str]] = {}
+        self._common: frozenset[str] = frozenset()
 
     def add(self, label: str, tokens: Sequence[str], weight: float = 1.0) -> None:
         if tokens:
@@ -80,6 +82,9 @@ class ExampleIndex:
             for key in feats:
                 frequency[key] += 1
         self._idf = {key: math.log(1.0 + documents / count) for key, count in frequency.items()}
+        # Features in a large share of examples ("you", "my", "data") say little and cost the most:
+        # they still count in a vector's length, but their dot products are skipped.
+        self._common = frozenset(key for key, count in frequency.items() if count > COMMON_SHARE * documents)
         postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for number, (label, feats, weight) in enumerate(self._pending):
             vector = {key: value * self._idf[key] for key, value in feats.items()}
@@ -88,7 +93,8 @@ class ExampleIndex:
                 postings[key].append((number, value / norm))
             self._labels.append(label)
             self._weights.append(weight)
-        self._postings = dict(postings)
+        self._postings = {key: (tuple(n for n, _ in items), tuple(w for _, w in items))
+                          for key, items in postings.items()}
         self._pending = []
 
     def vector(self, tokens: Sequence[str]) -> dict[str, float]:
@@ -98,11 +104,16 @@ class ExampleIndex:
 
     def dots(self, vector: dict[str, float]) -> dict[int, float]:
         """Dot products of a (not normalised) query vector with every example sharing a feature."""
-        dots: dict[int, float] = defaultdict(float)
+        dots: dict[int, float] = {}
+        get = dots.get
         postings = self._postings
+        common = self._common
         for key, value in vector.items():
-            for number, weight in postings[key]:
-                dots[number] += value * weight
+            if key in common:
+                continue
+            numbers, weights = postings[key]
+            for number, weight in zip(numbers, weights, strict=True):
+                dots[number] = get(number, 0.0) + value * weight
         return dots
 
     def label_similarities(self, dots: dict[int, float], vector: dict[str, float]) -> dict[str, float]:

@@ -26,7 +26,7 @@ from bot.policy.morphology import Morphology, Normaliser
 from bot.policy.text import request_text, sentences
 
 # Long emails: the request is near the top; the rest only costs time.
-MAX_SENTENCES = 40
+MAX_SENTENCES = 25
 MAX_TOKENS_PER_SENTENCE = 80
 # Sentences of section text itself count as examples, a little below curated questions.
 SECTION_TEXT_WEIGHT = 0.8
@@ -41,6 +41,7 @@ POLITE_SENTENCE_CEILING = 0.4
 UNMET_REQUIREMENT_FACTOR = 0.7
 SECTION_PREFIX = "section:"
 INTENT_PREFIX = "intent:"
+WARM_UP = {"en": "Hello! Do you share my data? Thanks, John", "ru": "Здравствуйте! Вы передаёте мои данные? Спасибо"}
 # Multi-sentence messages: weight of the best sentence against the whole text.
 SENTENCE_WEIGHT = 0.5
 # Sentences without a question mark, in a message that has one, count this much.
@@ -84,7 +85,10 @@ class PolicyEngine:
         policy = load_policy(directory)
         morphology = Morphology.shared()
         models = {lang: cls._build_model(directory, policy, lang, morphology) for lang in LANGUAGES}
-        return cls(policy, models, url, min_confidence, default_language, translator or get_translator())
+        engine = cls(policy, models, url, min_confidence, default_language, translator or get_translator())
+        for lang, text in WARM_UP.items():
+            engine.understand(text, lang=lang)  # the first call pays one-off costs; not a user's message
+        return engine
 
     @staticmethod
     def _build_model(directory: Path, policy: Policy, lang: str, morphology: Morphology) -> _LanguageModel:
