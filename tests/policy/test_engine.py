@@ -156,3 +156,29 @@ def test_misspellings_are_understood(engine: PolicyEngine, text: str, intent: In
     assert result.intent is intent
     if section is not None:
         assert result.sections[0].id == section
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "section"),
+    [
+        # A conditional about deleting cookies asks about the policy; it is not a deletion request.
+        ("если я удалю куки в браузере, вы перестанете собирать данные?", Intent.QUESTION, None),
+        ("can I opt out of cookies somehow?", Intent.QUESTION, "personal-data"),
+        # "update" without any policy word is about the person's data, not policy changes.
+        ("Hello,\n\nPlease note our new office address: Lenina 5, Moscow. Update it in your records.\n\nOlga",
+         Intent.CORRECTION, None),
+        ("how will I know that you updated the policy?", Intent.QUESTION, "changes"),
+        # Thanks with nothing else asked is a pleasantry, even in a long sentence.
+        ("Hello,\n\nThank you for the quick response, everything works now.\n\nBest regards,\nSergey",
+         Intent.GREETING, None),
+        # The stemmer makes "personal" into "person": it must not look like asking for a person.
+        ("Could you send me an export of all personal data related to me that you store?", Intent.ACCESS, None),
+        ("who else gets my info, do you pass it to anyone?", Intent.QUESTION, "disclosure"),
+        ("Поздравляем! Вы выиграли айфон, переходите по ссылке", Intent.OUT_OF_SCOPE, None),
+    ],
+)
+def test_look_alike_messages(engine: PolicyEngine, text: str, intent: Intent, section: str | None) -> None:
+    result = engine.understand(text)
+    assert result.intent is intent, result.explanation
+    if section is not None:
+        assert result.sections and result.sections[0].id == section, result.explanation
