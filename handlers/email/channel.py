@@ -40,7 +40,8 @@ class EmailChannel:
                                        translator=services.translator)
         self.processor = MailProcessor(services, self.store, self.handoffs)
         self.imap_ssl_context = imap_ssl_context
-        self.receiver = Receiver(self.config, self.store, self.processor.process, ssl_context=imap_ssl_context)
+        self.receiver = Receiver(self.config, self.store, self.processor.process, is_own=self.processor.ids.is_ours,
+                                 ssl_context=imap_ssl_context)
         self.sender = EmailSender(self.config, store=self.store, copy_lookup=self.copy_in_mailbox,
                                   translator=services.translator, tls_context=smtp_tls_context)
         self.housekeeping_seconds = housekeeping_seconds

@@ -29,10 +29,12 @@ IDLE_RENEW_SECONDS = 25 * 60.0
 
 class Receiver:
     def __init__(self, config: Config, store: EmailStore, process: Callable[[InboundMail], Awaitable[str]], *,
+                 is_own: Callable[[str], bool] = lambda message_id: False,
                  ssl_context: ssl.SSLContext | None = None, min_backoff: float = 0.5) -> None:
         self.config = config
         self.store = store
         self.process = process
+        self.is_own = is_own
         self.ssl_context = ssl_context
         self.mailbox = config.email.imap_folder
         self.min_backoff = min_backoff
@@ -97,8 +99,9 @@ class Receiver:
         for start in range(0, len(todo), chunk):
             part = todo[start:start + chunk]
             fetched = await session.fetch(part)
-            stored += await self.store.store_inbound(self.mailbox, uidvalidity, [
-                (mail.uid, header_message_id(mail.raw), mail.raw, mail.size, mail.truncated) for mail in fetched])
+            items = [(mail.uid, header_message_id(mail.raw), mail.raw, mail.size, mail.truncated) for mail in fetched]
+            own = frozenset(message_id for _, message_id, *_ in items if self.is_own(message_id))
+            stored += await self.store.store_inbound(self.mailbox, uidvalidity, items, own)
             if max(part) > last:
                 last = max(part)
                 await self.store.set_mailbox_state(self.mailbox, uidvalidity, last)

@@ -122,11 +122,12 @@ class EmailSender:
         key = idempotency_key_of(message)
         mime = await self.build(message)
         await self._transmit(mime, message.recipient)
-        if self.store is not None:
-            # Recorded after the server accepted: it threads later replies to this Message-ID. A crash
-            # before this line is what ``was_sent`` and the self-copy cover.
-            await self.store.record_sent(key, str(mime["Message-ID"]), message.recipient,
-                                         str(message.payload.get("request_id") or "") or None, str(mime["Subject"]))
+        request_id = message.payload.get("request_id")
+        if self.store is not None and request_id:
+            # Mail about a request is recorded after the server accepted it: a reply to this Message-ID
+            # then finds the request. (A crash before this line is what ``was_sent`` covers.)
+            await self.store.record_sent(key, str(mime["Message-ID"]), message.recipient, str(request_id),
+                                         str(mime["Subject"]))
         return str(mime["Message-ID"])
 
     async def _session(self) -> aiosmtplib.SMTP:

@@ -159,19 +159,23 @@ class EmailStore:
             return {int(row["uid"]) for row in await cur.fetchall()}
 
     async def store_inbound(self, mailbox: str, uidvalidity: int,
-                            items: list[tuple[int, str, bytes, int, bool]]) -> int:
+                            items: list[tuple[int, str, bytes, int, bool]],
+                            own_ids: frozenset[str] = frozenset()) -> int:
         """Store fetched mail (uid, message_id, capped raw, full size, truncated); duplicates are ignored.
 
-        Returns how many rows were new. One transaction for the whole chunk.
+        Copies of our own replies (``own_ids``) are stored already processed and without their body:
+        they only prove a reply went out. Returns how many rows were new. One transaction per chunk.
         """
         now = iso(utc_now())
         new = 0
         async with self.db.transaction() as conn:
             for uid, message_id, raw, size, truncated in items:
+                own = message_id in own_ids
                 cursor = await conn.execute(
                     "INSERT OR IGNORE INTO email_inbound(mailbox, uidvalidity, uid, message_id, raw, raw_size,"
-                    " truncated, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (mailbox, uidvalidity, uid, message_id, raw, size, int(truncated), now))
+                    " truncated, received_at, state, outcome, processed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (mailbox, uidvalidity, uid, message_id, None if own else raw, size, int(truncated), now,
+                     "processed" if own else "received", "own_copy" if own else "", now if own else None))
                 new += cursor.rowcount if cursor.rowcount > 0 else 0
         return new
 

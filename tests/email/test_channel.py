@@ -241,3 +241,34 @@ async def test_uidvalidity_change_handles_nothing_twice(make_harness: Callable[.
         await h.settle(2)
         await asyncio.sleep(0.5)
         assert len(await h.settle(2)) == 2
+
+
+async def test_needs_info_answered_by_reply_in_thread(make_harness: Callable[..., Any]) -> None:
+    async with make_harness() as h:
+        await h.append(eml("30_request_access_ru.eml"))
+        [confirm] = await h.settle(1)
+        # The requester confirms by replying to our confirmation (threaded by In-Reply-To only).
+        reply = (f"From: andrey.v@mail.ru\r\nTo: {SUPPORT}\r\nSubject: Re: something else\r\n"
+                 f"Message-ID: <confirm-andrey@mail.ru>\r\nIn-Reply-To: {confirm.header('Message-ID')}\r\n"
+                 "Content-Type: text/plain; charset=utf-8\r\n\r\nДа, подтверждаю.\r\n").encode()
+        await h.append(reply)
+        await h.processed(2)
+        assert (await h.services.requests.get("PR-2026-0001")).status is RequestStatus.PENDING_REVIEW
+        await h.services.requests.need_info("PR-2026-0001", by="anna", question="Укажите, пожалуйста, ваш телефон.")
+        question = (await h.settle(3))[2]
+        assert "Укажите, пожалуйста, ваш телефон." in question.message().get_body(("plain",)).get_content()
+        answer = (f"From: Андрей <andrey.v@mail.ru>\r\nTo: {SUPPORT}\r\nSubject: {question.header('Subject')}\r\n"
+                  f"Message-ID: <answer-andrey@mail.ru>\r\nIn-Reply-To: {question.header('Message-ID')}\r\n"
+                  f"References: {question.header('References')} {question.header('Message-ID')}\r\n"
+                  "Content-Type: text/plain; charset=utf-8\r\n\r\nМой телефон +7 900 000-00-00.\r\n\r\n"
+                  "> Укажите, пожалуйста, ваш телефон.\r\n").encode()
+        await h.append(answer)
+        outcomes = await h.processed(3)
+        assert outcomes["<answer-andrey@mail.ru>"] == "info_provided"
+        request = await h.services.requests.get("PR-2026-0001")
+        assert request.status is RequestStatus.PENDING_REVIEW
+        [message] = await h.services.requests.messages("PR-2026-0001")
+        assert "+7 900 000-00-00" in str(message) and "Укажите" not in str(message)
+        received = (await h.settle(4))[3]
+        assert received.rcpt_tos[0] == "andrey.v@mail.ru"
+        assert received.header("In-Reply-To") == "<answer-andrey@mail.ru>"
