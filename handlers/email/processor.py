@@ -185,7 +185,7 @@ class MailProcessor:
             try:
                 result = await self.services.requests.create(
                     type=kind, channel=Channel.EMAIL, lang=lang, requester=Requester(email=mail.from_addr),
-                    details=mail.text[:4000], received_at=item.received_at, actor=ACTOR, flags=flags,
+                    details=self._with_attachments(mail, mail.text[:4000]), received_at=item.received_at, actor=ACTOR, flags=flags,
                     thread_ref=mail.message_id)
             except TooManyOpenRequests as exc:
                 text = self.t(lang, "email-too-many-open", count=len(exc.open_ids), ids=", ".join(exc.open_ids))
@@ -208,6 +208,15 @@ class MailProcessor:
                   "subject": mail.subject, "lang": lang}
         return Decision("request_created", [reply], handoff_reason=handoff, request_id=request.id, thread=thread,
                         lang=lang)
+
+    def _with_attachments(self, mail: ParsedMail, text: str) -> str:
+        """Staff see that files came with the mail; the files themselves are not kept."""
+        if not mail.attachments:
+            return text
+        listed = ", ".join(f"{a.filename or '-'} ({a.content_type}, {max(1, a.size // 1024)} KB)"
+                           for a in mail.attachments[:10])
+        note = self.t(self.config.policy.default_language, "email-attachments-note", list=listed)
+        return f"{text}\n\n{note}".strip()
 
     def _reply(self, mail: ParsedMail, lang: str, kind: str, text: str) -> Reply:
         return Reply(kind, text, reply_subject(mail.subject))
@@ -242,7 +251,7 @@ class MailProcessor:
             if decision.handoff_reason is not None:
                 await self.handoffs.add(
                     conn, channel="email", sender=sender or "?", subject=mail.subject if mail else "",
-                    text=(mail.text or mail.full_text) if mail else "", lang=decision.lang,
+                    text=self._with_attachments(mail, mail.text or mail.full_text) if mail else "", lang=decision.lang,
                     reason=decision.handoff_reason,
                     reference=f"{item.message_id}" if decision.request_id is None
                     else f"{item.message_id}:{decision.request_id}")

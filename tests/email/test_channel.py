@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import aioimaplib
@@ -11,6 +12,7 @@ import pytest
 
 from bot.requests.models import RequestStatus
 from handlers.email.message_ids import MessageIds
+from handlers.email.store import iso, utc_now
 from tests.email.conftest import SUPPORT, Harness, eml
 
 pytestmark = pytest.mark.slow
@@ -119,6 +121,8 @@ async def test_corpus_outcomes_replies_and_handoffs(make_harness: Callable[..., 
         handoffs = await h.channel.handoffs.list()
         assert sorted(x.reason for x in handoffs) == ["human", "out_of_scope", "unreadable"]
         assert all(x.channel == "email" for x in handoffs)
+        unreadable = next(x for x in handoffs if x.reason == "unreadable")
+        assert "Вложения (не сохраняются): - (application/octet-stream, 1 KB)" in unreadable.text
         staff = [r.message for r in await h.services.outbox.records(limit=500) if r.message.channel == "staff"]
         assert sorted(m.kind for m in staff) == ["staff.handoff"] * 3
 
@@ -209,19 +213,28 @@ async def test_size_cap(make_harness: Callable[..., Any]) -> None:
 
 
 async def test_unconfirmed_request_gets_one_reminder_then_expires(make_harness: Callable[..., Any]) -> None:
-    async with make_harness(PRIVACY_BOT__EMAIL__CONFIRMATION_REMINDER_HOURS="0.0001",
-                            PRIVACY_BOT__EMAIL__CONFIRMATION_EXPIRE_HOURS="0.0006") as h:
+    async def age_thread(hours: float) -> None:
+        # Time travel on our side of the contract instead of sleeping: the thread was created `hours` ago.
+        async with h.services.db.transaction() as conn:
+            await conn.execute("UPDATE email_threads SET created_at = ?",
+                               (iso(utc_now() - timedelta(hours=hours)),))
+
+    async with make_harness() as h:
         await h.append(eml("31_request_correction_en.eml"))
         await h.settle(1)
-        await asyncio.sleep(0.4)
+        await h.processed(1)
+        assert await h.channel.check_confirmations() == {"reminded": [], "expired": []}
+        await age_thread(h.config.email.confirmation_reminder_hours + 0.1)
         assert (await h.channel.check_confirmations())["reminded"] == ["PR-2026-0001"]
         assert (await h.channel.check_confirmations())["reminded"] == []
         reminder = (await h.settle(2))[1]
         assert reminder.rcpt_tos[0] == "nina.lee@gmail.com"
         assert reminder.header("Subject") == "Re: Wrong phone number [PR-2026-0001]"
-        await asyncio.sleep(1.8)
+        assert reminder.header("In-Reply-To") == "<request31@mail.gmail.com>"
+        await age_thread(h.config.email.confirmation_expire_hours + 0.1)
         assert (await h.channel.check_confirmations())["expired"] == ["PR-2026-0001"]
         assert (await h.services.requests.get("PR-2026-0001")).status is RequestStatus.EXPIRED
+        assert await h.channel.check_confirmations() == {"reminded": [], "expired": []}
         await asyncio.sleep(0.5)
         assert len(await h.settle(2)) == 2  # expiry of an unverified request sends nothing to the address
 

@@ -34,6 +34,7 @@ email-reminder = Hello!
 email-too-many-open = Hello! You already have { $count } open requests: { $ids }. We will be able to accept a new one once they are handled. To add something to an open request, reply to our message about it.
 
 ## Staff side.
+email-attachments-note = Attachments (not kept): { $list }
 handoff-reason = { $reason ->
     [unplaced] the bot could not place the message
     [human] the person asked for a member of staff
