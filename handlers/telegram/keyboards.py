@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -26,6 +28,21 @@ def _rows(buttons: Iterable[InlineKeyboardButton], per_row: int = 1) -> InlineKe
     return InlineKeyboardMarkup(inline_keyboard=[items[i:i + per_row] for i in range(0, len(items), per_row)])
 
 
+def _cached(build: Callable[..., InlineKeyboardMarkup]) -> Callable[..., InlineKeyboardMarkup]:
+    """Fixed keyboards are built once per language: building the models is a visible share of an update."""
+    cache: dict[tuple[Any, ...], InlineKeyboardMarkup] = {}
+
+    @functools.wraps(build)
+    def cached(t: Texts, *args: str) -> InlineKeyboardMarkup:
+        key = (id(t.translator), t.lang, *args)
+        if key not in cache:
+            cache[key] = build(t, *args)
+        return cache[key]
+
+    return cached
+
+
+@_cached
 def main_menu(t: Texts) -> InlineKeyboardMarkup:
     actions = ("ask", "browse", "deletion", "correction", "access", "human", "mine")
     return _rows(InlineKeyboardButton(text=t(f"tg-menu-{a}"), callback_data=MenuCb(action=a).pack())
@@ -42,16 +59,19 @@ def sections(items: Iterable[tuple[str, str]]) -> InlineKeyboardMarkup:
                  for sid, title in items)
 
 
+@_cached
 def after_answer(t: Texts) -> InlineKeyboardMarkup:
     return _rows([InlineKeyboardButton(text=t("tg-btn-helped"), callback_data=AnswerCb(action="helped").pack()),
                   InlineKeyboardButton(text=t("tg-btn-human"), callback_data=AnswerCb(action="human").pack())],
                  per_row=2)
 
 
+@_cached
 def offer_person(t: Texts) -> InlineKeyboardMarkup:
     return _rows([InlineKeyboardButton(text=t("tg-btn-human"), callback_data=AnswerCb(action="human").pack())])
 
 
+@_cached
 def flow(t: Texts, *actions: str) -> InlineKeyboardMarkup:
     return _rows((InlineKeyboardButton(text=t(f"tg-btn-{a}"), callback_data=FlowCb(action=a).pack())
                   for a in actions), per_row=2)

@@ -21,7 +21,6 @@ class ContextMiddleware(BaseMiddleware):
 
     def __init__(self, deps: TelegramDeps) -> None:
         self.deps = deps
-        self._known_chats: dict[int, int] = {}
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
@@ -31,17 +30,12 @@ class ContextMiddleware(BaseMiddleware):
         if user is not None:
             stored = await self.deps.repo.cached_language(user.id)
             lang = stored or language_of(user.language_code, default)
-            if chat is not None and chat.type == "private" and self._known_chats.get(user.id) != chat.id:
-                # Remember the chat once per process: the core notifies people there.
-                await self.deps.repo.touch_user(user.id, chat.id)
-                self._known_chats[user.id] = chat.id
+            if chat is not None and chat.type == "private":
+                await self.deps.repo.seen_in_private_chat(user.id)
         data["lang"] = lang
         data["t"] = Texts(self.deps.translator, lang)
         data["deps"] = self.deps
         return await handler(event, data)
-
-    def forget(self, user_id: int) -> None:
-        self._known_chats.pop(user_id, None)
 
 
 class GuardMiddleware(BaseMiddleware):

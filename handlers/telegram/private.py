@@ -74,6 +74,12 @@ def get_router() -> Router:
     router = Router(name="private")
     router.message.filter(Magic(F.chat.type == "private"))
     router.callback_query.filter(Magic(F.message.chat.type == "private"))
+    # Handlers of a step in a flow, checked only when the person is in one; then everything else.
+    # (Sub-routers run after the parent's own handlers, so commands like /cancel win in every step.)
+    flows = Router(name="private-flows")
+    flows.message.filter(StateFilter(RequestFlow, Conversation))
+    flows.callback_query.filter(StateFilter(RequestFlow, Conversation))
+    rest = Router(name="private-rest")
 
     # -- commands available in every state ---------------------------------------------------
     @router.message(CommandStart())
@@ -178,30 +184,30 @@ def get_router() -> Router:
         await query.answer()
         await _cancel(query, state, t, deps)
 
-    @router.message(RequestFlow.details, Magic(F.text))
+    @flows.message(StateFilter(RequestFlow.details), Magic(F.text))
     async def flow_details(message: Message, state: FSMContext, t: Texts) -> None:
         await state.update_data(details=message.text or "")
         await _ask_contact(message, state, t)
 
-    @router.callback_query(RequestFlow.details, FlowCb.filter(F.action == "skip"))
+    @flows.callback_query(StateFilter(RequestFlow.details), FlowCb.filter(F.action == "skip"))
     async def flow_details_skip(query: CallbackQuery, state: FSMContext, t: Texts) -> None:
         await query.answer()
         await state.update_data(details="")
         await _ask_contact(query, state, t)
 
-    @router.message(RequestFlow.corr_field, Magic(F.text))
+    @flows.message(StateFilter(RequestFlow.corr_field), Magic(F.text))
     async def corr_field(message: Message, state: FSMContext, t: Texts) -> None:
         await state.update_data(field=(message.text or "")[:200])
         await state.set_state(RequestFlow.corr_current)
         await message.answer(t("tg-corr-current", field=esc(message.text)), reply_markup=keyboards.flow(t, "cancel"))
 
-    @router.message(RequestFlow.corr_current, Magic(F.text))
+    @flows.message(StateFilter(RequestFlow.corr_current), Magic(F.text))
     async def corr_current(message: Message, state: FSMContext, t: Texts) -> None:
         await state.update_data(current=(message.text or "")[:500])
         await state.set_state(RequestFlow.corr_wanted)
         await message.answer(t("tg-corr-wanted"), reply_markup=keyboards.flow(t, "cancel"))
 
-    @router.message(RequestFlow.corr_wanted, Magic(F.text))
+    @flows.message(StateFilter(RequestFlow.corr_wanted), Magic(F.text))
     async def corr_wanted(message: Message, state: FSMContext, t: Texts) -> None:
         data = await state.get_data()
         items = [*data.get("corrections", []),
@@ -214,7 +220,7 @@ def get_router() -> Router:
         await state.set_state(RequestFlow.corr_more)
         await message.answer(t("tg-corr-more", count=len(items)), reply_markup=keyboards.flow(t, "more", "done"))
 
-    @router.callback_query(RequestFlow.corr_more, FlowCb.filter(F.action.in_(("more", "done"))))
+    @flows.callback_query(StateFilter(RequestFlow.corr_more), FlowCb.filter(F.action.in_(("more", "done"))))
     async def corr_more(query: CallbackQuery, callback_data: FlowCb, state: FSMContext, t: Texts) -> None:
         await query.answer()
         if callback_data.action == "more":
@@ -223,7 +229,7 @@ def get_router() -> Router:
         else:
             await _ask_contact(query, state, t)
 
-    @router.message(RequestFlow.contact, Magic(F.text))
+    @flows.message(StateFilter(RequestFlow.contact), Magic(F.text))
     async def flow_contact(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
         assert message.from_user is not None
         text = (message.text or "").strip()
@@ -238,7 +244,7 @@ def get_router() -> Router:
         else:
             await message.answer(t("tg-contact-invalid"), reply_markup=keyboards.flow(t, "cancel"))
 
-    @router.message(RequestFlow.code, Magic(F.text))
+    @flows.message(StateFilter(RequestFlow.code), Magic(F.text))
     async def flow_code(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
         assert message.from_user is not None
         result = await deps.codes.check(verification_subject(message.from_user.id), message.text or "")
@@ -254,7 +260,7 @@ def get_router() -> Router:
         else:
             await message.answer(t("tg-code-locked"), reply_markup=keyboards.flow(t, "resend", "cancel"))
 
-    @router.callback_query(RequestFlow.code, FlowCb.filter(F.action == "resend"))
+    @flows.callback_query(StateFilter(RequestFlow.code), FlowCb.filter(F.action == "resend"))
     async def flow_resend(query: CallbackQuery, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
         data = await state.get_data()
         email = data.get("email")
@@ -268,7 +274,7 @@ def get_router() -> Router:
             return
         await query.answer(t("tg-code-resent"))
 
-    @router.callback_query(RequestFlow.confirm, FlowCb.filter(F.action == "confirm"))
+    @flows.callback_query(StateFilter(RequestFlow.confirm), FlowCb.filter(F.action == "confirm"))
     async def flow_confirm(query: CallbackQuery, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
         await query.answer()
         data = await state.get_data()
@@ -314,7 +320,7 @@ def get_router() -> Router:
             await _reply(query, t("tg-request-confirmed"))
 
     # -- talking to a person -----------------------------------------------------------------
-    @router.message(Conversation.handoff, Magic(F.text))
+    @flows.message(StateFilter(Conversation.handoff), Magic(F.text))
     async def handoff(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
         await state.clear()
         await forward_to_staff(message, deps, t)
@@ -333,7 +339,7 @@ def get_router() -> Router:
         await _reply(query, t("tg-info-prompt", id=request.id, question=esc(request.info_question or "")),
                      reply_markup=keyboards.flow(t, "cancel"))
 
-    @router.message(Conversation.info_answer, Magic(F.text))
+    @flows.message(StateFilter(Conversation.info_answer), Magic(F.text))
     async def info_answer(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
         assert message.from_user is not None
         data = await state.get_data()
@@ -347,7 +353,7 @@ def get_router() -> Router:
         await message.answer(t("tg-info-attached", id=data.get("request_id", "")))
 
     # -- free text -------------------------------------------------------------------------------
-    @router.message(StateFilter(None), Magic(F.text))
+    @rest.message(StateFilter(None), Magic(F.text))
     async def free_text(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
         understanding = deps.services.engine.understand(message.text or "")
         if inspect.isawaitable(understanding):
@@ -368,19 +374,20 @@ def get_router() -> Router:
         else:
             await message.answer(t("tg-abstain"), reply_markup=keyboards.offer_person(t))
 
-    @router.message(Magic(F.text))
+    @rest.message(Magic(F.text))
     async def text_in_flow(message: Message, t: Texts) -> None:
         await message.answer(t("tg-use-buttons"), reply_markup=keyboards.flow(t, "cancel"))
 
-    @router.message()
+    @rest.message()
     async def not_text(message: Message, t: Texts) -> None:
         await message.answer(t("tg-text-only"))
 
     # Flow buttons pressed outside their step (an old message): not forged, just stale.
-    @router.callback_query(FlowCb.filter(F.action.in_(FLOW_ACTIONS)))
+    @rest.callback_query(FlowCb.filter(F.action.in_(FLOW_ACTIONS)))
     async def stale_flow_button(query: CallbackQuery, t: Texts) -> None:
         await query.answer(t("tg-stale-button"), show_alert=True)
 
+    router.include_routers(flows, rest)
     return router
 
 

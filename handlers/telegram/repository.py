@@ -30,41 +30,54 @@ class Card:
 class TelegramRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
-        # Chosen languages, read once per person: this process is the only writer of telegram_users.
-        self._languages: dict[int, str | None] = {}
+        self._profiles: dict[int, tuple[str | None, bool]] = {}
 
     # -- people ------------------------------------------------------------------------------
-    async def touch_user(self, user_id: int, chat_id: int) -> None:
-        """Remember that a person writes from this chat (needed to notify them); clears a block."""
-        now = _now()
-        async with self._db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO telegram_users(user_id, chat_id, lang, blocked_at, first_seen, last_seen)"
-                " VALUES (?, ?, NULL, NULL, ?, ?) ON CONFLICT(user_id) DO UPDATE SET chat_id = excluded.chat_id,"
-                " blocked_at = NULL, last_seen = excluded.last_seen", (user_id, chat_id, now, now))
-
-    async def user_language(self, user_id: int) -> str | None:
-        async with self._db.conn.execute("SELECT lang FROM telegram_users WHERE user_id = ?", (user_id,)) as cur:
-            row = await cur.fetchone()
-        return None if row is None or row[0] is None else str(row[0])
+    # A row exists only for people who chose a language or blocked the bot: nothing is stored just
+    # because someone wrote (their private chat id is their user id). Rows are cached per process,
+    # which is the only writer: a write transaction per update would serialise all updates.
+    async def _profile(self, user_id: int) -> tuple[str | None, bool]:
+        if user_id not in self._profiles:
+            async with self._db.conn.execute(
+                    "SELECT lang, blocked_at FROM telegram_users WHERE user_id = ?", (user_id,)) as cur:
+                row = await cur.fetchone()
+            self._profiles[user_id] = (None, False) if row is None else (row[0], row[1] is not None)
+        return self._profiles[user_id]
 
     async def cached_language(self, user_id: int) -> str | None:
-        if user_id not in self._languages:
-            self._languages[user_id] = await self.user_language(user_id)
-        return self._languages[user_id]
+        return (await self._profile(user_id))[0]
+
+    async def user_language(self, user_id: int) -> str | None:
+        return await self.cached_language(user_id)
+
+    async def seen_in_private_chat(self, user_id: int) -> None:
+        """The person writes again: if they had blocked the bot, they no longer do."""
+        lang, blocked = await self._profile(user_id)
+        if blocked:
+            async with self._db.transaction() as conn:
+                await conn.execute("UPDATE telegram_users SET blocked_at = NULL, last_seen = ? WHERE user_id = ?",
+                                   (_now(), user_id))
+            self._profiles[user_id] = (lang, False)
 
     async def set_language(self, user_id: int, chat_id: int, lang: str) -> None:
-        self._languages[user_id] = lang
         now = _now()
         async with self._db.transaction() as conn:
             await conn.execute(
                 "INSERT INTO telegram_users(user_id, chat_id, lang, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)"
                 " ON CONFLICT(user_id) DO UPDATE SET lang = excluded.lang, last_seen = excluded.last_seen",
                 (user_id, chat_id, lang, now, now))
+        self._profiles[user_id] = (lang, self._profiles.get(user_id, (None, False))[1])
 
     async def mark_blocked(self, chat_id: int) -> None:
+        """Telegram said the person blocked the bot (a private chat's id is the person's id)."""
+        now = _now()
         async with self._db.transaction() as conn:
-            await conn.execute("UPDATE telegram_users SET blocked_at = ? WHERE chat_id = ?", (_now(), chat_id))
+            await conn.execute(
+                "INSERT INTO telegram_users(user_id, chat_id, lang, blocked_at, first_seen, last_seen)"
+                " VALUES (?, ?, NULL, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET blocked_at = excluded.blocked_at",
+                (chat_id, chat_id, now, now, now))
+        lang = self._profiles[chat_id][0] if chat_id in self._profiles else await self.cached_language(chat_id)
+        self._profiles[chat_id] = (lang, True)
 
     async def is_blocked(self, chat_id: int) -> bool:
         async with self._db.conn.execute(
@@ -74,7 +87,7 @@ class TelegramRepository:
 
     async def forget_user(self, user_id: int) -> None:
         """Erase the person's chat data kept by the channel (``/forget``); the FSM storage forgets its own."""
-        self._languages.pop(user_id, None)
+        self._profiles.pop(user_id, None)
         async with self._db.transaction() as conn:
             await conn.execute("DELETE FROM telegram_handoffs WHERE user_id = ?", (user_id,))
             await conn.execute("DELETE FROM telegram_users WHERE user_id = ?", (user_id,))

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiogram import BaseMiddleware, F, Router
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, TelegramObject, User
@@ -173,13 +173,13 @@ def get_router(deps: TelegramDeps) -> Router:
         await query.answer()
         await _decide(query, t, deps, callback_data.request_id, "reject", reason)
 
-    @router.message(StaffFlow.reject_reason, Magic(F.text & ~F.text.startswith("/")))
+    @router.message(StateFilter(StaffFlow.reject_reason), Magic(F.text & ~F.text.startswith("/")))
     async def reject_reason(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
         data = await state.get_data()
         await state.clear()
         await _decide(message, t, deps, data.get("request_id", ""), "reject", (message.text or "")[:1000])
 
-    @router.message(StaffFlow.info_question, Magic(F.text & ~F.text.startswith("/")))
+    @router.message(StateFilter(StaffFlow.info_question), Magic(F.text & ~F.text.startswith("/")))
     async def info_question(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
         data = await state.get_data()
         await state.clear()

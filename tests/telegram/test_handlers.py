@@ -207,7 +207,9 @@ async def test_blocked_user_is_recorded_and_the_notice_falls_back_to_the_verifie
     h.session.fail_next("SendMessage", 403, "Forbidden: bot was blocked by the user")
     with pytest.raises(PermanentDeliveryError):
         await h.senders["telegram"].send(OutboxMessage(1, "telegram", str(USER), "x", {"text": "hi"}))
-    await h.deps.repo.touch_user(USER, USER)
+    assert await h.deps.repo.is_blocked(USER)
+    await h.send(USER, "/help")  # writing again means they unblocked the bot
+    assert not await h.deps.repo.is_blocked(USER)
     h.session.fail_next("SendMessage", 403, "Forbidden: bot was blocked by the user")
     await h.services.requests.approve(request_id, by="staff:test")
     await h.deliver()
