@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 BIGRAM_WEIGHT = 0.6
 COMMON_SHARE = 0.25
+SHORT_EXAMPLE_BASE = 0.85
+SHORT_EXAMPLE_STEP = 0.05
 # A label's score: its three closest examples, weighted.
 TOP_WEIGHTS = (0.7, 0.3, 0.0)
 
@@ -49,7 +51,10 @@ class ExampleIndex:
 
     def add(self, label: str, tokens: Sequence[str], weight: float = 1.0) -> None:
         if tokens:
-            self._pending.append((label, features(tokens), weight))
+            # One- and two-word examples ("cookies?") match any message sharing that word perfectly;
+            # they count a little less than full questions.
+            brevity = min(1.0, SHORT_EXAMPLE_BASE + SHORT_EXAMPLE_STEP * len(tokens))
+            self._pending.append((label, features(tokens), weight * brevity))
 
     def add_cue(self, label: str, tokens: Sequence[str], weight: float) -> None:
         if tokens:
