@@ -50,7 +50,10 @@ class EmailChannel:
         return [self.sender]
 
     async def run(self, stop: asyncio.Event) -> None:
-        await asyncio.gather(self.receiver.run(stop), self._housekeeping(stop))
+        try:
+            await asyncio.gather(self.receiver.run(stop), self._housekeeping(stop))
+        finally:
+            await self.sender.close()  # QUIT the reused SMTP session
 
     # -- the self-copy check used by the sender after a crash --------------------------------------------
 

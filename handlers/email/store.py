@@ -63,9 +63,9 @@ class EmailStore:
     # -- outbound ----------------------------------------------------------------------------------
 
     async def outbound_state(self, idempotency_key: str) -> str | None:
-        async with self.db.conn.execute(
-                "SELECT state FROM email_outbound WHERE idempotency_key = ?", (idempotency_key,)) as cur:
-            row = await cur.fetchone()
+        rows = list(await self.db.conn.execute_fetchall(
+                "SELECT state FROM email_outbound WHERE idempotency_key = ?", (idempotency_key,)))
+        row = rows[0] if rows else None
         return None if row is None else str(row["state"])
 
     async def record_sent(self, idempotency_key: str, message_id: str, recipient: str,
@@ -80,17 +80,17 @@ class EmailStore:
 
     async def request_message_ids(self, request_id: str) -> list[str]:
         """Message-IDs of a request's thread, oldest first (for References)."""
-        async with self.db.conn.execute(
+        rows = list(await self.db.conn.execute_fetchall(
                 "SELECT message_id, received_at AS at FROM email_inbound WHERE request_id = ?"
                 " UNION ALL SELECT message_id, created_at AS at FROM email_outbound"
-                " WHERE request_id = ? AND state = 'sent' ORDER BY at", (request_id, request_id)) as cur:
-            return [str(row["message_id"]) for row in await cur.fetchall()]
+                " WHERE request_id = ? AND state = 'sent' ORDER BY at", (request_id, request_id)))
+        return [str(row["message_id"]) for row in rows]
 
     # -- threads -----------------------------------------------------------------------------------
 
     async def thread(self, request_id: str) -> Thread | None:
-        async with self.db.conn.execute("SELECT * FROM email_threads WHERE request_id = ?", (request_id,)) as cur:
-            row = await cur.fetchone()
+        rows = list(await self.db.conn.execute_fetchall("SELECT * FROM email_threads WHERE request_id = ?", (request_id,)))
+        row = rows[0] if rows else None
         return None if row is None else _thread(row)
 
     async def insert_thread(self, conn: aiosqlite.Connection, *, request_id: str, address: str,
@@ -112,8 +112,8 @@ class EmailStore:
             f" OR t.request_id IN (SELECT request_id FROM email_outbound WHERE message_id IN ({marks}))"
             f" OR t.request_id IN (SELECT request_id FROM email_inbound WHERE message_id IN ({marks}))"
             " ORDER BY t.created_at DESC LIMIT 1")
-        async with self.db.conn.execute(query, message_ids * 4) as cur:
-            row = await cur.fetchone()
+        rows = list(await self.db.conn.execute_fetchall(query, message_ids * 4))
+        row = rows[0] if rows else None
         return None if row is None else _thread(row)
 
     async def set_thread_state(self, conn: aiosqlite.Connection, request_id: str, *,
@@ -130,16 +130,16 @@ class EmailStore:
                                (iso(utc_now()), request_id))
 
     async def awaiting_confirmation(self) -> list[Thread]:
-        async with self.db.conn.execute(
-                "SELECT * FROM email_threads WHERE confirmation = 'awaiting' ORDER BY created_at") as cur:
-            return [_thread(row) for row in await cur.fetchall()]
+        rows = list(await self.db.conn.execute_fetchall(
+                "SELECT * FROM email_threads WHERE confirmation = 'awaiting' ORDER BY created_at"))
+        return [_thread(row) for row in rows]
 
     # -- inbound -----------------------------------------------------------------------------------
 
     async def mailbox_state(self, mailbox: str) -> tuple[int, int] | None:
-        async with self.db.conn.execute(
-                "SELECT uidvalidity, last_uid FROM email_mailbox_state WHERE mailbox = ?", (mailbox,)) as cur:
-            row = await cur.fetchone()
+        rows = list(await self.db.conn.execute_fetchall(
+                "SELECT uidvalidity, last_uid FROM email_mailbox_state WHERE mailbox = ?", (mailbox,)))
+        row = rows[0] if rows else None
         return None if row is None else (int(row["uidvalidity"]), int(row["last_uid"]))
 
     async def set_mailbox_state(self, mailbox: str, uidvalidity: int, last_uid: int) -> None:
@@ -153,10 +153,10 @@ class EmailStore:
         if not uids:
             return set()
         marks = ",".join("?" * len(uids))
-        async with self.db.conn.execute(
+        rows = list(await self.db.conn.execute_fetchall(
                 f"SELECT uid FROM email_inbound WHERE mailbox = ? AND uidvalidity = ? AND uid IN ({marks})",
-                (mailbox, uidvalidity, *uids)) as cur:
-            return {int(row["uid"]) for row in await cur.fetchall()}
+                (mailbox, uidvalidity, *uids)))
+        return {int(row["uid"]) for row in rows}
 
     async def store_inbound(self, mailbox: str, uidvalidity: int,
                             items: list[tuple[int, str, bytes, int, bool]],
@@ -167,27 +167,28 @@ class EmailStore:
         they only prove a reply went out. Returns how many rows were new. One transaction per chunk.
         """
         now = iso(utc_now())
-        new = 0
+        rows = []
+        for uid, message_id, raw, size, truncated in items:
+            own = message_id in own_ids
+            rows.append((mailbox, uidvalidity, uid, message_id, None if own else raw, size, int(truncated), now,
+                         "processed" if own else "received", "own_copy" if own else "", now if own else None))
         async with self.db.transaction() as conn:
-            for uid, message_id, raw, size, truncated in items:
-                own = message_id in own_ids
-                cursor = await conn.execute(
-                    "INSERT OR IGNORE INTO email_inbound(mailbox, uidvalidity, uid, message_id, raw, raw_size,"
-                    " truncated, received_at, state, outcome, processed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (mailbox, uidvalidity, uid, message_id, None if own else raw, size, int(truncated), now,
-                     "processed" if own else "received", "own_copy" if own else "", now if own else None))
-                new += cursor.rowcount if cursor.rowcount > 0 else 0
+            cursor = await conn.executemany(
+                "INSERT OR IGNORE INTO email_inbound(mailbox, uidvalidity, uid, message_id, raw, raw_size,"
+                " truncated, received_at, state, outcome, processed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows)
+            new = max(cursor.rowcount, 0)
         return new
 
     async def has_inbound(self, message_id: str) -> bool:
-        async with self.db.conn.execute("SELECT 1 FROM email_inbound WHERE message_id = ?", (message_id,)) as cur:
-            return await cur.fetchone() is not None
+        rows = list(await self.db.conn.execute_fetchall("SELECT 1 FROM email_inbound WHERE message_id = ?", (message_id,)))
+        return bool(rows)
 
     async def unprocessed(self, limit: int = 100) -> list[InboundMail]:
-        async with self.db.conn.execute(
+        rows = list(await self.db.conn.execute_fetchall(
                 "SELECT id, mailbox, uidvalidity, uid, message_id, raw, truncated, received_at FROM email_inbound"
-                " WHERE state = 'received' ORDER BY id LIMIT ?", (limit,)) as cur:
-            rows = await cur.fetchall()
+                " WHERE state = 'received' ORDER BY id LIMIT ?", (limit,)))
+        rows = rows
         result = []
         for row in rows:
             received = _parse_time(row["received_at"])
@@ -205,17 +206,17 @@ class EmailStore:
             (outcome, from_addr, int(replied), request_id, iso(utc_now()), inbound_id))
 
     async def replies_since(self, conn: aiosqlite.Connection, address: str, since: datetime) -> int:
-        async with conn.execute(
+        rows = list(await conn.execute_fetchall(
                 "SELECT COUNT(*) FROM email_inbound WHERE from_addr = ? AND replied = 1 AND processed_at >= ?",
-                (address, iso(since))) as cur:
-            row = await cur.fetchone()
+                (address, iso(since))))
+        row = rows[0] if rows else None
         return int(row[0]) if row else 0
 
     async def unflagged(self, mailbox: str, uidvalidity: int, limit: int = 500) -> list[int]:
-        async with self.db.conn.execute(
+        rows = list(await self.db.conn.execute_fetchall(
                 "SELECT uid FROM email_inbound WHERE mailbox = ? AND uidvalidity = ? AND state = 'processed'"
-                " AND flagged = 0 ORDER BY uid LIMIT ?", (mailbox, uidvalidity, limit)) as cur:
-            return [int(row["uid"]) for row in await cur.fetchall()]
+                " AND flagged = 0 ORDER BY uid LIMIT ?", (mailbox, uidvalidity, limit)))
+        return [int(row["uid"]) for row in rows]
 
     async def mark_flagged(self, mailbox: str, uidvalidity: int, uids: list[int]) -> None:
         if not uids:
@@ -227,5 +228,5 @@ class EmailStore:
                 (mailbox, uidvalidity, *uids))
 
     async def inbound_outcomes(self) -> dict[str, str]:
-        async with self.db.conn.execute("SELECT message_id, outcome FROM email_inbound") as cur:
-            return {str(row["message_id"]): str(row["outcome"]) for row in await cur.fetchall()}
+        rows = list(await self.db.conn.execute_fetchall("SELECT message_id, outcome FROM email_inbound"))
+        return {str(row["message_id"]): str(row["outcome"]) for row in rows}
