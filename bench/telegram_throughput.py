@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import statistics
 import sys
@@ -78,7 +79,7 @@ async def drive(api: BotApiServer, name: str, users: int, messages: int, first_u
     return Result(name, users * messages, elapsed, latencies)
 
 
-async def run_echo(api: BotApiServer, body: Callable[[], Awaitable[Result]]) -> Result:
+async def run_echo(api: BotApiServer, body: Callable[[], Awaitable[list[Result]]]) -> list[Result]:
     bot = Bot(TEST_TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(api.base_url)))
     dp = Dispatcher()
 
@@ -94,7 +95,7 @@ async def run_echo(api: BotApiServer, body: Callable[[], Awaitable[Result]]) -> 
         await polling
 
 
-async def run_full(api: BotApiServer, database: Path, body: Callable[[], Awaitable[Result]]) -> Result:
+async def run_full(api: BotApiServer, database: Path, body: Callable[[], Awaitable[list[Result]]]) -> list[Result]:
     environ = {**os.environ, "PRIVACY_BOT__STORAGE__DATABASE": str(database),
                "PRIVACY_BOT__TELEGRAM__API_BASE": api.base_url, "PRIVACY_BOT_TELEGRAM_TOKEN": TEST_TOKEN,
                "PRIVACY_BOT__LOGGING__LEVEL": "WARNING"}
@@ -111,29 +112,43 @@ async def run_full(api: BotApiServer, database: Path, body: Callable[[], Awaitab
         await services.close()
 
 
-async def main(users: int, messages: int) -> None:
+async def rounds(api: BotApiServer, name: str, users: int, messages: int, first_user: int) -> list[Result]:
+    await drive(api, "warm-up", 5, 2, first_user + 9_000)  # imports and first-use caches are not timed
+    return [await drive(api, name, users, messages, first_user)]
+
+
+def best(results: list[Result]) -> Result:
+    """The fastest round: the machine is shared, so slower rounds measure the neighbours as well."""
+    return max(results, key=lambda r: r.rate)
+
+
+async def main(users: int, messages: int, count: int) -> None:
+    echo_runs: list[Result] = []
+    full_runs: list[Result] = []
     with tempfile.TemporaryDirectory() as tmp:
         async with BotApiServer() as api:
-            # A short warm-up of each, so imports and first-use caches are not timed.
-            await run_echo(api, lambda: drive(api, "warm-up", 5, 2, 900_000))
-            echo = await run_echo(api, lambda: drive(api, "bare aiogram echo bot", users, messages, 100_000))
-            full = await run_full(api, Path(tmp) / "bench.sqlite3",
-                                  lambda: drive_full(api, users, messages))
-    print(f"{users} people x {messages} messages each, closed loop, loopback Bot API server in this process")
+            # Alternate the two bots, so a burst of load from elsewhere hits both alike.
+            for n in range(count):
+                first = 100_000 + n * 10_000
+                echo_runs += await run_echo(api, functools.partial(
+                    rounds, api, "bare aiogram echo bot", users, messages, first))
+                full_runs += await run_full(api, Path(tmp) / "bench.sqlite3", functools.partial(
+                    rounds, api, "privacy-bot (full)", users, messages, first + 500_000))
+    echo, full = best(echo_runs), best(full_runs)
+    print(f"{users} people x {messages} messages each, closed loop, loopback Bot API server in this process; "
+          f"best of {count} alternating rounds")
+    for result in echo_runs + full_runs:
+        print("  round  " + result.line())
     print(echo.line())
     print(full.line())
     print(f"ratio full/echo: throughput {full.rate / echo.rate:.2f} (target >= 0.50), "
           f"p50 latency x{full.p50 / echo.p50:.1f}, p99 latency x{full.p99 / echo.p99:.1f}")
 
 
-async def drive_full(api: BotApiServer, users: int, messages: int) -> Result:
-    await drive(api, "warm-up", 5, 2, 800_000)
-    return await drive(api, "privacy-bot (full)", users, messages, 200_000)
-
-
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--messages", type=int, default=8, help="per person (the flood limit is 20 a minute)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of each bot")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.users, arguments.messages))
+    asyncio.run(main(arguments.users, arguments.messages, arguments.rounds))
