@@ -185,7 +185,8 @@ class MailProcessor:
             try:
                 result = await self.services.requests.create(
                     type=kind, channel=Channel.EMAIL, lang=lang, requester=Requester(email=mail.from_addr),
-                    details=self._with_attachments(mail, mail.text[:4000]), received_at=item.received_at, actor=ACTOR, flags=flags,
+                    details=self._staff_notes(mail, flags) + self._with_attachments(mail, mail.text[:4000]),
+                    received_at=item.received_at, actor=ACTOR, flags=flags,
                     thread_ref=mail.message_id)
             except TooManyOpenRequests as exc:
                 text = self.t(lang, "email-too-many-open", count=len(exc.open_ids), ids=", ".join(exc.open_ids))
@@ -208,6 +209,19 @@ class MailProcessor:
                   "subject": mail.subject, "lang": lang}
         return Decision("request_created", [reply], handoff_reason=handoff, request_id=request.id, thread=thread,
                         lang=lang)
+
+    def _staff_notes(self, mail: ParsedMail, flags: dict[str, Any]) -> str:
+        """Warnings at the top of the request details, so every staff view (chat card, CLI) shows them."""
+        lang = self.config.policy.default_language
+        notes = []
+        if flags.get("auth_failed"):
+            results = ", ".join(f"{k.upper()}={v}" for k, v in sorted(mail.auth_results.items()))
+            notes.append(self.t(lang, "email-note-auth-failed", results=results))
+        if flags.get("third_party_mentioned"):
+            notes.append(self.t(lang, "email-note-third-party"))
+        if flags.get("reply_to_differs"):
+            notes.append(self.t(lang, "email-note-reply-to", reply_to=mail.reply_to))
+        return "".join(f"{note}\n" for note in notes) + ("\n" if notes else "")
 
     def _with_attachments(self, mail: ParsedMail, text: str) -> str:
         """Staff see that files came with the mail; the files themselves are not kept."""

@@ -175,6 +175,9 @@ async def test_flags_auth_failure_third_party_and_reply_to(make_harness: Callabl
         king = requests["robert.king@example.net"]
         assert king.flags["auth_failed"] is True
         assert king.flags["auth_results"] == {"spf": "softfail", "dkim": "fail", "dmarc": "fail"}
+        # Shown wherever staff read the request (the chat card and the CLI print its details).
+        assert king.details.startswith("⚠ Проверки сервера отправителя не пройдены (DKIM=fail, DMARC=fail, SPF=softfail)")
+        assert "Please delete all my personal data" in king.details
         oleg = requests["oleg.s@company.ru"]
         assert oleg.flags["third_party_mentioned"] is True
         assert oleg.requester.email == "oleg.s@company.ru"
@@ -183,6 +186,8 @@ async def test_flags_auth_failure_third_party_and_reply_to(make_harness: Callabl
         assert "только в отношении данных самого заявителя" in oleg_text
         assert [x.reason for x in await h.channel.handoffs.list()] == ["third_party"]
         assert requests["greg.white@example.com"].flags["reply_to_differs"] is True
+        assert "attacker@evil.example" in requests["greg.white@example.com"].details
+        assert "данные другого человека" in oleg.details
 
 
 async def test_reply_cap_and_duplicates(make_harness: Callable[..., Any]) -> None:

@@ -34,6 +34,9 @@ email-reminder = Hello!
 email-too-many-open = Hello! You already have { $count } open requests: { $ids }. We will be able to accept a new one once they are handled. To add something to an open request, reply to our message about it.
 
 ## Staff side.
+email-note-auth-failed = ⚠ The sender's server checks failed ({ $results }): the From address may be forged.
+email-note-third-party = ⚠ The mail mentions another person's data; the request covers only the sender's own data.
+email-note-reply-to = ⚠ Reply-To differs from From ({ $reply_to }); answers go to From only.
 email-attachments-note = Attachments (not kept): { $list }
 handoff-reason = { $reason ->
     [unplaced] the bot could not place the message
