@@ -1,0 +1,119 @@
+"""The channel's machinery on real loopback HTTP: polling stop without loss, webhook secret, timed work."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import aiohttp
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import Message
+
+from bot.config import Config
+from bot.verification import VerificationCodes
+from handlers.telegram.channel import TelegramChannel, webhook_secret
+from handlers.telegram.polling import Poller
+from handlers.telegram.reminders import apply_retention, send_code_reminders
+from tests.servers.botapi import TEST_TOKEN, BotApiServer
+from tests.telegram.conftest import STAFF_CHAT, USER, Harness
+
+
+async def test_stop_finishes_updates_in_flight_and_confirms_them() -> None:
+    async with BotApiServer() as api:
+        bot = Bot(TEST_TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(api.base_url)))
+        dp = Dispatcher()
+        started = asyncio.Event()
+
+        @dp.message()
+        async def slow(message: Message) -> None:
+            started.set()
+            await asyncio.sleep(0.5)  # still working when the stop comes
+            await message.answer("done: " + (message.text or ""))
+
+        stop = asyncio.Event()
+        poller = Poller(dp, bot, polling_timeout=5)
+        polling = asyncio.create_task(poller.run(stop))
+        api.send_text(USER, "first")
+        await asyncio.wait_for(started.wait(), 10)
+        stop.set()
+        await asyncio.wait_for(polling, 15)
+        await bot.session.close()
+        assert [c.text for c in api.calls_of("sendMessage")] == ["done: first"]
+        # Confirmed on the way out: a restarted bot is not handed the same update again.
+        assert api._updates == []
+
+
+async def test_webhook_checks_the_secret_token_header(telegram_config: Config, harness: Harness,
+                                                      make_config: Callable[..., Config]) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with BotApiServer() as api:
+        config = make_config({"PRIVACY_BOT__TELEGRAM__MODE": "webhook",
+                              "PRIVACY_BOT__TELEGRAM__WEBHOOK_PORT": str(port),
+                              "PRIVACY_BOT__TELEGRAM__WEBHOOK_URL": "https://bot.example/telegram/webhook",
+                              "PRIVACY_BOT__TELEGRAM__API_BASE": api.base_url,
+                              "PRIVACY_BOT__TELEGRAM__STAFF_CHAT_ID": str(STAFF_CHAT)},
+                             telegram_token=TEST_TOKEN)
+        harness.services.config = config
+        channel = TelegramChannel(harness.services)
+        stop = asyncio.Event()
+        running = asyncio.create_task(channel.run(stop))
+        set_hook = await api.wait_for(lambda c: c.method == "setWebhook", within=10)
+        secret = webhook_secret(TEST_TOKEN)
+        assert set_hook.params["secret_token"] == secret and secret not in TEST_TOKEN
+        update = {"update_id": 1, "message": {"message_id": 1, "date": 0, "text": "/start",
+                                              "chat": {"id": USER, "type": "private"},
+                                              "from": {"id": USER, "is_bot": False, "first_name": "A",
+                                                       "language_code": "en"}}}
+        url = f"http://127.0.0.1:{port}/telegram/webhook"
+        async with aiohttp.ClientSession() as http:
+            async with http.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "forged"}) as resp:
+                assert resp.status == 401
+            assert api.calls_of("sendMessage") == []
+            async with http.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret}) as resp:
+                assert resp.status == 200
+        await api.wait_for_message(USER, "privacy assistant", within=10)
+        stop.set()
+        await asyncio.wait_for(running, 15)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def test_a_stalled_code_is_reminded_once_and_old_records_are_forgotten(harness: Harness) -> None:
+    h = harness
+    clock = Clock()
+    h.deps.codes = VerificationCodes(h.services.db, h.services.config.telegram, clock=clock)
+    await h.send(USER, "Удалите мои данные")
+    await h.press(USER, h.last_buttons(USER)["Пропустить"])
+    await h.send(USER, "me@example.com")
+    assert await send_code_reminders(h.deps) == 0
+    clock.now += timedelta(seconds=601)
+    assert await send_code_reminders(h.deps) == 1
+    assert await send_code_reminders(h.deps) == 0
+    await h.deliver()
+    assert "Код подтверждения ждёт вас" in h.last_text(USER)
+    code = re.search(r"\b\d{6}\b", h.email.sent[-1].payload["text"])
+    assert code
+    await h.send(USER, code.group(0))  # still valid: 10 of 15 minutes
+    assert "Проверьте ваш запрос" in h.last_text(USER)
+
+    await h.press(USER, "m:human")
+    await h.send(USER, "Позовите человека")
+    assert (await h.deps.repo.held_about(USER))["handoff_messages"] == 1
+    assert await apply_retention(h.deps) == 0
+    clock.now += timedelta(days=2)
+    removed = await apply_retention(h.deps, now=datetime.now(UTC) + timedelta(days=91))
+    assert removed == 2  # the handoff text (90 days) and the code (1 day)
+    assert (await h.deps.repo.held_about(USER))["handoff_messages"] == 0
