@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 BIGRAM_WEIGHT = 0.6
 COMMON_SHARE = 0.25
+PRUNE_BELOW = 0.4
 SHORT_EXAMPLE_BASE = 0.85
 SHORT_EXAMPLE_STEP = 0.05
 # A label's score: its three closest examples, weighted.
@@ -128,7 +129,11 @@ class ExampleIndex:
             return {}
         labels, weights = self._labels, self._weights
         best: dict[str, list[float]] = {}
-        for number, dot in dots.items():
+        if not dots:
+            return {}
+        # Examples far below the closest one cannot decide anything; skipping them saves most of the work.
+        cutoff = max(dots.values()) * PRUNE_BELOW
+        for number, dot in [item for item in dots.items() if item[1] >= cutoff]:
             label = labels[number]
             sim = dot / norm * weights[number]
             top = best.get(label)

@@ -52,6 +52,7 @@ class Morphology:
         self._morph = pymorphy3.MorphAnalyzer()
         self._stemmer = snowballstemmer.stemmer("english")
         self._lemmas: dict[str, str | None] = {}
+        self._known: dict[str, bool] = {}
 
     @classmethod
     def shared(cls) -> Morphology:
@@ -60,9 +61,13 @@ class Morphology:
         return cls._instance
 
     def is_known(self, word: str) -> bool:
-        if _CYRILLIC.search(word):
-            return bool(self._morph.word_is_known(word))
-        return True
+        if not _CYRILLIC.search(word):
+            return True
+        known = self._known.get(word)
+        if known is None:
+            known = bool(self._morph.word_is_known(word))
+            self._known[word] = known
+        return known
 
     def lemma(self, word: str) -> str | None:
         """Dictionary form (ru) or stem (en); None for a person's first name or patronymic."""
@@ -73,7 +78,9 @@ class Morphology:
         if _CYRILLIC.search(word):
             parse = self._morph.parse(word)[0]
             tag = str(parse.tag)
-            if any(t in tag for t in _NAME_TAGS) and parse.score > 0.5 and self._morph.word_is_known(word):
+            known = bool(parse.is_known)
+            self._known[word] = known
+            if any(t in tag for t in _NAME_TAGS) and parse.score > 0.5 and known:
                 result = None
             else:
                 result = str(parse.normal_form).replace("ё", "е")
@@ -81,6 +88,7 @@ class Morphology:
             result = str(self._stemmer.stemWord(word))
         if len(self._lemmas) > _CACHE_LIMIT:
             self._lemmas.clear()
+            self._known.clear()
         self._lemmas[word] = result
         return result
 
