@@ -13,6 +13,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 log = logging.getLogger(__name__)
+
+PRIVATE_COMMANDS = ("start", "myrequests", "privacy", "forget", "language", "cancel", "help")
+STAFF_COMMANDS = ("queue", "overdue", "stats", "request", "cancel")
 
 
 def webhook_secret(token: str) -> str:
@@ -63,11 +67,29 @@ class TelegramChannel:
             else:
                 with contextlib.suppress(Exception):
                     await self.bot.delete_webhook(drop_pending_updates=False)
+                await self._set_commands()
                 await Poller(self.dp, self.bot).run(stop)
         finally:
             stop.set()
             await reminders
             await self.bot.session.close()
+
+    async def _set_commands(self) -> None:
+        """The command menu in Telegram's client, per language, and the staff commands in the staff chat."""
+        translator = self.deps.translator
+        try:
+            for lang in ("ru", "en"):
+                commands = [BotCommand(command=name, description=translator(lang, f"tg-cmd-{name}"))
+                            for name in PRIVATE_COMMANDS]
+                await self.bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats(),
+                                               language_code=lang)
+            if self.deps.staff_chat_id:
+                staff_lang = self.services.config.policy.default_language
+                await self.bot.set_my_commands(
+                    [BotCommand(command=name, description=translator(staff_lang, f"tg-cmd-{name}"))
+                     for name in STAFF_COMMANDS], scope=BotCommandScopeChat(chat_id=self.deps.staff_chat_id))
+        except Exception as exc:  # a menu is a convenience: never a reason not to start
+            log.warning("telegram: could not set the command menu (%s)", type(exc).__name__)
 
     async def _run_webhook(self, stop: asyncio.Event) -> None:
         secret = webhook_secret(self.token)
@@ -84,6 +106,7 @@ class TelegramChannel:
             if self.config.webhook_url:
                 await self.bot.set_webhook(self.config.webhook_url, secret_token=secret,
                                            allowed_updates=self.dp.resolve_used_update_types())
+            await self._set_commands()
             log.info("telegram: webhook listening on %s:%s%s", self.config.webhook_host, self.config.webhook_port,
                      self.config.webhook_path)
             await stop.wait()

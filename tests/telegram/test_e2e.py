@@ -95,6 +95,9 @@ async def test_questions_deletion_with_email_code_restart_staff_approval_and_api
     with SmtpServer() as smtp:
         async with BotApiServer() as api:
             async with running(api, smtp, database):
+                commands = await api.wait_for(lambda c: c.method == "setMyCommands"
+                                              and c.params.get("language_code") == "ru", within=STEP_WITHIN)
+                assert "myrequests" in str(commands.params["commands"])
                 # A question in Russian and one in English, each answered in its language with a link.
                 mark = api.mark()
                 api.send_text(PERSON, "Передаёте ли вы мои данные третьим лицам?", language_code="ru")

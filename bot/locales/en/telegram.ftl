@@ -179,3 +179,16 @@ tg-console-how-to-connect = No channel is configured, so the console chat starts
     To connect Telegram: set PRIVACY_BOT_TELEGRAM_TOKEN, and in config.toml [telegram] staff_chat_id and staff_user_ids (api_base for a self-hosted Bot API server).
     To connect email: [email] enabled = true, the IMAP/SMTP keys, PRIVACY_BOT_IMAP_PASSWORD and PRIVACY_BOT_SMTP_PASSWORD.
     Then run: privacy-bot run
+
+# The command menu in Telegram's client
+tg-cmd-start = Start: what the bot can do
+tg-cmd-myrequests = My requests and their state
+tg-cmd-privacy = What the bot stores about me
+tg-cmd-forget = Erase my chat data
+tg-cmd-language = Change the language
+tg-cmd-cancel = Cancel the current step
+tg-cmd-help = Help
+tg-cmd-queue = Open requests by due date
+tg-cmd-overdue = Overdue requests
+tg-cmd-stats = Counts by state
+tg-cmd-request = A request's card: /request ID

@@ -181,3 +181,16 @@ tg-console-how-to-connect = Ни один канал не настроен, по
     Чтобы подключить Telegram: задайте PRIVACY_BOT_TELEGRAM_TOKEN, а в config.toml — [telegram] staff_chat_id и staff_user_ids (api_base — для собственного сервера Bot API).
     Чтобы подключить почту: [email] enabled = true, ключи IMAP/SMTP, PRIVACY_BOT_IMAP_PASSWORD и PRIVACY_BOT_SMTP_PASSWORD.
     Затем запустите: privacy-bot run
+
+# Меню команд в клиенте Telegram
+tg-cmd-start = Начало: что умеет бот
+tg-cmd-myrequests = Мои запросы и их состояние
+tg-cmd-privacy = Что бот хранит обо мне
+tg-cmd-forget = Удалить данные переписки
+tg-cmd-language = Сменить язык
+tg-cmd-cancel = Отменить текущий шаг
+tg-cmd-help = Справка
+tg-cmd-queue = Открытые запросы по сроку
+tg-cmd-overdue = Просроченные запросы
+tg-cmd-stats = Количество по состояниям
+tg-cmd-request = Карточка запроса: /request ID
