@@ -92,7 +92,9 @@ class HandoffService:
         handoff_id = int(cursor.lastrowid or 0)
         staff_lang = self.config.policy.default_language
         staff_text = self.translator(staff_lang, "handoff-staff", id=handoff_id, channel=channel, sender=sender,
-                                     subject=subject[:300] or "-", reason=reason, text=short or "-")
+                                     subject=subject[:300] or "-",
+                                     reason=self.translator(staff_lang, "handoff-reason", reason=reason),
+                                     text=short or "-")
         await self.outbox.enqueue(conn, channel="staff", recipient="", kind="staff.handoff",
                                   payload={"handoff_id": handoff_id, "text": staff_text, "kind": "staff.handoff",
                                            "channel": channel, "reason": reason},

@@ -105,13 +105,13 @@ class EmailChannel:
             elif age >= timedelta(hours=cfg.confirmation_reminder_hours) and thread.reminded_at is None:
                 t = self.services.translator
                 lang = thread.lang
+                what = t(lang, "email-request-type", type=request.type.value)
+                text = f"{t(lang, 'email-reminder', id=request.id, what=what)}\n\n{t(lang, 'email-signature')}"
                 async with self.services.db.transaction() as conn:
                     await self.services.outbox.enqueue(
                         conn, channel="email", recipient=thread.address, kind="email.confirm_reminder",
-                        payload={"text": f"{t(lang, 'email-reminder', id=request.id, type=request.type.value)}"
-                                         f"\n\n{t(lang, 'email-signature')}",
-                                 "subject": t(lang, "email-reminder-subject", id=request.id), "lang": lang,
-                                 "kind": "email.confirm_reminder", "request_id": request.id},
+                        payload={"text": text, "subject": t(lang, "email-reminder-subject", id=request.id),
+                                 "lang": lang, "kind": "email.confirm_reminder", "request_id": request.id},
                         idempotency_key=f"email:reminder:{request.id}", request_id=request.id)
                     await self.store.set_thread_state(conn, thread.request_id, reminded=True)
                 done["reminded"].append(request.id)

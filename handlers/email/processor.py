@@ -199,7 +199,7 @@ class MailProcessor:
                             lang=lang)
         if request.status is not RequestStatus.AWAITING_VERIFICATION:
             return Decision("request_created", [], handoff_reason=handoff, request_id=request.id, lang=lang)
-        text = self.t(lang, "email-confirm", id=request.id, type=kind.value,
+        text = self.t(lang, "email-confirm", id=request.id, what=self.t(lang, "email-request-type", type=kind.value),
                       hours=f"{self.config.email.confirmation_expire_hours:g}")
         if third_party:
             text += "\n\n" + self.t(lang, "email-confirm-third-party")

@@ -14,7 +14,7 @@ email-answer = Hello!
 email-greeting = Hello! Thank you for writing to us. Ask us anything about how JetBit handles personal data, or write to us to have your data deleted, corrected or to get a copy of it.
 email-handoff-ack = Hello! Thank you for your message. We have passed it to a member of our staff, who will reply to you by email.
 
-## Requests by email. $id request id, $type deletion | correction | access, $hours how long the confirmation is valid.
+## Requests by email. $id request id, $what the kind of request (email-request-type), $hours how long the confirmation is valid.
 email-request-type = { $type ->
     [deletion] deletion of your personal data
     [correction] correction of your personal data
@@ -23,14 +23,14 @@ email-request-type = { $type ->
 email-confirm-subject = Please confirm your request { $id }
 email-confirm = Hello!
 
-    We have received your request for { email-request-type } and registered it as { $id }.
+    We have received your request for { $what } and registered it as { $id }.
 
     To make sure that the request really comes from the owner of this address, please reply to this message (the text of the reply does not matter). Without a confirmation within { $hours } hours the request will be closed.
 email-confirm-third-party = Please note: we can only act on a request about your own data. This request covers only the data linked to this address; a person whose data you mentioned has to write to us themselves.
 email-reminder-subject = Reminder: please confirm your request { $id }
 email-reminder = Hello!
 
-    Your request { $id } for { email-request-type } is still waiting for your confirmation. Please reply to this message; otherwise the request will be closed.
+    Your request { $id } for { $what } is still waiting for your confirmation. Please reply to this message; otherwise the request will be closed.
 email-too-many-open = Hello! You already have { $count } open requests: { $ids }. We will be able to accept a new one once they are handled. To add something to an open request, reply to our message about it.
 
 ## Staff side.
@@ -49,7 +49,7 @@ handoff-reason = { $reason ->
     [third_party] a request that mentions another person's data
    *[other] { $reason }
 }
-handoff-staff = Needs a person (#{ $id }, { $channel }): { handoff-reason }.
+handoff-staff = Needs a person (#{ $id }, { $channel }): { $reason }.
     From: { $sender }
     Subject: { $subject }
 
