@@ -80,6 +80,7 @@ class BotApiServer:
         self._update_event = asyncio.Event()
         self._call_event = asyncio.Event()
         self._runner: web.AppRunner | None = None
+        self._closing = False
         self.webhook_url = ""
         # called with every successful call as it is recorded (the bench times replies with it)
         self.on_call: Callable[[Call], None] | None = None
@@ -99,6 +100,7 @@ class BotApiServer:
         return self
 
     async def stop(self) -> None:
+        self._closing = True  # ends pending long polls now instead of at their timeout
         self._update_event.set()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -294,7 +296,7 @@ class BotApiServer:
         deadline = time.monotonic() + min(timeout, 30.0)
         while not self._updates:
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or self._runner is None:
+            if remaining <= 0 or self._closing:
                 return []
             self._update_event.clear()
             try:
