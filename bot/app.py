@@ -59,37 +59,48 @@ def collect_senders(services: Services, sources: list[Any]) -> dict[str, Sender]
     return senders
 
 
-async def _run(services: Services, runners: list[Any], senders: dict[str, Sender], stop: asyncio.Event) -> None:
+async def _run(services: Services, runners: list[Any], senders: dict[str, Sender], stop: asyncio.Event) -> bool:
+    """Run until ``stop`` (or until a part fails); True when everything ended cleanly."""
     tasks = [asyncio.create_task(run_workers(services, senders, stop), name="workers")]
     tasks += [asyncio.create_task(runner.run(stop), name=type(runner).__name__) for runner in runners]
     stopping = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait([*tasks, stopping], return_when=asyncio.FIRST_COMPLETED)
+    ok = True
     for task in done:
         if task is not stopping and task.exception() is not None:
             log.error("%s stopped with an error", task.get_name(), exc_info=task.exception())
+            ok = False
     stop.set()
     log.info("stopping: finishing work in flight")
     finished, unfinished = await asyncio.wait(tasks, timeout=STOP_TIMEOUT_SECONDS)
     for task in unfinished:
         log.warning("%s did not stop in time; cancelled", task.get_name())
         task.cancel()
+        ok = False
     for task in finished:
         if not task.cancelled() and task.exception() is not None and task not in done:
             log.error("%s failed while stopping", task.get_name(), exc_info=task.exception())
+            ok = False
+    return ok
 
 
 async def run_app(config: Config, *, force_console: bool = False, as_staff: bool = False,
                   stdin: TextIO | None = None, out: TextIO | None = None) -> int:
+    console_mode = force_console or not (config.telegram_enabled or config.email.enabled)
+    if console_mode:
+        # The terminal is the chat: routine INFO lines would interleave with it.
+        root = logging.getLogger()
+        root.setLevel(max(root.level, logging.WARNING))
     services = await build_services(config)
     stop = asyncio.Event()
     _install_signals(stop)
     try:
-        channels = [] if force_console else build_channels(services)
+        channels = [] if console_mode else build_channels(services)
         if channels:
             names = ", ".join(type(c).__name__ for c in channels)
             log.info("running: %s", names)
             senders = collect_senders(services, channels)
-            await _run(services, channels, senders, stop)
+            ok = await _run(services, channels, senders, stop)
         else:
             from handlers.telegram.console import ConsoleChat, ConsoleMailSender
             console = ConsoleChat(services, as_staff=as_staff, stdin=stdin, out=out or sys.stdout)
@@ -98,7 +109,7 @@ async def run_app(config: Config, *, force_console: bool = False, as_staff: bool
                 senders["email"] = ConsoleMailSender(out or sys.stdout)
             else:
                 senders = collect_senders(services, [console])
-            await _run(services, [console], senders, stop)
+            ok = await _run(services, [console], senders, stop)
     finally:
         await services.close()
-    return 0
+    return 0 if ok else 1

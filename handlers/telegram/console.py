@@ -13,6 +13,7 @@ import html
 import itertools
 import re
 import sys
+import threading
 import time
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
@@ -187,14 +188,37 @@ class ConsoleChat:
                 "from": self._user(), "text": text}}
         await self.dp.feed_update(self.bot, Update.model_validate(update, context={"bot": self.bot}))
 
+    def _start_reader(self) -> asyncio.Queue[str]:
+        """Lines from stdin through a daemon thread: a blocked read must not keep the process alive after
+        Ctrl-C or SIGTERM (the loop's default executor would wait for it)."""
+        loop = asyncio.get_running_loop()
+        lines: asyncio.Queue[str] = asyncio.Queue()
+
+        def read() -> None:
+            while True:
+                line = self.stdin.readline()
+                loop.call_soon_threadsafe(lines.put_nowait, line)
+                if line == "":
+                    return
+
+        threading.Thread(target=read, name="console-stdin", daemon=True).start()
+        return lines
+
     async def run(self, stop: asyncio.Event) -> None:
         t = Texts(self.services.translator, self.lang)
         self.out.write(t("tg-console-staff-intro" if self.as_staff else "tg-console-intro") + "\n")
         self.out.flush()
-        loop = asyncio.get_running_loop()
+        lines = self._start_reader()
         await self.feed_line("/help" if self.as_staff else "/start")
         while not stop.is_set():
-            line = await loop.run_in_executor(None, self.stdin.readline)
+            next_line = asyncio.ensure_future(lines.get())
+            stopping = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({next_line, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not next_line.done():
+                next_line.cancel()
+                break  # Ctrl-C or SIGTERM
+            line = next_line.result()
             if line == "":
                 break  # end of input
             if line.strip() in ("/quit", "/exit"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import signal
 import sys
 from pathlib import Path
 
@@ -47,10 +48,14 @@ class Console:
         self.proc.stdin.write((line + "\n").encode())
         await self.proc.stdin.drain()
 
-    async def finish(self) -> tuple[int, str]:
+    async def finish(self, signal_number: int | None = None) -> tuple[int, str]:
+        """End of input (Ctrl-D), or a signal while the console waits for a line."""
         assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        _, err = await asyncio.wait_for(self.proc.communicate(), WITHIN)
+        if signal_number is None:
+            self.proc.stdin.close()
+        else:
+            self.proc.send_signal(signal_number)
+        _, err = await asyncio.wait_for(self.proc.communicate(), 15)
         return int(self.proc.returncode or 0), err.decode()
 
 
@@ -92,5 +97,5 @@ async def test_console_chat_as_a_person_then_as_staff(tmp_path: Path) -> None:
     await staff.type("1")
     await staff.expect(r"bot \(edited\)> .*" + request_id)
     await staff.expect(r"Состояние: одобрен")
-    status, stderr = await staff.finish()
+    status, stderr = await staff.finish(signal.SIGTERM)
     assert status == 0, stderr
