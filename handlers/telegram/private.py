@@ -12,6 +12,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bot.handoffs import HandoffService
 from bot.requests.errors import RequestError, TooManyOpenRequests
 from bot.requests.models import (
     Channel,
@@ -498,17 +499,18 @@ async def announce_unverified(deps: TelegramDeps, request: PrivacyRequest) -> No
 
 
 async def forward_to_staff(message: Message, deps: TelegramDeps, t: Texts) -> None:
-    """Post the person's message in the staff chat and remember the mapping for staff replies."""
-    assert message.from_user is not None and message.bot is not None
+    """Hand the person's message to staff (a core handoff: the outbox posts it in the staff chat, and
+    ``privacy-bot handoffs`` lists it), remembering which Telegram message a staff reply must answer."""
+    assert message.from_user is not None
     user = message.from_user
-    staff_t = Texts(deps.translator, deps.config.policy.default_language)
-    sent_id: int | None = None
-    if deps.staff_chat_id:
-        sent = await message.bot.send_message(
-            deps.staff_chat_id, staff_t("tg-staff-handoff", name=esc(user.full_name), user_id=user.id,
-                                        language=t.lang, text=esc(message.text or "")))
-        sent_id = sent.message_id
-    await deps.repo.record_handoff(staff_chat_id=deps.staff_chat_id, staff_message_id=sent_id, user_id=user.id,
-                                   user_chat_id=message.chat.id, user_message_id=message.message_id,
-                                   direction="user", text=message.text or "")
+    services = deps.services
+    handoffs = HandoffService(services.db, services.config, outbox=services.outbox, translator=services.translator)
+    async with services.db.transaction() as conn:
+        handoff_id = await handoffs.add(conn, channel="telegram", sender=f"{user.full_name} (tg:{user.id})",
+                                        subject="", text=message.text or "", lang=t.lang, reason="human",
+                                        reference=f"tg:{message.chat.id}:{message.message_id}")
+        await deps.repo.record_handoff(staff_chat_id=deps.staff_chat_id, staff_message_id=None, user_id=user.id,
+                                       user_chat_id=message.chat.id, user_message_id=message.message_id,
+                                       direction="user", text=message.text or "", handoff_id=handoff_id,
+                                       conn=conn)
     await message.answer(t("tg-handoff-sent"))

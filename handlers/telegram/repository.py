@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import aiosqlite
+
 from bot.storage.db import Database
 
 
@@ -103,13 +105,26 @@ class TelegramRepository:
     # -- talk to a person ------------------------------------------------------------------------
     async def record_handoff(self, *, staff_chat_id: int, staff_message_id: int | None, user_id: int,
                              user_chat_id: int, user_message_id: int, direction: str, text: str,
-                             staff_user_id: int | None = None) -> None:
+                             staff_user_id: int | None = None, handoff_id: int | None = None,
+                             conn: aiosqlite.Connection | None = None) -> None:
+        values = (staff_chat_id, staff_message_id, user_id, user_chat_id, user_message_id, direction, text,
+                  staff_user_id, handoff_id, _now())
+        sql = ("INSERT INTO telegram_handoffs(staff_chat_id, staff_message_id, user_id, user_chat_id,"
+               " user_message_id, direction, text, staff_user_id, handoff_id, created_at)"
+               " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        if conn is not None:  # inside the caller's transaction
+            await conn.execute(sql, values)
+            return
+        async with self._db.transaction() as own:
+            await own.execute(sql, values)
+
+    async def attach_staff_message(self, handoff_id: int, staff_chat_id: int, staff_message_id: int) -> bool:
+        """The staff-chat message that shows a core handoff: replies to it reach the person."""
         async with self._db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO telegram_handoffs(staff_chat_id, staff_message_id, user_id, user_chat_id,"
-                " user_message_id, direction, text, staff_user_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (staff_chat_id, staff_message_id, user_id, user_chat_id, user_message_id, direction, text,
-                 staff_user_id, _now()))
+            cursor = await conn.execute(
+                "UPDATE telegram_handoffs SET staff_chat_id = ?, staff_message_id = ? WHERE handoff_id = ?"
+                " AND direction = 'user'", (staff_chat_id, staff_message_id, handoff_id))
+            return cursor.rowcount > 0
 
     async def handoff_for(self, staff_chat_id: int, staff_message_id: int) -> Handoff | None:
         async with self._db.conn.execute(

@@ -111,9 +111,14 @@ class StaffSender:
                 await _send(self.bot, chat_id, str(message.payload["text"]), parse_mode=None,
                             reply_to=card.message_id)
             return str(card.message_id)
+        text = str(message.payload.get("text", ""))
+        handoff_id = message.payload.get("handoff_id")
+        if message.kind == "staff.handoff" and message.payload.get("channel") == "telegram":
+            text += "\n\n" + t("tg-staff-handoff-hint")
         card = await self.deps.repo.card_for(request_id) if request_id else None
-        message_id = await _send(self.bot, chat_id, str(message.payload.get("text", "")), parse_mode=None,
-                                 reply_to=card.message_id if card else None)
+        message_id = await _send(self.bot, chat_id, text, parse_mode=None, reply_to=card.message_id if card else None)
+        if message.kind == "staff.handoff" and isinstance(handoff_id, int):
+            await self.deps.repo.attach_staff_message(handoff_id, chat_id, message_id)
         return str(message_id)
 
     async def _edit(self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None) -> None:

@@ -7,6 +7,7 @@ import re
 import pytest
 from aiogram.methods import SendMessage
 
+from bot.handoffs import HandoffService
 from bot.outbox.base import OutboxMessage, PermanentDeliveryError
 from bot.requests.models import Channel, Requester, RequestStatus, RequestType, VerificationMethod
 from tests.telegram.conftest import OUTSIDER, STAFF, STAFF_CHAT, USER, Harness
@@ -179,8 +180,13 @@ async def test_talk_to_a_person_and_the_staff_reply_comes_back_as_a_reply(harnes
     await h.send(USER, "/start")
     await h.press(USER, h.last_buttons(USER)["👤 Связаться с сотрудником"])
     original = await h.send(USER, "Помогите <script>alert(1)</script>")
+    assert "передано сотрудникам" in h.last_text(USER)
+    await h.deliver()  # the handoff reaches the staff chat through the outbox
     forwarded = h.session.sent(STAFF_CHAT)[-1]
-    assert "&lt;script&gt;" in str(forwarded.text) and "<script>" not in str(forwarded.text)
+    assert isinstance(forwarded, SendMessage) and forwarded.parse_mode is None  # shown as typed, never as HTML
+    assert "<script>alert(1)</script>" in str(forwarded.text) and "Ответьте на это сообщение" in str(forwarded.text)
+    handoffs = await HandoffService(h.services.db, h.services.config).list()
+    assert [(x.channel, x.reason) for x in handoffs] == [("telegram", "human")]  # also in `privacy-bot handoffs`
     staff_message_id = h.session.message_id_of(forwarded)
     await h.send(STAFF, "Добрый день! Уже смотрим.", chat_id=STAFF_CHAT, reply_to_message_id=staff_message_id)
     reply = h.session.sent(USER)[-1]

@@ -148,10 +148,7 @@ tg-staff-info-prompt = Request { $id }: type the question for the requester (/ca
 tg-reject-preset-1 = We could not confirm your identity.
 tg-reject-preset-2 = We hold no personal data under the details you gave.
 tg-reject-preset-3 = The law requires us to keep this data.
-tg-staff-handoff = 👤 <b>{ $name }</b> (id { $user_id }, { $language }) asks for a person:
-    { $text }
-
-    Reply to this message to answer.
+tg-staff-handoff-hint = Reply to this message to answer the person in Telegram.
 tg-staff-reply-sent = Sent to the person.
 tg-staff-reply-blocked = Not delivered: the person has blocked the bot.
 tg-staff-reply-failed = Not delivered: Telegram refused the message.

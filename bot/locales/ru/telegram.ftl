@@ -150,10 +150,7 @@ tg-staff-info-prompt = Запрос { $id }: напишите вопрос за�
 tg-reject-preset-1 = Нам не удалось подтвердить вашу личность.
 tg-reject-preset-2 = По указанным вами данным у нас нет персональных данных.
 tg-reject-preset-3 = Закон обязывает нас хранить эти данные.
-tg-staff-handoff = 👤 <b>{ $name }</b> (id { $user_id }, { $language }) просит связаться с сотрудником:
-    { $text }
-
-    Ответьте на это сообщение, чтобы ответить человеку.
+tg-staff-handoff-hint = Ответьте на это сообщение, чтобы ответить человеку в Telegram.
 tg-staff-reply-sent = Отправлено.
 tg-staff-reply-blocked = Не доставлено: человек заблокировал бота.
 tg-staff-reply-failed = Не доставлено: Telegram не принял сообщение.
