@@ -169,6 +169,21 @@ async def test_questions_deletion_with_email_code_restart_staff_approval_and_api
                                            and bool(c.params.get("text")), after=mark, within=STEP_WITHIN)
                 assert f"tg:{STAFF_USER}" in str(stale.params["text"])
 
+                # Talking to a person: the message reaches the staff chat; a staff reply comes back as a reply.
+                mark = api.mark()
+                api.send_text(PERSON, "/start")
+                menu = await api.wait_for_message(PERSON, "Здравствуйте", after=mark, within=STEP_WITHIN)
+                _press(api, PERSON, menu, "Связаться с сотрудником")
+                await api.wait_for_message(PERSON, "передам его сотрудникам", after=mark, within=STEP_WITHIN)
+                original = api.send_text(PERSON, "Мне нужен живой человек")
+                posted = await api.wait_for_message(STAFF_CHAT, "Мне нужен живой человек", after=mark,
+                                                    within=STEP_WITHIN)
+                mark = api.mark()
+                api.send_text(STAFF_USER, "Здравствуйте, я на связи.", chat_id=STAFF_CHAT,
+                              reply_to_message_id=int(posted.result["message_id"]), reply_to_text=posted.text)
+                answer = await api.wait_for_message(PERSON, "я на связи", after=mark, within=STEP_WITHIN)
+                assert int(answer.params["reply_to_message_id"]) == original
+
                 # The Bot API answers 429 with retry_after, then 5xx: the reply still arrives, after the wait.
                 api.fail_next("sendMessage", 429, retry_after=1, chat_id=PERSON_EN)
                 api.fail_next("getUpdates", 502)
