@@ -7,7 +7,7 @@ from aiogram.filters.callback_data import CallbackData
 MENU_ACTIONS = ("ask", "browse", "deletion", "correction", "access", "human", "mine", "language")
 ANSWER_ACTIONS = ("helped", "human")
 FLOW_ACTIONS = ("confirm", "cancel", "resend", "skip", "more", "done", "email", "phone")
-STAFF_ACTIONS = ("approve", "reject", "info", "complete", "verify")
+STAFF_ACTIONS = ("approve", "reject", "info", "complete", "verify", "cancel")
 LANGUAGES = ("ru", "en")
 # Preset rejection reasons, shown as buttons; index into the catalog's tg-reject-preset-N messages.
 REJECT_PRESETS = (1, 2, 3)

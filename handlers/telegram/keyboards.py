@@ -93,7 +93,8 @@ def staff_card(t: Texts, request: PrivacyRequest) -> InlineKeyboardMarkup | None
     elif status is RequestStatus.APPROVED:
         actions = ("complete",)
     elif status is RequestStatus.AWAITING_VERIFICATION:
-        actions = ("verify", "reject")
+        # Not yet a request staff may decide on: they confirm the person's identity, or drop it.
+        actions = ("verify", "cancel")
     else:
         return None
     return _rows((InlineKeyboardButton(text=t(f"tg-staff-btn-{a}"),

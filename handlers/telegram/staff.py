@@ -27,10 +27,10 @@ from handlers.telegram.texts import Texts, esc
 ALLOWED: dict[str, frozenset[RequestStatus]] = {
     "approve": frozenset({RequestStatus.PENDING_REVIEW}),
     "info": frozenset({RequestStatus.PENDING_REVIEW}),
-    "reject": frozenset({RequestStatus.PENDING_REVIEW, RequestStatus.NEEDS_INFO,
-                         RequestStatus.AWAITING_VERIFICATION}),
+    "reject": frozenset({RequestStatus.PENDING_REVIEW, RequestStatus.NEEDS_INFO}),
     "complete": frozenset({RequestStatus.APPROVED}),
     "verify": frozenset({RequestStatus.AWAITING_VERIFICATION}),
+    "cancel": frozenset({RequestStatus.AWAITING_VERIFICATION}),
 }
 
 
@@ -144,6 +144,8 @@ def get_router(deps: TelegramDeps) -> Router:
                 updated = await deps.services.requests.approve(request.id, by=by)
             elif action == "complete":
                 updated = await deps.services.requests.complete(request.id, by=by)
+            elif action == "cancel":
+                updated = await deps.services.requests.cancel(request.id, by=by)
             else:
                 updated = await deps.services.requests.verify(request.id, VerificationMethod.STAFF, actor=by)
         except AlreadyDecided as exc:

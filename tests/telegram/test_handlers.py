@@ -75,6 +75,9 @@ async def test_correction_flow_by_phone_is_marked_for_staff_verification(harness
     await h.deliver()
     card = h.last_text(STAFF_CHAT)
     assert request.id in card and "НЕ проверен" in card
+    assert set(h.last_buttons(STAFF_CHAT)) == {"☎️ Телефон проверен", "✖️ Отменить (личность не подтверждена)"}
+    await h.press(STAFF, f"st:reject:{request.id}", chat_id=STAFF_CHAT)  # not offered in this state
+    assert "уже в состоянии" in str(h.session.alerts()[-1].text)
     await h.press(STAFF, h.last_buttons(STAFF_CHAT)["☎️ Телефон проверен"], chat_id=STAFF_CHAT)
     assert (await h.services.requests.get(request.id)).status is RequestStatus.PENDING_REVIEW
 

@@ -137,6 +137,7 @@ tg-staff-btn-approve = ✅ Approve
 tg-staff-btn-reject = ⛔ Reject
 tg-staff-btn-info = ❓ Need info
 tg-staff-btn-complete = ✔️ Done (data deleted/corrected)
+tg-staff-btn-cancel = ✖️ Cancel (identity not confirmed)
 tg-staff-btn-verify = ☎️ Phone verified
 tg-staff-done = Done.
 tg-staff-done-id = Request { $id }: { $status }.

@@ -139,6 +139,7 @@ tg-staff-btn-approve = ✅ Одобрить
 tg-staff-btn-reject = ⛔ Отклонить
 tg-staff-btn-info = ❓ Нужны уточнения
 tg-staff-btn-complete = ✔️ Выполнено (данные удалены/исправлены)
+tg-staff-btn-cancel = ✖️ Отменить (личность не подтверждена)
 tg-staff-btn-verify = ☎️ Телефон проверен
 tg-staff-done = Готово.
 tg-staff-done-id = Запрос { $id }: { $status }.
