@@ -22,10 +22,18 @@ def register(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace, config: Config) -> int:
+    from aiogram.utils.token import TokenValidationError
+
     from bot.app import run_app
+    from bot.cli import CliError
+    translate = get_translator()
+    lang = config.policy.default_language
     if not config.telegram_enabled and not config.email.enabled:
-        print(get_translator()(config.policy.default_language, "tg-console-how-to-connect"), file=sys.stderr)
-    return asyncio.run(run_app(config, as_staff=getattr(args, "as_staff", False)))
+        print(translate(lang, "tg-console-how-to-connect"), file=sys.stderr)
+    try:
+        return asyncio.run(run_app(config, as_staff=getattr(args, "as_staff", False)))
+    except TokenValidationError:
+        raise CliError(translate(lang, "tg-invalid-token")) from None
 
 
 def _chat(args: argparse.Namespace, config: Config) -> int:

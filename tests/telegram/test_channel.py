@@ -7,14 +7,17 @@ import re
 import socket
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import aiohttp
+import pytest
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Message
 
-from bot.config import Config
+from bot.cli import main as cli_main
+from bot.config import REPO_ROOT, Config
 from bot.verification import VerificationCodes
 from handlers.telegram.channel import TelegramChannel, webhook_secret
 from handlers.telegram.polling import Poller
@@ -117,3 +120,12 @@ async def test_a_stalled_code_is_reminded_once_and_old_records_are_forgotten(har
     removed = await apply_retention(h.deps, now=datetime.now(UTC) + timedelta(days=91))
     assert removed == 2  # the handoff text (90 days) and the code (1 day)
     assert (await h.deps.repo.held_about(USER))["handoff_messages"] == 0
+
+
+def test_a_malformed_token_is_one_line_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PRIVACY_BOT_TELEGRAM_TOKEN", "not-a-token")
+    monkeypatch.setenv("PRIVACY_BOT__STORAGE__DATABASE", str(tmp_path / "bot.sqlite3"))
+    assert cli_main(["--config", str(REPO_ROOT / "config.toml"), "run"]) == 1
+    err = capsys.readouterr().err
+    assert "PRIVACY_BOT_TELEGRAM_TOKEN" in err and "Traceback" not in err

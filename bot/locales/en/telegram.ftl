@@ -190,3 +190,4 @@ tg-cmd-queue = Open requests by due date
 tg-cmd-overdue = Overdue requests
 tg-cmd-stats = Counts by state
 tg-cmd-request = A request's card: /request ID
+tg-invalid-token = PRIVACY_BOT_TELEGRAM_TOKEN is not a bot token (it looks like 123456:ABC-DEF...).

@@ -192,3 +192,4 @@ tg-cmd-queue = Открытые запросы по сроку
 tg-cmd-overdue = Просроченные запросы
 tg-cmd-stats = Количество по состояниям
 tg-cmd-request = Карточка запроса: /request ID
+tg-invalid-token = PRIVACY_BOT_TELEGRAM_TOKEN не похож на токен бота (он выглядит так: 123456:ABC-DEF...).
