@@ -91,6 +91,11 @@ class TelegramRepository:
         """Erase the person's chat data kept by the channel (``/forget``); the FSM storage forgets its own."""
         self._profiles.pop(user_id, None)
         async with self._db.transaction() as conn:
+            # The core handoff records of their talk-to-a-person messages keep the fact, not the words.
+            await conn.execute(
+                "UPDATE handoffs SET text = '', subject = '', sender = '' WHERE id IN"
+                " (SELECT handoff_id FROM telegram_handoffs WHERE user_id = ? AND handoff_id IS NOT NULL)",
+                (user_id,))
             await conn.execute("DELETE FROM telegram_handoffs WHERE user_id = ?", (user_id,))
             await conn.execute("DELETE FROM telegram_users WHERE user_id = ?", (user_id,))
             await conn.execute("DELETE FROM verification_codes WHERE subject = ?", (f"tg:{user_id}",))

@@ -237,6 +237,7 @@ async def test_privacy_and_forget_keep_what_the_law_requires(harness: Harness) -
     await h.send(USER, "/forget")
     assert request_id in h.last_text(USER)
     assert (await h.deps.repo.held_about(USER))["handoff_messages"] == 0
+    assert [x.text for x in await HandoffService(h.services.db, h.services.config).list()] == [""]
     assert (await h.services.requests.get(request_id)).status is RequestStatus.PENDING_REVIEW
 
 
