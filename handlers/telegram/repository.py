@@ -139,6 +139,13 @@ class TelegramRepository:
             row = await cur.fetchone()
         return None if row is None else Handoff(int(row[0]), int(row[1]), int(row[2]))
 
+    async def latest_handoff_of(self, user_id: int) -> Handoff | None:
+        async with self._db.conn.execute(
+                "SELECT user_id, user_chat_id, user_message_id FROM telegram_handoffs"
+                " WHERE user_id = ? AND direction = 'user' ORDER BY id DESC LIMIT 1", (user_id,)) as cur:
+            row = await cur.fetchone()
+        return None if row is None else Handoff(int(row[0]), int(row[1]), int(row[2]))
+
     async def purge_handoffs(self, before: datetime) -> int:
         async with self._db.transaction() as conn:
             cursor = await conn.execute("DELETE FROM telegram_handoffs WHERE created_at < ?",

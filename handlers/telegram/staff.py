@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -32,6 +33,9 @@ ALLOWED: dict[str, frozenset[RequestStatus]] = {
     "verify": frozenset({RequestStatus.AWAITING_VERIFICATION}),
     "cancel": frozenset({RequestStatus.AWAITING_VERIFICATION}),
 }
+
+
+_TG_ID = re.compile(r"\(tg:(\d+)\)")
 
 
 class StaffFlow(StatesGroup):
@@ -191,7 +195,13 @@ def get_router(deps: TelegramDeps) -> Router:
     async def reply_to_person(message: Message, t: Texts, deps: TelegramDeps) -> None:
         assert message.reply_to_message is not None and message.from_user is not None
         assert message.bot is not None
-        handoff = await deps.repo.handoff_for(message.chat.id, message.reply_to_message.message_id)
+        replied = message.reply_to_message
+        handoff = await deps.repo.handoff_for(message.chat.id, replied.message_id)
+        if handoff is None and replied.from_user is not None and replied.from_user.id == message.bot.id:
+            # The post may not be linked yet (a reply racing the outbox, or a crash between sending the
+            # post and recording it): the post names the person as "(tg:ID)".
+            named = _TG_ID.search(replied.text or "")
+            handoff = await deps.repo.latest_handoff_of(int(named.group(1))) if named else None
         if handoff is None:
             return  # staff talking among themselves
         lang = await deps.repo.user_language(handoff.user_id) or deps.config.policy.default_language

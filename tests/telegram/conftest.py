@@ -121,7 +121,7 @@ class Harness:
             {"update_id": next(self._update_ids), **update}, context={"bot": self.bot}))
 
     async def send(self, user_id: int, text: str, *, chat_id: int | None = None, lang: str = "ru",
-                   reply_to_message_id: int | None = None) -> int:
+                   reply_to_message_id: int | None = None, reply_to_text: str = "…") -> int:
         chat = ({"id": user_id, "type": "private", "first_name": "U"} if chat_id is None
                 else {"id": chat_id, "type": "supergroup", "title": "Staff"})
         message_id = next(self._message_ids)
@@ -130,7 +130,7 @@ class Harness:
                                             "language_code": lang}, "text": text}
         if reply_to_message_id is not None:
             message["reply_to_message"] = {"message_id": reply_to_message_id, "date": int(time.time()),
-                                           "chat": chat, "from": BOT_USER, "text": "…"}
+                                           "chat": chat, "from": BOT_USER, "text": reply_to_text}
         await self._feed({"message": message})
         return message_id
 

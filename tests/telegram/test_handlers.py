@@ -196,6 +196,13 @@ async def test_talk_to_a_person_and_the_staff_reply_comes_back_as_a_reply(harnes
     assert isinstance(reply, SendMessage)
     assert "Уже смотрим" in str(reply.text) and reply.reply_to_message_id == original
     assert (await h.deps.repo.held_about(USER))["handoff_messages"] == 2
+    # A reply to a post not linked yet (racing the outbox) still finds the person named in it.
+    await h.send(STAFF, "И ещё одно.", chat_id=STAFF_CHAT, reply_to_message_id=99999,
+                 reply_to_text=f"Нужен сотрудник (№1, telegram)\nОт: U (tg:{USER})")
+    late = h.session.sent(USER)[-1]
+    assert isinstance(late, SendMessage) and "И ещё одно" in str(late.text) and late.reply_to_message_id == original
+    await h.send(STAFF, "Коллеги, обед!", chat_id=STAFF_CHAT, reply_to_message_id=99998, reply_to_text="меню")
+    assert "Коллеги" not in h.last_text(USER)
 
 
 async def test_flood_and_length_limits(harness: Harness) -> None:
