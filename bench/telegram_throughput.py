@@ -149,6 +149,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--messages", type=int, default=8, help="per person (the flood limit is 20 a minute)")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of each bot")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds of each bot")
     arguments = parser.parse_args()
     asyncio.run(main(arguments.users, arguments.messages, arguments.rounds))
