@@ -167,7 +167,9 @@ def get_router() -> Router:
             await refuse_forged(query, deps, t, reason="unknown_section")
             return
         await query.answer()
-        await _reply(query, t("tg-section", title=esc(found.title), text=esc(found.text),
+        # Telegram refuses messages over 4096 characters; a policy section is far shorter, but be safe.
+        text = found.text if len(found.text) <= 3500 else found.text[:3500].rsplit(" ", 1)[0] + " […]"
+        await _reply(query, t("tg-section", title=esc(found.title), text=esc(text),
                               url=esc(deps.config.policy.url)), reply_markup=keyboards.offer_person(t))
 
     @router.callback_query(AnswerCb.filter(F.action.in_(ANSWER_ACTIONS)))

@@ -35,6 +35,7 @@ ALLOWED: dict[str, frozenset[RequestStatus]] = {
 }
 
 
+LIST_LIMIT = 40
 _TG_ID = re.compile(r"\(tg:(\d+)\)")
 
 
@@ -287,8 +288,10 @@ def _list_text(t: Texts, requests: list[PrivacyRequest], title_id: str) -> str:
     if not requests:
         return t(f"{title_id}-empty")
     lines = [t(title_id, count=len(requests))]
-    for request in requests:
+    for request in requests[:LIST_LIMIT]:
         lines.append(t("tg-staff-list-item", id=request.id, type=t("request-type", type=request.type.value),
                        status=t("request-status", status=request.status.value),
                        due=request.effective_due_date.isoformat()))
+    if len(requests) > LIST_LIMIT:  # one Telegram message holds about 4096 characters
+        lines.append(t("tg-staff-list-more", count=len(requests) - LIST_LIMIT))
     return "\n".join(lines)

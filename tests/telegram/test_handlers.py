@@ -272,3 +272,15 @@ async def test_second_staff_press_on_a_decided_card_says_who_decided(harness: Ha
     assert alert.show_alert and f"tg:{STAFF}" in str(alert.text) and "одобрен" in str(alert.text)
     await h.press(STAFF, f"st:complete:{request_id}", chat_id=STAFF_CHAT)
     assert (await h.services.requests.get(request_id)).status is RequestStatus.COMPLETED
+
+
+async def test_long_queue_is_cut_to_fit_one_message(harness: Harness) -> None:
+    h = harness
+    for n in range(45):
+        await h.services.requests.create(
+            type=RequestType.ACCESS, channel=Channel.TELEGRAM, lang="ru",
+            requester=Requester(telegram_user_id=7000 + n, telegram_chat_id=7000 + n, email=f"p{n}@example.com"),
+            verified=VerificationMethod.EMAIL_CODE, actor="test")
+    await h.send(STAFF, "/queue", chat_id=STAFF_CHAT)
+    text = h.last_text(STAFF_CHAT)
+    assert text.count("• PR-") == 40 and "… и ещё 5" in text and len(text) < 4096

@@ -130,6 +130,7 @@ tg-staff-queue-empty = No open requests.
 tg-staff-overdue = <b>Overdue requests ({ $count }):</b>
 tg-staff-overdue-empty = No overdue requests.
 tg-staff-list-item = • { $id }: { $type }, { $status }, due { $due }
+tg-staff-list-more = … and { $count } more: privacy-bot requests list
 tg-staff-stats = Open: { $open }, overdue: { $overdue }.
 tg-staff-request-usage = Usage: /request PR-2026-0001
 tg-staff-not-found = Request { $id } not found.

@@ -132,6 +132,7 @@ tg-staff-queue-empty = Открытых запросов нет.
 tg-staff-overdue = <b>Просроченные запросы ({ $count }):</b>
 tg-staff-overdue-empty = Просроченных запросов нет.
 tg-staff-list-item = • { $id }: { $type }, { $status }, срок { $due }
+tg-staff-list-more = … и ещё { $count }: privacy-bot requests list
 tg-staff-stats = Открыто: { $open }, просрочено: { $overdue }.
 tg-staff-request-usage = Использование: /request PR-2026-0001
 tg-staff-not-found = Запрос { $id } не найден.
