@@ -59,9 +59,13 @@ def collect_senders(services: Services, sources: list[Any]) -> dict[str, Sender]
     return senders
 
 
-async def _run(services: Services, runners: list[Any], senders: dict[str, Sender], stop: asyncio.Event) -> bool:
-    """Run until ``stop`` (or until a part fails); True when everything ended cleanly."""
-    tasks = [asyncio.create_task(run_workers(services, senders, stop), name="workers")]
+async def _run(services: Services, runners: list[Any], senders: dict[str, Sender] | None,
+               stop: asyncio.Event) -> bool:
+    """Run until ``stop`` (or until a part fails); True when everything ended cleanly.
+
+    ``senders=None`` runs no workers (the outbox is left to the bot process that owns the channels).
+    """
+    tasks = [] if senders is None else [asyncio.create_task(run_workers(services, senders, stop), name="workers")]
     tasks += [asyncio.create_task(runner.run(stop), name=type(runner).__name__) for runner in runners]
     stopping = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait([*tasks, stopping], return_when=asyncio.FIRST_COMPLETED)
@@ -99,17 +103,18 @@ async def run_app(config: Config, *, force_console: bool = False, as_staff: bool
         if channels:
             names = ", ".join(type(c).__name__ for c in channels)
             log.info("running: %s", names)
-            senders = collect_senders(services, channels)
-            ok = await _run(services, channels, senders, stop)
+            ok = await _run(services, channels, collect_senders(services, channels), stop)
         else:
             from handlers.telegram.console import ConsoleChat, ConsoleMailSender
             console = ConsoleChat(services, as_staff=as_staff, stdin=stdin, out=out or sys.stdout)
-            senders = {s.channel: s for s in console.senders()}
-            if not config.email.enabled:
-                senders["email"] = ConsoleMailSender(out or sys.stdout)
-            else:
-                senders = collect_senders(services, [console])
-            ok = await _run(services, [console], senders, stop)
+            console_senders: dict[str, Sender] | None = None
+            if not (config.telegram_enabled or config.email.enabled):
+                console_senders = {s.channel: s for s in console.senders()}
+                console_senders["email"] = ConsoleMailSender(out or sys.stdout)
+            # Otherwise this is `privacy-bot chat` beside a configured bot, which delivers the outbox: a
+            # console worker would take Telegram messages meant for real people and print them nowhere.
+            console.settle = console_senders is not None
+            ok = await _run(services, [console], console_senders, stop)
     finally:
         await services.close()
     return 0 if ok else 1

@@ -164,6 +164,8 @@ class ConsoleChat:
         self.dp = build_dispatcher(self.deps)
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
+        # Wait for this process's outbox worker after each line (False when another process delivers).
+        self.settle = True
 
     def senders(self) -> list[Sender]:
         return [TelegramSender(self.bot, self.deps), StaffSender(self.bot, self.deps)]
@@ -230,6 +232,8 @@ class ConsoleChat:
         stop.set()
 
     async def _settle(self, within: float = 2.0) -> None:
+        if not self.settle:
+            return
         deadline = time.monotonic() + within
         poll = self.services.config.outbox.poll_seconds
         await asyncio.sleep(min(0.05, poll))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 import socket
 from collections.abc import Callable
@@ -129,3 +130,34 @@ def test_a_malformed_token_is_one_line_not_a_traceback(tmp_path: Path, monkeypat
     assert cli_main(["--config", str(REPO_ROOT / "config.toml"), "run"]) == 1
     err = capsys.readouterr().err
     assert "PRIVACY_BOT_TELEGRAM_TOKEN" in err and "Traceback" not in err
+
+
+async def test_chat_beside_a_configured_bot_leaves_its_outbox_alone(telegram_config: Config,
+                                                                    make_config: Callable[..., Config]) -> None:
+    from bot.app import run_app
+    from bot.storage.db import Database
+
+    db = await Database(telegram_config.database_path).open()
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO outbox(channel, recipient, kind, payload, idempotency_key, next_attempt_at, created_at)"
+            " VALUES ('telegram', '555', 'request.approved', '{\"text\": \"для настоящего бота\"}', 'k1',"
+            " '2000-01-01T00:00:00.000Z', '2000-01-01T00:00:00.000Z')")
+    await db.close()
+    out = io.StringIO()
+    assert await run_app(telegram_config, force_console=True, stdin=io.StringIO("/myrequests\n"), out=out) == 0
+    printed = out.getvalue()
+    assert "У вас нет запросов." in printed and "для настоящего бота" not in printed
+    db = await Database(telegram_config.database_path).open()
+    async with db.conn.execute("SELECT status FROM outbox WHERE idempotency_key = 'k1'") as cursor:
+        row = await cursor.fetchone()
+    await db.close()
+    assert row is not None and row[0] == "pending"
+
+    # With no channel configured the console is the only bot, and it does deliver.
+    assert await run_app(make_config(), stdin=io.StringIO(""), out=io.StringIO()) == 0
+    db = await Database(telegram_config.database_path).open()
+    async with db.conn.execute("SELECT status FROM outbox WHERE idempotency_key = 'k1'") as cursor:
+        row = await cursor.fetchone()
+    await db.close()
+    assert row is not None and row[0] == "sent"
