@@ -13,6 +13,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.fsm.storage.base import StorageKey
 from aiogram.types import InlineKeyboardMarkup
 
 from bot.outbox.base import OutboxMessage, PermanentDeliveryError, TemporaryDeliveryError
@@ -23,6 +24,9 @@ from handlers.telegram.deps import TelegramDeps
 from handlers.telegram.texts import Texts
 
 log = logging.getLogger(__name__)
+
+# Conversation.info_answer of handlers/telegram/private.py (its state name, to avoid a cyclic import)
+INFO_ANSWER_STATE = "Conversation:info_answer"
 
 
 async def _send(bot: Bot, chat_id: int, text: str, *, parse_mode: str | None,
@@ -71,7 +75,16 @@ class TelegramSender:
                 # The person blocked the bot: remembered; the core falls back to their verified email.
                 await self.deps.repo.mark_blocked(chat_id)
             raise
+        if message.kind == "request.needs_info" and request_id:
+            await self._await_answer(chat_id, str(request_id))
         return str(message_id)
+
+    async def _await_answer(self, chat_id: int, request_id: str) -> None:
+        """The person's next message answers the question, unless they are in the middle of something."""
+        key = StorageKey(bot_id=self.bot.id, chat_id=chat_id, user_id=chat_id)
+        if await self.deps.storage.get_state(key) is None:
+            await self.deps.storage.set_state(key, INFO_ANSWER_STATE)
+            await self.deps.storage.set_data(key, {"request_id": request_id})
 
     async def was_sent(self, message: OutboxMessage) -> bool:
         return False  # the Bot API cannot be asked whether a message went out

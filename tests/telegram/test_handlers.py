@@ -170,12 +170,14 @@ async def test_need_info_question_and_the_persons_answer_attaches_to_the_request
     assert (await h.services.requests.get(request_id)).status is RequestStatus.NEEDS_INFO
     await h.deliver()
     assert "номер договора" in h.last_text(USER)
-    await h.press(USER, h.last_buttons(USER)["✍️ Ответить"])
-    await h.send(USER, "Договор № 17 от 1 марта")
+    assert "✍️ Ответить" in h.last_buttons(USER)
+    await h.send(USER, "Договор № 17 от 1 марта")  # answering straight away, without the button
     assert request_id in h.last_text(USER)
     assert (await h.services.requests.get(request_id)).status is RequestStatus.PENDING_REVIEW
     messages = await h.services.requests.messages(request_id)
     assert any("Договор № 17" in str(m) for m in messages)
+    await h.press(USER, f"i:{request_id}")  # the button again, now that nothing is asked: refused
+    assert "недоступно" in str(h.session.alerts()[-1].text)
 
 
 async def test_talk_to_a_person_and_the_staff_reply_comes_back_as_a_reply(harness: Harness) -> None:
@@ -284,3 +286,9 @@ async def test_long_queue_is_cut_to_fit_one_message(harness: Harness) -> None:
     await h.send(STAFF, "/queue", chat_id=STAFF_CHAT)
     text = h.last_text(STAFF_CHAT)
     assert text.count("• PR-") == 40 and "… и ещё 5" in text and len(text) < 4096
+
+
+def test_the_sender_names_the_answer_state_the_router_uses() -> None:
+    from handlers.telegram.private import Conversation
+    from handlers.telegram.senders import INFO_ANSWER_STATE
+    assert Conversation.info_answer.state == INFO_ANSWER_STATE
