@@ -143,6 +143,9 @@ async def main(users: int, messages: int, count: int) -> None:
     print(full.line())
     print(f"ratio full/echo: throughput {full.rate / echo.rate:.2f} (target >= 0.50), "
           f"p50 latency x{full.p50 / echo.p50:.1f}, p99 latency x{full.p99 / echo.p99:.1f}")
+    median_echo = statistics.median(r.rate for r in echo_runs)
+    median_full = statistics.median(r.rate for r in full_runs)
+    print(f"median rounds: echo {median_echo:.0f}/s, full {median_full:.0f}/s, ratio {median_full / median_echo:.2f}")
 
 
 if __name__ == "__main__":
