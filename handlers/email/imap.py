@@ -143,6 +143,19 @@ class ImapSession:
     async def has_message_id(self, message_id: str) -> bool:
         return bool(await self.search("HEADER", "Message-ID", f'"{message_id}"'))
 
+    async def sizes(self, uids: list[int]) -> dict[int, int]:
+        """RFC822.SIZE per UID (one short line each), to plan fetches by bytes as well as by count."""
+        result: dict[int, int] = {}
+        for start in range(0, len(uids), 200):
+            part = ",".join(str(u) for u in uids[start:start + 200])
+            response = await self._run(self.imap.uid("fetch", part, "(UID RFC822.SIZE)"), "UID FETCH SIZE")
+            for line in response.lines:
+                raw = bytes(line)
+                uid, size = _FETCH_UID.search(raw), _FETCH_SIZE.search(raw)
+                if uid and size:
+                    result[int(uid.group(1))] = int(size.group(1))
+        return result
+
     async def fetch(self, uids: list[int]) -> list[FetchedMail]:
         """Bodies capped at max_message_bytes (a partial fetch: big mail never loads the bot)."""
         result: list[FetchedMail] = []

@@ -84,6 +84,16 @@ class MailProcessor:
     # -- entry ---------------------------------------------------------------------------------------
 
     async def process(self, item: InboundMail) -> str:
+        """Never raises for a bad mail: a failure inside is recorded and the mail handed to staff, so one
+        mail cannot stop the channel (only a failing database propagates)."""
+        try:
+            return await self._process(item)
+        except Exception:
+            log.exception("email: processing mail %s failed; handed to staff", item.id)
+            decision = Decision("error", [], handoff_reason="error", lang=self.config.policy.default_language)
+            return await self._finish(item, None, decision)
+
+    async def _process(self, item: InboundMail) -> str:
         try:
             mail = parse_mail(item.raw, max_text_chars=self.config.email.max_text_chars, truncated=item.truncated)
         except Exception:  # parse_mail is defensive; this is the last line so the channel never stops

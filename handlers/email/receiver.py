@@ -23,6 +23,7 @@ from handlers.email.store import EmailStore, InboundMail
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 60.0
+FETCH_BYTES_PER_COMMAND = 8_000_000
 # IMAP servers may drop an IDLE after 30 minutes (RFC 2177): renew well before.
 IDLE_RENEW_SECONDS = 25 * 60.0
 
@@ -95,9 +96,7 @@ class Receiver:
         known = await self.store.known_uids(self.mailbox, uidvalidity, uids)
         todo = [uid for uid in uids if uid not in known]
         stored = 0
-        chunk = self.config.email.imap_fetch_chunk
-        for start in range(0, len(todo), chunk):
-            part = todo[start:start + chunk]
+        for part in await self._plan(session, todo):
             fetched = await session.fetch(part)
             items = [(mail.uid, header_message_id(mail.raw), mail.raw, mail.size, mail.truncated) for mail in fetched]
             own = frozenset(message_id for _, message_id, *_ in items if self.is_own(message_id))
@@ -112,6 +111,25 @@ class Receiver:
         await self.process_pending()
         await self.flag(session)
         return stored
+
+    async def _plan(self, session: ImapSession, uids: list[int]) -> list[list[int]]:
+        """Chunks of at most imap_fetch_chunk mails and about FETCH_BYTES_PER_COMMAND bytes, so one FETCH
+        of big mail finishes well within the command timeout."""
+        if not uids:
+            return []
+        cap = self.config.email.max_message_bytes
+        sizes = await session.sizes(uids)
+        chunks: list[list[int]] = [[]]
+        total = 0
+        for uid in uids:
+            size = min(sizes.get(uid, cap), cap)
+            if chunks[-1] and (len(chunks[-1]) >= self.config.email.imap_fetch_chunk
+                               or total + size > FETCH_BYTES_PER_COMMAND):
+                chunks.append([])
+                total = 0
+            chunks[-1].append(uid)
+            total += size
+        return chunks
 
     async def process_pending(self) -> int:
         done = 0

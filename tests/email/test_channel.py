@@ -290,3 +290,31 @@ async def test_needs_info_answered_by_reply_in_thread(make_harness: Callable[...
         received = (await h.settle(4))[3]
         assert received.rcpt_tos[0] == "andrey.v@mail.ru"
         assert received.header("In-Reply-To") == "<answer-andrey@mail.ru>"
+
+
+async def test_fetch_plan_bounds_bytes_and_count(make_config: Callable[..., Any], mailbox: Any,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from handlers.email import receiver as receiver_module
+    from handlers.email.imap import ImapSession
+    from handlers.email.receiver import Receiver
+    from tests.email.conftest import email_overrides
+
+    config = make_config(email_overrides(mailbox.port, 1, PRIVACY_BOT__EMAIL__IMAP_FETCH_CHUNK="3"),
+                         imap_password=mailbox.password)
+    body = b"x" * 30_000
+    for index in range(7):
+        mailbox.deliver(b"From: a@example.com\r\nMessage-ID: <big-%d@example.com>\r\n\r\n" % index + body)
+    monkeypatch.setattr(receiver_module, "FETCH_BYTES_PER_COMMAND", 70_000)
+    session = ImapSession(config)
+    await session.connect()
+    try:
+        uids = await session.uids_after(0)
+        plan = await Receiver(config, None, None)._plan(session, uids)  # type: ignore[arg-type]
+        assert [len(chunk) for chunk in plan] == [2, 2, 2, 1]  # by bytes (2 x 30 KB < 70 KB < 3 x 30 KB)
+        monkeypatch.setattr(receiver_module, "FETCH_BYTES_PER_COMMAND", 10_000_000)
+        plan = await Receiver(config, None, None)._plan(session, uids)  # type: ignore[arg-type]
+        assert [len(chunk) for chunk in plan] == [3, 3, 1]  # by count (imap_fetch_chunk)
+        fetched = await session.fetch(plan[0])
+        assert [len(m.raw) > 30_000 for m in fetched] == [True] * 3
+    finally:
+        await session.close()

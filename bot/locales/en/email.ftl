@@ -46,6 +46,7 @@ handoff-reason = { $reason ->
     [thread_other_sender] a reply in a request's thread from a different address
     [request_follow_up] a follow-up on a request
     [request_closed] a message about a closed request
+    [error] the bot failed on this message (see the log)
     [third_party] a request that mentions another person's data
    *[other] { $reason }
 }
