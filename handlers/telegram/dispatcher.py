@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from aiogram import Bot, Dispatcher
@@ -11,10 +12,12 @@ from aiogram.exceptions import TelegramRetryAfter, TelegramServerError
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
+from aiogram.types import ErrorEvent
 
 from handlers.telegram.deps import TelegramDeps
 from handlers.telegram.middlewares import ContextMiddleware, GuardMiddleware
 from handlers.telegram.routers import get_routers
+from handlers.telegram.texts import language_of
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +31,22 @@ def build_dispatcher(deps: TelegramDeps) -> Dispatcher:
         observer.outer_middleware(context)
         observer.outer_middleware(guard)
     dp.include_routers(*get_routers(deps))
+
+    @dp.errors()
+    async def on_error(event: ErrorEvent) -> None:
+        # The person hears that something went wrong instead of silence; the log gets the error, not the text.
+        log.error("telegram: an update failed (%s)", type(event.exception).__name__, exc_info=event.exception)
+        update = event.update
+        user = update.message.from_user if update.message else (
+            update.callback_query.from_user if update.callback_query else None)
+        lang = language_of(user.language_code if user else None, deps.config.policy.default_language)
+        text = deps.translator(lang, "tg-error")
+        with contextlib.suppress(Exception):
+            if update.message is not None:
+                await update.message.answer(text)
+            elif update.callback_query is not None:
+                await update.callback_query.answer(text, show_alert=True)
+
     return dp
 
 

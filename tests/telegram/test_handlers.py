@@ -292,3 +292,13 @@ def test_the_sender_names_the_answer_state_the_router_uses() -> None:
     from handlers.telegram.private import Conversation
     from handlers.telegram.senders import INFO_ANSWER_STATE
     assert Conversation.info_answer.state == INFO_ANSWER_STATE
+
+
+async def test_a_failing_handler_tells_the_person_instead_of_going_silent(harness: Harness,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(text: str, lang: str | None = None) -> None:
+        raise RuntimeError("engine down")
+
+    monkeypatch.setattr(harness.services.engine, "understand", broken)
+    await harness.send(USER, "Какие cookies вы используете?", lang="en")
+    assert harness.last_text(USER).startswith("Sorry, something went wrong")

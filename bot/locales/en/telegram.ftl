@@ -192,3 +192,4 @@ tg-cmd-overdue = Overdue requests
 tg-cmd-stats = Counts by state
 tg-cmd-request = A request's card: /request ID
 tg-invalid-token = PRIVACY_BOT_TELEGRAM_TOKEN is not a bot token (it looks like 123456:ABC-DEF...).
+tg-error = Sorry, something went wrong on our side. Please try again a little later.

@@ -194,3 +194,4 @@ tg-cmd-overdue = Просроченные запросы
 tg-cmd-stats = Количество по состояниям
 tg-cmd-request = Карточка запроса: /request ID
 tg-invalid-token = PRIVACY_BOT_TELEGRAM_TOKEN не похож на токен бота (он выглядит так: 123456:ABC-DEF...).
+tg-error = Извините, у нас что-то пошло не так. Попробуйте, пожалуйста, чуть позже.
