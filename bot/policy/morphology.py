@@ -28,6 +28,8 @@ logging.getLogger("pymorphy3").setLevel(logging.WARNING)
 EMAIL_TOKEN = "xemailx"
 URL_TOKEN = "xurlx"
 PHONE_TOKEN = "xphonex"
+# Marks a word the engine skipped as irrelevant; it matches nothing.
+OUTSIDE_PREFIX = "~"
 
 
 def tokenize(text: str) -> list[str]:
@@ -51,6 +53,8 @@ class Morphology:
     def __init__(self) -> None:
         self._morph = pymorphy3.MorphAnalyzer()
         self._stemmer = snowballstemmer.stemmer("english")
+        self._russian_stemmer = snowballstemmer.stemmer("russian")
+        self._stems: dict[str, str] = {}
         self._lemmas: dict[str, str | None] = {}
         self._known: dict[str, bool] = {}
 
@@ -68,6 +72,19 @@ class Morphology:
             known = bool(self._morph.word_is_known(word))
             self._known[word] = known
         return known
+
+    def russian_stem(self, word: str) -> str:
+        """A cheap Snowball stem: enough to tell whether a word can matter before the costly analysis."""
+        stem = self._stems.get(word)
+        if stem is None:
+            stem = str(self._russian_stemmer.stemWord(word))
+            if len(self._stems) > _CACHE_LIMIT:
+                self._stems.clear()
+            self._stems[word] = stem
+        return stem
+
+    def has_lemma(self, word: str) -> bool:
+        return word in self._lemmas
 
     def lemma(self, word: str) -> str | None:
         """Dictionary form (ru) or stem (en); None for a person's first name or patronymic."""
@@ -127,6 +144,11 @@ class Normaliser:
                     self._phrases[lemmas] = target
                     self._max_phrase = max(self._max_phrase, len(lemmas))
         self._vocab: set[str] = set()
+        # Snowball stems of every Russian word form the engine was taught (examples, synonyms,
+        # stopwords, overrides): a message word whose stem is not among them cannot match anything.
+        self._known_stems: set[str] = set()
+        for text in [*self._overrides, *stopwords, *(member for group in synonyms for member in group)]:
+            self._remember_stems(tokenize(text))
         self._surface: dict[str, str] = {}
         self._grams: dict[str, set[str]] = defaultdict(set)
         self._repairs: dict[str, str | None] = {}
@@ -142,6 +164,12 @@ class Normaliser:
     def _canonical_sequence(self, words: list[str], repair: bool) -> list[str]:
         lemmas: list[str] = []
         for word in words:
+            if repair and self._is_foreign_russian(word):
+                # Nothing the engine knows shares this word's stem: a typo of a known word, or a word
+                # that cannot matter (skipping the full analysis keeps long letters fast).
+                fixed = None if self._morph.is_known(word) else self._repair(word)
+                lemmas.append(fixed if fixed is not None else OUTSIDE_PREFIX + word)
+                continue
             lemma = self._raw_lemma(word)
             if lemma is None:
                 continue
@@ -169,9 +197,13 @@ class Normaliser:
                 i += 1
         return out
 
+    def _remember_stems(self, words: Iterable[str]) -> None:
+        self._known_stems.update(self._morph.russian_stem(w) for w in words if _CYRILLIC.search(w))
+
     def learn(self, text: str) -> list[str]:
         """Canonical tokens of a curated text; its words join the vocabulary typos are repaired to."""
         words = tokenize(text)
+        self._remember_stems(words)
         tokens = self._canonical_sequence(words, repair=False)
         for word in words:
             lemma = self._raw_lemma(word)
@@ -184,6 +216,10 @@ class Normaliser:
         self._vocab.update(tokens)
         self._vocab.update(self._raw_lemma(w) or "" for w in words)
         return tokens
+
+    def _is_foreign_russian(self, word: str) -> bool:
+        return (bool(_CYRILLIC.search(word)) and word not in self._overrides and not self._morph.has_lemma(word)
+                and self._morph.russian_stem(word) not in self._known_stems)
 
     def tokens(self, text: str) -> list[str]:
         return self._canonical_sequence(tokenize(text), repair=True)
