@@ -11,6 +11,7 @@ Understanding a message, in order:
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +89,10 @@ class PolicyEngine:
         engine = cls(policy, models, url, min_confidence, default_language, translator or get_translator())
         for lang, text in WARM_UP.items():
             engine.understand(text, lang=lang)  # the first call pays one-off costs; not a user's message
+        # The indexes are large and live as long as the process: keep the garbage collector from
+        # rescanning them (full collections would otherwise pause a message now and then).
+        gc.collect()
+        gc.freeze()
         return engine
 
     @staticmethod
