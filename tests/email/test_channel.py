@@ -12,6 +12,7 @@ import pytest
 
 from bot.requests.models import RequestStatus
 from handlers.email.message_ids import MessageIds
+from handlers.email.parsing import parse_mail
 from handlers.email.store import iso, utc_now
 from tests.email.conftest import SUPPORT, Harness, eml
 
@@ -99,7 +100,6 @@ async def test_corpus_outcomes_replies_and_handoffs(make_harness: Callable[..., 
             await h.append(eml(name))
         outcomes = await h.processed(len(CORPUS_OUTCOMES), seconds=20)
         expected_ids = {}
-        from handlers.email.parsing import parse_mail
         for name, outcome in CORPUS_OUTCOMES.items():
             expected_ids[parse_mail(eml(name)).message_id] = (name, outcome)
         for message_id, (name, outcome) in expected_ids.items():
