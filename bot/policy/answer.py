@@ -28,7 +28,10 @@ def choose_paragraphs(section: Section, paragraph_tokens: Sequence[set[str]], qu
     return sorted(chosen)
 
 
-def render_answer(translator: Translator, section: Section, paragraph_indexes: Sequence[int], url: str) -> Answer:
+def render_answer(translator: Translator, section: Section, paragraph_indexes: Sequence[int], url: str,
+                  children: Sequence[Section] = ()) -> Answer:
+    """``children``: sub-sections of ``section``; a parent that says "except in the cases listed below"
+    is useless without the list, so their titles follow the quote."""
     paragraphs = section.paragraphs
     parts: list[str] = []
     previous = -1
@@ -41,9 +44,10 @@ def render_answer(translator: Translator, section: Section, paragraph_indexes: S
         parts.append(ELLIPSIS)
     quote = "\n".join(parts)
     lang = section.lang
-    text = "\n\n".join([
-        translator.get(lang, "policy-answer-heading", title=section.title),
-        quote,
-        translator.get(lang, "policy-answer-link", url=url),
-    ])
+    blocks = [translator.get(lang, "policy-answer-heading", title=section.title), quote]
+    if children:
+        blocks.append("\n".join([translator.get(lang, "policy-answer-subsections"),
+                                  *(f"• {child.title}" for child in children)]))
+    blocks.append(translator.get(lang, "policy-answer-link", url=url))
+    text = "\n\n".join(blocks)
     return Answer(section_id=section.id, title=section.title, quote=quote, url=url, text=text)

@@ -149,12 +149,16 @@ class PolicyEngine:
     def section(self, lang: str, section_id: str) -> Section | None:
         return self._policy.section(lang, section_id)
 
+    def children(self, lang: str, section_id: str) -> list[Section]:
+        return [section for section in self.sections(lang) if section.parent == section_id]
+
     def answer_for_section(self, lang: str, section_id: str) -> Answer | None:
         """The whole section as an answer (for a "browse the policy" menu)."""
         section = self.section(lang, section_id)
         if section is None:
             return None
-        return render_answer(self._translator, section, list(range(len(section.paragraphs))), self.url)
+        return render_answer(self._translator, section, list(range(len(section.paragraphs))), self.url,
+                             self.children(lang, section_id))
 
     # ----- understanding -------------------------------------------------------------------------
 
@@ -186,7 +190,7 @@ class PolicyEngine:
         top = self._policy.section(lang, ranked[0][0])
         assert top is not None  # ranked ids come from this policy's sections
         paragraphs = choose_paragraphs(top, model.paragraph_tokens[top.id], set(all_tokens))
-        answer = render_answer(self._translator, top, paragraphs, self.url)
+        answer = render_answer(self._translator, top, paragraphs, self.url, self.children(lang, top.id))
         return self._result(lang, Intent.QUESTION, confidence, sections, answer, explanation)
 
     def _score(self, model: _LanguageModel, text: str) -> tuple[dict[str, float], list[str], bool]:

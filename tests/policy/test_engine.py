@@ -182,3 +182,17 @@ def test_look_alike_messages(engine: PolicyEngine, text: str, intent: Intent, se
     assert result.intent is intent, result.explanation
     if section is not None:
         assert result.sections and result.sections[0].id == section, result.explanation
+
+
+def test_a_parent_section_answer_lists_its_cases() -> None:
+    from bot.config import REPO_ROOT
+    from bot.policy.engine import PolicyEngine
+
+    engine = PolicyEngine.load(REPO_ROOT / "policy_text", "https://jetbit.ru/policy/", 0.2)
+    answer = engine.answer_for_section("en", "disclosure")
+    assert answer is not None
+    assert "except in the cases listed below" in answer.text
+    for child in ("User Data in Public Access", "By Legal Requirement", "Third-Party Services Installed on the Site"):
+        assert f"• {child}" in answer.text
+    leaf = engine.answer_for_section("en", "contact")
+    assert leaf is not None and "•" not in leaf.text

@@ -1,5 +1,6 @@
 # The policy answer engine and the policy commands.
 policy-answer-heading = From our privacy policy, section “{ $title }”:
+policy-answer-subsections = The cases, each answered in its own section:
 policy-answer-link = Read the full policy: { $url }
 policy-section-label = Section
 policy-version-label = Policy version { $version }, effective { $date }

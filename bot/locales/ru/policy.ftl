@@ -1,5 +1,6 @@
 # Движок ответов по политике и команды policy.
 policy-answer-heading = Из нашей политики конфиденциальности, раздел «{ $title }»:
+policy-answer-subsections = Эти случаи (каждый описан в своём разделе):
 policy-answer-link = Полный текст политики: { $url }
 policy-section-label = Раздел
 policy-version-label = Версия политики { $version }, действует с { $date }
