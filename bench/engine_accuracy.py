@@ -2,7 +2,9 @@
 
     .venv/bin/python bench/engine_accuracy.py [--policy policy_text] [--min-confidence X]
 
-For each set (dev: tuned on; holdout: never tuned on, figures only) and language it prints:
+For each set (dev: tuned on; dev2: a later independent batch, measured before tuning on it, then tuned
+on; holdout: never tuned on, figures only; ``--sets dev,dev2`` leaves the holdout out) and language
+it prints:
 top-1 / top-3 section accuracy on questions (a hit is the labelled section or one of its "also"),
 intent accuracy, the share of out_of_scope + greeting messages NOT answered with a section,
 and p50 / p99 milliseconds per message (wall clock; also the p99 of CPU time of the thread, which
@@ -34,7 +36,9 @@ from bot.policy.loader import load_policy  # noqa: E402
 from bot.policy.morphology import Morphology, tokenize  # noqa: E402
 
 MESSAGES = ROOT / "tests" / "data" / "messages"
-SETS = ("dev", "holdout")
+SETS = ("dev", "dev2", "holdout")
+NOTES = {"dev": "tuned on", "dev2": "fresh batch, tuned on after its first measurement",
+         "holdout": "never tuned on"}
 
 
 class BM25Baseline:
@@ -138,6 +142,8 @@ def main() -> int:
     config = load_config(ROOT / "config.toml", environ={})
     parser.add_argument("--policy", type=Path, default=config.policy_directory)
     parser.add_argument("--min-confidence", type=float, default=config.policy.min_confidence)
+    parser.add_argument("--sets", default=",".join(SETS),
+                        help="comma-separated sets to run (dev2 is skipped when its file is absent)")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -156,11 +162,15 @@ def main() -> int:
 
     print(f"engine load: {load_seconds:.2f} s; min_confidence {args.min_confidence}; "
           f"policy version {engine.policy_version}")
-    for name in SETS:
+    for name in args.sets.split(","):
+        if name not in SETS:
+            raise SystemExit(f"unknown set {name!r} (one of {', '.join(SETS)})")
+        if name == "dev2" and not (MESSAGES / "dev2.jsonl").exists():
+            continue  # written later than the others; reported when present
         rows = read_set(name)
         ours = evaluate(rows, engine_predict)
         base = evaluate(rows, baseline_predict)
-        note = "tuned on" if name == "dev" else "never tuned on"
+        note = NOTES[name]
         print(f"\n== {name} ({len(rows)} messages, {note})")
         print(f"{'lang':<5}{'msgs':>5}{'qs':>5}  {'top1':>6} {'(bm25)':>7} {'ratio':>6}  {'top3':>6} {'(bm25)':>7}"
               f" {'ratio':>6}  {'intent':>6} {'(bm25)':>7}  {'abstain':>7}  {'p50 ms':>7} {'p99 ms':>7} {'cpu p99':>7}"
