@@ -49,6 +49,9 @@ SENTENCE_WEIGHT = 0.5
 CONTEXT_SENTENCE_FACTOR = 0.75
 # Several sentences: how much the off-topic label keeps of its score.
 LETTER_CONTEXT_FACTOR = 0.8
+# A letter that asks something: the off-topic score of its other sentences (the business context,
+# "we plan to order a site from you") counts this much, so the context cannot outvote the question.
+OFF_TOPIC_CONTEXT_FACTOR = 0.5
 # Request cues count less in a conditional sentence ("if I delete cookies, ...").
 CONDITIONAL_CUE_FACTOR = 0.3
 CONDITION_WORDS = ("if", "whether", "если", "ли")
@@ -79,7 +82,7 @@ class PolicyEngine:
     # ----- loading -------------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, directory: Path | str, url: str = "https://jetbit.ru/policy/", min_confidence: float = 0.35,
+    def load(cls, directory: Path | str, url: str = "https://jetbit.ru/policy/", min_confidence: float = 0.2,
              default_language: str = "ru", translator: Translator | None = None) -> PolicyEngine:
         """Read sections and curated examples; raises PolicyLoadError naming a malformed file."""
         directory = Path(directory)
@@ -212,6 +215,7 @@ class PolicyEngine:
                 substantive.append(len(meaningful) > PLEASANTRY_MAX_WORDS)
                 asks.append("?" in sentence)
         greeting_label = INTENT_PREFIX + Intent.GREETING.value
+        out_of_scope = INTENT_PREFIX + Intent.OUT_OF_SCOPE.value
         index = model.index
         per_sentence: list[dict[str, float]] = []
         kept: list[list[str]] = []
@@ -225,7 +229,8 @@ class PolicyEngine:
             if any_asks and not is_question:
                 # In a letter with a question mark, the asking sentence is the request; the others
                 # are context ("we ordered a site from you last year").
-                sentence_scores = {k: v * CONTEXT_SENTENCE_FACTOR for k, v in sentence_scores.items()}
+                sentence_scores = {k: v * (OFF_TOPIC_CONTEXT_FACTOR if k == out_of_scope else CONTEXT_SENTENCE_FACTOR)
+                                   for k, v in sentence_scores.items()}
             if is_substantive and greeting_label in sentence_scores:
                 # A sentence with several real words is rarely small talk; it needs a clear match.
                 sentence_scores[greeting_label] *= SUBSTANTIVE_GREETING_FACTOR
@@ -260,7 +265,6 @@ class PolicyEngine:
         for label in set(whole).union(*per_sentence):
             best_sentence = max(s.get(label, 0.0) for s in per_sentence)
             scores[label] = SENTENCE_WEIGHT * best_sentence + (1.0 - SENTENCE_WEIGHT) * whole.get(label, 0.0)
-        out_of_scope = INTENT_PREFIX + Intent.OUT_OF_SCOPE.value
         if out_of_scope in scores:
             # Letters often explain their business context ("we plan to order a site from you") before
             # the privacy question; that context must not make the whole letter off-topic.
