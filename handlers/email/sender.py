@@ -2,10 +2,15 @@
 
 Builds the MIME message from the outbox payload ({"text", "subject", "lang", "request_id", "reply_to",
 "references"...}), with our signed Message-ID, threading headers and the auto-reply markers, and sends
-it over one reused SMTP session. Exactly-once: the same SMTP transaction also delivers a copy to our own
-mailbox (a second envelope recipient, the [email] address), and the Message-ID is a function of the
-outbox idempotency key, so after a crash between the server's "accepted" and the outbox's "sent" mark,
+it over a small pool of reused SMTP sessions (``concurrency`` tells the outbox worker how many messages it
+may hand over at once). Exactly-once: the same SMTP transaction also delivers a copy to our own mailbox
+(a second envelope recipient, the [email] address), and the Message-ID is a function of the outbox
+idempotency key, so after a crash between the server's "accepted" and the outbox's "sent" mark,
 ``was_sent`` finds the copy by its Message-ID instead of sending again.
+
+Verification codes (kind ``verification.code``) get no self-copy: a code lying in the support mailbox is
+a secret anyone with mailbox access could use, and a second code mail after a crash is harmless (that
+kind is at-least-once).
 """
 
 from __future__ import annotations
@@ -14,8 +19,9 @@ import asyncio
 import logging
 import ssl
 from collections.abc import Awaitable, Callable
-from email.headerregistry import Address
-from email.message import EmailMessage
+from email.header import Header, decode_header, make_header
+from email.message import Message
+from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate
 
 import aiosmtplib
@@ -31,6 +37,11 @@ log = logging.getLogger(__name__)
 
 # Servers drop idle sessions (RFC 5321 suggests 5 minutes); start a fresh one well before.
 SMTP_IDLE_SECONDS = 60.0
+# SMTP sessions used at once: enough to hide the round trips of one transaction (MAIL, RCPT x2, DATA)
+# behind the others; small, because providers limit connections per account.
+SMTP_CONNECTIONS = 4
+# Kinds that never get a copy in our own mailbox (a secret must not lie around there); at-least-once.
+NO_SELF_COPY_KINDS = frozenset({"verification.code"})
 
 # Looks a Message-ID up in our own mailbox (the self-copy); provided by the channel (IMAP).
 CopyLookup = Callable[[str], Awaitable[bool]]
@@ -40,12 +51,33 @@ def idempotency_key_of(message: OutboxMessage) -> str:
     return message.idempotency_key or f"outbox-{message.id}"
 
 
+def _header_value(value: str) -> str:
+    """A header value on one line: a CR or LF from a foreign Message-ID must not inject headers."""
+    return " ".join(value.replace("\r", " ").replace("\n", " ").split())
+
+
+def _text_header(value: str) -> str:
+    value = _header_value(value)
+    return value if value.isascii() else Header(value, "utf-8").encode()
+
+
+def header_text(value: str) -> str:
+    """An RFC 2047 encoded header back as text."""
+    return str(make_header(decode_header(value)))
+
+
+class _Session:
+    def __init__(self, client: aiosmtplib.SMTP, last_used: float) -> None:
+        self.client = client
+        self.last_used = last_used
+
+
 class EmailSender:
     channel = "email"
 
     def __init__(self, config: Config, *, store: EmailStore | None = None, copy_lookup: CopyLookup | None = None,
                  translator: Translator | None = None, tls_context: ssl.SSLContext | None = None,
-                 self_copy: bool = True) -> None:
+                 self_copy: bool = True, connections: int = SMTP_CONNECTIONS) -> None:
         self.config = config
         self.store = store
         self.copy_lookup = copy_lookup
@@ -54,10 +86,12 @@ class EmailSender:
         # The copy only helps when someone can look for it afterwards.
         self.self_copy = self_copy and store is not None and copy_lookup is not None
         self.ids = MessageIds(config)
-        self._smtp: aiosmtplib.SMTP | None = None
-        self._last_used = 0.0
-        # One SMTP session, one transaction at a time on it.
-        self._lock = asyncio.Lock()
+        # Read by the outbox worker: how many messages it may hand us at once (one per session).
+        self.concurrency = max(1, connections)
+        self._slots = asyncio.Semaphore(self.concurrency)
+        # Open sessions not in use; one SMTP transaction at a time on each.
+        self._idle: list[_Session] = []
+        self._from = formataddr((config.email.display_name, config.email.address), charset="utf-8")
 
     # -- building ----------------------------------------------------------------------------------
 
@@ -82,27 +116,31 @@ class EmailSender:
             chain = str(in_reply_to)
         return (str(in_reply_to) if in_reply_to else None, chain or None, None)
 
-    async def build(self, message: OutboxMessage) -> EmailMessage:
+    async def build(self, message: OutboxMessage) -> Message:
+        """text/plain UTF-8 mail. Built with the compat32 classes: the EmailMessage/headerregistry path
+        parsed every header again and cost ~3 ms a message, more than the SMTP transaction."""
         payload = message.payload
         lang = str(payload.get("lang") or "ru")
         in_reply_to, references, thread_subject = await self._threading(message)
         # In a request's thread the subject stays "Re: <their subject> [id]" so every client threads it.
         subject = thread_subject or str(payload.get("subject") or "") or self.translator(lang, "email-default-subject")
-        mime = EmailMessage()
-        mime["From"] = formataddr((self.config.email.display_name, self.config.email.address))
-        mime["To"] = str(Address(addr_spec=message.recipient))
-        mime["Subject"] = subject
+        recipient = _header_value(message.recipient)
+        if not recipient or any(c in recipient for c in " <>,;\"") or recipient.count("@") != 1:
+            raise PermanentDeliveryError("not a single plain address")
+        mime = MIMEText(str(payload.get("text") or ""), "plain", "utf-8")
+        mime["From"] = self._from
+        mime["To"] = recipient
+        mime["Subject"] = _text_header(subject)
         mime["Date"] = formatdate(localtime=False, usegmt=True)
         mime["Message-ID"] = self.ids.for_key(idempotency_key_of(message))
         if in_reply_to:
-            mime["In-Reply-To"] = in_reply_to
+            mime["In-Reply-To"] = _header_value(in_reply_to)
         if references:
-            mime["References"] = references
+            mime["References"] = _header_value(references)
         # RFC 3834 and the Microsoft header: other robots must not answer us (no mail loops).
         mime["Auto-Submitted"] = "auto-replied"
         mime["X-Auto-Response-Suppress"] = "All"
-        mime["Content-Language"] = lang
-        mime.set_content(str(payload.get("text") or ""), charset="utf-8")
+        mime["Content-Language"] = _header_value(lang)
         return mime
 
     # -- sending -----------------------------------------------------------------------------------
@@ -118,38 +156,41 @@ class EmailSender:
             tls_context=self.tls_context if security != "none" else None,
         )
 
+    def wants_self_copy(self, message: OutboxMessage) -> bool:
+        return self.self_copy and message.kind not in NO_SELF_COPY_KINDS
+
     async def send(self, message: OutboxMessage) -> str | None:
         key = idempotency_key_of(message)
         mime = await self.build(message)
-        await self._transmit(mime, message.recipient)
+        await self._transmit(mime, message.recipient, self_copy=self.wants_self_copy(message))
         request_id = message.payload.get("request_id")
         if self.store is not None and request_id:
             # Mail about a request is recorded after the server accepted it: a reply to this Message-ID
             # then finds the request. (A crash before this line is what ``was_sent`` covers.)
             await self.store.record_sent(key, str(mime["Message-ID"]), message.recipient, str(request_id),
-                                         str(mime["Subject"]))
+                                         header_text(str(mime["Subject"])))
         return str(mime["Message-ID"])
 
-    async def _session(self) -> aiosmtplib.SMTP:
-        """The open SMTP session, reused between messages (a new one after an idle pause or an error)."""
-        loop_time = asyncio.get_running_loop().time()
-        client = self._smtp
-        if client is not None and (not client.is_connected or loop_time - self._last_used > SMTP_IDLE_SECONDS):
-            await self._drop_session(polite=client.is_connected)
-            client = None
-        if client is None:
-            client = self._client()
-            await client.connect()
+    async def _session(self) -> _Session:
+        """An idle open session (a fresh one when none is left, or the idle ones went stale)."""
+        now = asyncio.get_running_loop().time()
+        while self._idle:
+            session = self._idle.pop()
+            if session.client.is_connected and now - session.last_used <= SMTP_IDLE_SECONDS:
+                return session
+            await self._drop(session.client, polite=session.client.is_connected)
+        client = self._client()
+        await client.connect()
+        try:
             if self.config.email.smtp_username:
                 await client.login(self.config.email.smtp_username, self.config.secrets.smtp_password or "")
-            self._smtp = client
-        self._last_used = loop_time
-        return client
+        except BaseException:
+            client.close()
+            raise
+        return _Session(client, now)
 
-    async def _drop_session(self, polite: bool = False) -> None:
-        client, self._smtp = self._smtp, None
-        if client is None:
-            return
+    @staticmethod
+    async def _drop(client: aiosmtplib.SMTP, polite: bool = False) -> None:
         try:
             if polite and client.is_connected:
                 await client.quit()
@@ -159,28 +200,37 @@ class EmailSender:
             client.close()
 
     async def close(self) -> None:
-        async with self._lock:
-            await self._drop_session(polite=True)
+        """QUIT every session; waits for transactions in progress to finish first."""
+        for _ in range(self.concurrency):
+            await self._slots.acquire()
+        try:
+            idle, self._idle = self._idle, []
+            for session in idle:
+                await self._drop(session.client, polite=True)
+        finally:
+            for _ in range(self.concurrency):
+                self._slots.release()
 
-    async def _start_mail(self) -> aiosmtplib.SMTP:
-        """MAIL FROM on the reused session; one fresh session if the old one was closed by the server."""
+    async def _start_mail(self) -> _Session:
+        """MAIL FROM on a reused session; one fresh session if the old one was closed by the server."""
         for attempt in (1, 2):
-            client = await self._session()
+            session = await self._session()
             try:
-                await client.mail(self.config.email.address)
-                return client
+                await session.client.mail(self.config.email.address)
+                return session
             except (aiosmtplib.SMTPServerDisconnected, OSError):
-                await self._drop_session()
+                await self._drop(session.client)
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
 
-    async def _transmit(self, mime: EmailMessage, recipient: str) -> None:
+    async def _transmit(self, mime: Message, recipient: str, *, self_copy: bool = True) -> None:
         cfg = self.config.email
-        async with self._lock:
-            client: aiosmtplib.SMTP | None = None
+        async with self._slots:
+            session: _Session | None = None
             try:
-                client = await self._start_mail()
+                session = await self._start_mail()
+                client = session.client
                 try:
                     await client.rcpt(recipient)
                 except aiosmtplib.SMTPRecipientRefused as exc:
@@ -188,7 +238,7 @@ class EmailSender:
                     if 500 <= exc.code < 600:
                         raise PermanentDeliveryError(f"recipient refused: {exc.code} {exc.message}") from None
                     raise TemporaryDeliveryError(f"recipient deferred: {exc.code} {exc.message}") from None
-                if self.self_copy and recipient.lower() != cfg.address.lower():
+                if self_copy and self.self_copy and recipient.lower() != cfg.address.lower():
                     try:
                         await client.rcpt(cfg.address)
                     except aiosmtplib.SMTPRecipientRefused as exc:
@@ -196,13 +246,28 @@ class EmailSender:
                         log.warning("self-copy recipient refused (%s); crash check unavailable", exc.code)
                 await client.data(mime.as_bytes())
             except (PermanentDeliveryError, TemporaryDeliveryError):
+                if session is not None:
+                    self._release(session)
                 raise
             except aiosmtplib.SMTPResponseException as exc:
-                await self._drop_session(polite=True)
+                if session is not None:
+                    await self._drop(session.client, polite=True)
                 raise TemporaryDeliveryError(f"SMTP {exc.code}: {exc.message}") from None
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-                await self._drop_session()
+                if session is not None:
+                    await self._drop(session.client)
                 raise TemporaryDeliveryError(f"SMTP unavailable: {type(exc).__name__}: {exc}") from None
+            except BaseException:
+                # Cancelled mid-transaction: the session's state is unknown, so it is not reused.
+                if session is not None:
+                    session.client.close()
+                raise
+            else:
+                self._release(session)
+
+    def _release(self, session: _Session) -> None:
+        session.last_used = asyncio.get_running_loop().time()
+        self._idle.append(session)
 
     async def _copy_exists(self, message_id: str) -> bool:
         if self.copy_lookup is None or not self.self_copy:
@@ -218,6 +283,8 @@ class EmailSender:
         key = idempotency_key_of(message)
         if self.store is not None and await self.store.outbound_state(key) == "sent":
             return True
+        if not self.wants_self_copy(message):
+            return False  # no copy was made to look for (verification codes): at-least-once
         message_id = self.ids.for_key(key)
         if await self._copy_exists(message_id):
             log.info("email: message %s was accepted before a restart; not sent again", message.id)
@@ -226,3 +293,4 @@ class EmailSender:
                                              str(message.payload.get("request_id") or "") or None, "")
             return True
         return False
+
