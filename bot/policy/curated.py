@@ -4,7 +4,8 @@
   member names the group);
 - ``intents.toml``: one table per non-question intent with ``examples``, optional ``cues`` (phrases whose
   words all present add ``cue_weight``) and, for ``greeting``, a ``lexicon`` of pleasantries;
-- ``sections.toml``: one table per section id with ``examples`` and optional ``cues``/``cue_weight``.
+- ``sections.toml``: one table per section id with ``examples`` and optional ``cues``/``cue_weight`` and
+  ``specific_cues``/``specific_cue_weight`` (phrases precise enough to outweigh a generic example match).
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ class LabelData:
     examples: list[str] = field(default_factory=list)
     cues: list[str] = field(default_factory=list)
     cue_weight: float = 0.0
+    # Longer, unambiguous phrases ("who inside the company can see") that must outweigh a generic
+    # example match ("what do you do with my data"); they add ``specific_cue_weight`` instead.
+    specific_cues: list[str] = field(default_factory=list)
+    specific_cue_weight: float = 0.0
     lexicon: list[str] = field(default_factory=list)
     unless: list[str] = field(default_factory=list)
     requires: list[str] = field(default_factory=list)
@@ -58,16 +63,21 @@ def _strings(path: Path, where: str, value: Any) -> list[str]:
 def _label(path: Path, name: str, table: Any) -> LabelData:
     if not isinstance(table, dict):
         raise PolicyLoadError(f"{path}: [{name}] must be a table")
-    unknown = set(table) - {"examples", "cues", "cue_weight", "lexicon", "unless", "requires"}
+    unknown = set(table) - {"examples", "cues", "cue_weight", "specific_cues", "specific_cue_weight", "lexicon",
+                         "unless", "requires"}
     if unknown:
         raise PolicyLoadError(f"{path}: [{name}] unknown key {sorted(unknown)[0]!r}")
     weight = table.get("cue_weight", 0.0)
-    if not isinstance(weight, int | float) or not 0.0 <= weight <= 1.0:
-        raise PolicyLoadError(f"{path}: [{name}] cue_weight must be a number from 0 to 1")
+    specific_weight = table.get("specific_cue_weight", 0.0)
+    for key, value in (("cue_weight", weight), ("specific_cue_weight", specific_weight)):
+        if not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
+            raise PolicyLoadError(f"{path}: [{name}] {key} must be a number from 0 to 1")
     data = LabelData(
         examples=_strings(path, f"[{name}] examples", table.get("examples", [])),
         cues=_strings(path, f"[{name}] cues", table.get("cues", [])),
         cue_weight=float(weight),
+        specific_cues=_strings(path, f"[{name}] specific_cues", table.get("specific_cues", [])),
+        specific_cue_weight=float(specific_weight),
         lexicon=_strings(path, f"[{name}] lexicon", table.get("lexicon", [])),
         unless=_strings(path, f"[{name}] unless", table.get("unless", [])),
         requires=_strings(path, f"[{name}] requires", table.get("requires", [])),

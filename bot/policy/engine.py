@@ -110,6 +110,8 @@ class PolicyEngine:
                 index.add(label, normaliser.learn(example))
             for cue in data.cues:
                 index.add_cue(label, normaliser.learn(cue), data.cue_weight)
+            for cue in data.specific_cues:
+                index.add_cue(label, normaliser.learn(cue), data.specific_cue_weight)
             index.add_blockers(label, [t for word in data.unless for t in normaliser.learn(word)])
         paragraph_tokens: dict[str, list[set[str]]] = {}
         for section in sections:
@@ -120,6 +122,8 @@ class PolicyEngine:
                     index.add(label, normaliser.learn(example))
                 for cue in curated_section.cues:
                     index.add_cue(label, normaliser.learn(cue), curated_section.cue_weight)
+                for cue in curated_section.specific_cues:
+                    index.add_cue(label, normaliser.learn(cue), curated_section.specific_cue_weight)
                 index.add_requirements(label, [t for w in curated_section.requires for t in normaliser.learn(w)])
             for sentence in sentences(section.title + "\n" + section.text):
                 index.add(label, normaliser.learn(sentence), SECTION_TEXT_WEIGHT)
