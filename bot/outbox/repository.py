@@ -82,6 +82,38 @@ class OutboxRepository:
                 (to_db(utcnow() + lease), message.id, message.attempts))
             return cur.rowcount == 1
 
+    async def claim_due(self, channels: list[str], lease: timedelta, limit: int = 100,
+                        now: datetime | None = None) -> list[tuple[OutboxMessage, str | None]]:
+        """``claim`` for a whole batch: due messages of these channels, oldest first, each with its request
+        id, counted and leased in one transaction. The messages carry the attempts from *before* this
+        claim (attempts > 0: an earlier attempt may have gone out)."""
+        if not channels:
+            return []
+        marks = ",".join("?" * len(channels))
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                    f"SELECT {_COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? "
+                    f"AND channel IN ({marks}) ORDER BY next_attempt_at, id LIMIT ?",
+                    (to_db(now or utcnow()), *channels, limit)) as cur:
+                rows = list(await cur.fetchall())
+            if rows:
+                ids = [int(r[0]) for r in rows]
+                await conn.execute(
+                    "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = NULL "
+                    f"WHERE id IN ({','.join('?' * len(ids))})", (to_db(utcnow() + lease), *ids))
+        return [(_message(r), str(r[7]) if r[7] else None) for r in rows]
+
+    async def due_channels(self, now: datetime | None = None) -> set[str]:
+        async with self.db.conn.execute(
+                "SELECT DISTINCT channel FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?",
+                (to_db(now or utcnow()),)) as cur:
+            return {str(r[0]) for r in await cur.fetchall()}
+
+    async def mark_sent_many(self, conn: aiosqlite.Connection, sent: list[tuple[int, str | None]]) -> None:
+        now = to_db(utcnow())
+        await conn.executemany("UPDATE outbox SET status = 'sent', sent_at = ?, external_id = ?, last_error = NULL "
+                               "WHERE id = ?", [(now, external_id, message_id) for message_id, external_id in sent])
+
     async def mark_sent(self, conn: aiosqlite.Connection, message_id: int, external_id: str | None) -> None:
         await conn.execute("UPDATE outbox SET status = 'sent', sent_at = ?, external_id = ?, last_error = NULL "
                            "WHERE id = ?", (to_db(utcnow()), external_id, message_id))

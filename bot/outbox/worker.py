@@ -61,69 +61,94 @@ class OutboxWorker:
                     await asyncio.wait_for(stop.wait(), timeout=self.config.outbox.poll_seconds)
 
     async def deliver_due(self, limit: int = 100) -> int:
-        """One pass over due messages; returns how many were handled (sent, retried or failed)."""
-        handled = 0
-        for message in await self.repo.due(limit=limit):
-            sender = self.senders.get(message.channel)
-            if sender is None:
-                if message.channel not in self._warned_channels:
-                    log.warning("outbox: no sender for channel %s; messages wait", message.channel)
-                    self._warned_channels.add(message.channel)
-                continue
-            if await self._deliver(message, sender):
-                handled += 1
-        return handled
+        """One pass over due messages; returns how many were handled (sent, retried or failed).
 
-    async def _deliver(self, message: OutboxMessage, sender: Sender) -> bool:
-        if not await self.repo.claim(message, self.lease):
-            return False  # someone else took it
+        The batch is claimed in one transaction, then sent concurrently: each sender takes up to its
+        ``concurrency`` (default 1) messages at once, messages to one recipient go one after another in
+        queue order, and "sent" marks that complete together are committed together.
+        """
+        claimed = await self.repo.claim_due(list(self.senders), self.lease, limit=limit)
+        if not claimed:
+            await self._warn_unsendable()
+            return 0
+        # One queue per recipient keeps their messages in order; recipients proceed independently.
+        queues: dict[tuple[str, str], list[tuple[OutboxMessage, str | None]]] = {}
+        for message, request_id in claimed:
+            queues.setdefault((message.channel, message.recipient), []).append((message, request_id))
+        slots = {name: asyncio.Semaphore(max(1, int(getattr(sender, "concurrency", 1))))
+                 for name, sender in self.senders.items()}
+        marks = _SentMarks(self)
+        results = await asyncio.gather(*(self._deliver_queue(queue, slots[channel], marks)
+                                         for (channel, _), queue in queues.items()), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                # Claimed rows left unfinished wait out their lease, then are asked was_sent() and retried.
+                log.error("outbox: delivery to one recipient failed: %s", type(result).__name__)
+        return len(claimed)
+
+    async def _warn_unsendable(self) -> None:
+        for channel in await self.repo.due_channels() - set(self.senders) - self._warned_channels:
+            log.warning("outbox: no sender for channel %s; messages wait", channel)
+            self._warned_channels.add(channel)
+
+    async def _deliver_queue(self, queue: list[tuple[OutboxMessage, str | None]], slots: asyncio.Semaphore,
+                             marks: _SentMarks) -> None:
+        for message, request_id in queue:
+            async with slots:
+                await self._deliver(message, request_id, self.senders[message.channel], marks)
+
+    async def _deliver(self, message: OutboxMessage, request_id: str | None, sender: Sender,
+                       marks: _SentMarks) -> None:
+        """Send one claimed message (``message.attempts`` is the count before this claim)."""
         attempts = message.attempts + 1
         if message.attempts > 0:
+            # Only a message whose earlier attempt may have gone out (in flight at a crash, or a send that
+            # failed after the server might have taken it) is checked; a first send never is.
             try:
                 already = await sender.was_sent(message)
             except Exception as exc:  # no answer is not a yes: send again (at-least-once)
                 log.warning("outbox: was_sent check failed for message %s: %s", message.id, type(exc).__name__)
                 already = False
             if already:
-                await self._finish_sent(message, None, confirmed_after_restart=True)
-                return True
+                await marks.add(message, request_id, None, confirmed_after_restart=True)
+                return
         try:
             external_id = await sender.send(message)
         except PermanentDeliveryError as exc:
-            await self._finish_failed(message, f"permanent: {exc}")
+            await self._finish_failed(message, f"permanent: {exc}", request_id)
         except TemporaryDeliveryError as exc:
-            await self._retry_or_fail(message, attempts, f"temporary: {exc}", exc.retry_after)
+            await self._retry_or_fail(message, attempts, f"temporary: {exc}", exc.retry_after, request_id)
         except Exception as exc:
             log.warning("outbox: sender %s raised %s for message %s", message.channel, type(exc).__name__, message.id)
-            await self._retry_or_fail(message, attempts, f"error: {type(exc).__name__}: {exc}", None)
+            await self._retry_or_fail(message, attempts, f"error: {type(exc).__name__}: {exc}", None, request_id)
         else:
-            await self._finish_sent(message, external_id)
-        return True
+            # Returns once the mark is committed, so the next message to this recipient is sent only after.
+            await marks.add(message, request_id, external_id)
 
     async def _retry_or_fail(self, message: OutboxMessage, attempts: int, error: str,
-                             retry_after: float | None) -> None:
+                             retry_after: float | None, request_id: str | None) -> None:
         if attempts >= self.config.outbox.max_attempts:
-            await self._finish_failed(message, f"gave up after {attempts} attempts; {error}")
+            await self._finish_failed(message, f"gave up after {attempts} attempts; {error}", request_id)
             return
         delay = retry_after if retry_after is not None else self.backoff(attempts)
         async with self.db.transaction() as conn:
             await self.repo.mark_retry(conn, message.id, error, utcnow() + timedelta(seconds=delay))
         log.info("outbox: message %s (%s) will be retried in %.1fs", message.id, message.kind, delay)
 
-    async def _finish_sent(self, message: OutboxMessage, external_id: str | None,
-                           confirmed_after_restart: bool = False) -> None:
-        request_id = await self.repo.request_of(message.id)
+    async def _finish_sent(self, sent: list[tuple[OutboxMessage, str | None, str | None, bool]]) -> None:
+        """Mark (message, request id, external id, confirmed after restart) sent, in one transaction."""
         async with self.db.transaction() as conn:
-            await self.repo.mark_sent(conn, message.id, external_id)
-            if request_id:
-                details = {"outbox_id": message.id, "kind": message.kind, "channel": message.channel}
-                if confirmed_after_restart:
-                    details["confirmed_after_restart"] = True
-                await self.audit.append(conn, request_id, "message_sent", SYSTEM, details)
+            await self.repo.mark_sent_many(conn, [(message.id, external_id) for message, _, external_id, _ in sent])
+            for message, request_id, _, confirmed_after_restart in sent:
+                if request_id:
+                    details: dict[str, object] = {"outbox_id": message.id, "kind": message.kind,
+                                                  "channel": message.channel}
+                    if confirmed_after_restart:
+                        details["confirmed_after_restart"] = True
+                    await self.audit.append(conn, request_id, "message_sent", SYSTEM, details)
 
-    async def _finish_failed(self, message: OutboxMessage, error: str) -> None:
+    async def _finish_failed(self, message: OutboxMessage, error: str, request_id: str | None) -> None:
         """Record the failure, tell staff, and fall back to the requester's other verified channel."""
-        request_id = await self.repo.request_of(message.id)
         log.warning("outbox: message %s (%s via %s) failed for good", message.id, message.kind, message.channel)
         async with self.db.transaction() as conn:
             await self.repo.mark_failed(conn, message.id, error)
@@ -163,3 +188,38 @@ class OutboxWorker:
         if failed == "email" and who.telegram_chat_id:
             return "telegram", str(who.telegram_chat_id)
         return None
+
+
+class _SentMarks:
+    """Commits "sent" marks: whoever finds marks waiting commits all of them in one transaction.
+
+    With one message in flight this is one transaction per message, as before; with several senders
+    finishing together their marks share a commit. ``add`` returns once its mark is committed and raises
+    when that commit failed (the row then stays claimed, as after a crash).
+    """
+
+    def __init__(self, worker: OutboxWorker) -> None:
+        self.worker = worker
+        self.waiting: list[tuple[tuple[OutboxMessage, str | None, str | None, bool], asyncio.Future[None]]] = []
+        self.lock = asyncio.Lock()
+
+    async def add(self, message: OutboxMessage, request_id: str | None, external_id: str | None, *,
+                  confirmed_after_restart: bool = False) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.waiting.append(((message, request_id, external_id, confirmed_after_restart), done))
+        async with self.lock:
+            if self.waiting:
+                batch, self.waiting = self.waiting, []
+                try:
+                    await self.worker._finish_sent([mark for mark, _ in batch])
+                except Exception as exc:
+                    for _, future in batch:
+                        future.set_exception(exc)
+                except BaseException:  # cancelled mid-commit: the others must not wait forever
+                    for _, future in batch:
+                        future.cancel()
+                    raise
+                else:
+                    for _, future in batch:
+                        future.set_result(None)
+        await done
