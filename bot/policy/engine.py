@@ -12,6 +12,7 @@ Understanding a message, in order:
 from __future__ import annotations
 
 import gc
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,9 @@ OFF_TOPIC_CONTEXT_FACTOR = 0.5
 CONDITIONAL_CUE_FACTOR = 0.3
 CONDITION_WORDS = ("if", "whether", "если", "ли")
 GRATITUDE_WORDS = ("thanks", "thank you", "appreciate", "cheers", "спасибо", "благодарю", "благодарность")
+# Emoji are "other symbols"; skin tones are modifiers; variation selectors and joiners glue them.
+EMOJI_CATEGORIES = ("So", "Sk")
+EMOJI_JOINERS = ("\u200d", "\ufe0f", "\ufe0e")
 REQUEST_LABELS = frozenset(INTENT_PREFIX + i.value for i in REQUEST_INTENTS)
 
 
@@ -175,6 +179,7 @@ class PolicyEngine:
         model = self._models[lang]
         scores, all_tokens, pleasantry = self._score(model, text)
         if not scores:
+            pleasantry = pleasantry or _only_emoji(text)
             intent = Intent.GREETING if pleasantry else Intent.OUT_OF_SCOPE
             confidence = 0.9 if pleasantry else 0.5
             return self._result(lang, intent, confidence, [], None, {})
@@ -295,6 +300,12 @@ class PolicyEngine:
         return Understanding(lang=lang, intent=intent, confidence=round(confidence, 4), sections=sections,
                              answer=answer, policy_version=self._policy.version, abstained=abstained,
                              explanation=explanation)
+
+
+def _only_emoji(text: str) -> bool:
+    """A thumbs-up or a smiley alone is a reaction, the chat form of "thanks"."""
+    symbols = [c for c in text if not c.isspace()]
+    return bool(symbols) and all(unicodedata.category(c) in EMOJI_CATEGORIES or c in EMOJI_JOINERS for c in symbols)
 
 
 def _clamp(value: float) -> float:

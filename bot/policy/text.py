@@ -16,6 +16,11 @@ _CLOSING = re.compile(
     r"заранее благодарю|с благодарностью)\b[\s,.!]*(?:[\w.\- ]{0,40})?$",
     re.IGNORECASE,
 )
+# "Sent from my iPhone" and the like: added by the mail program, never the person's words.
+_DEVICE_FOOTER = re.compile(r"^\s*(?:sent from my|отправлено (?:с|из)|get outlook for)\b", re.IGNORECASE)
+# A closing paragraph of short lines (name, job title, company, phone) with no sentence in it.
+SIGNATURE_LINE_MAX_WORDS = 8
+_SENTENCE_LINE = re.compile(r"[?]|[.!…]\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?;…])\s+|\n+")
 
 
@@ -27,13 +32,32 @@ def request_text(text: str) -> str:
             continue
         if line.strip() == "--" or line.rstrip() == "-- ":
             break  # the standard signature delimiter
-        if _DIVIDER.match(line):
+        if _DIVIDER.match(line) or _DEVICE_FOOTER.match(line):
             continue
         if kept and any(k.strip() for k in kept) and _CLOSING.match(line):
             break
         kept.append(line)
-    result = "\n".join(kept).strip()
+    result = "\n".join(_without_signature_block(kept)).strip()
     return result or text
+
+
+def _without_signature_block(lines: list[str]) -> list[str]:
+    """Drop a last paragraph that is only a signature ("Ivan Petrov / Director, Alpha LLC / +7 ..."):
+    its phone number or job title would otherwise read as a question about contacts."""
+    paragraphs: list[list[str]] = [[]]
+    for line in lines:
+        if line.strip():
+            paragraphs[-1].append(line)
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    if not paragraphs[-1]:
+        paragraphs.pop()
+    if len(paragraphs) < 2:
+        return lines  # a chat line or a one-paragraph letter: nothing to tell a signature from
+    last = paragraphs[-1]
+    if all(len(line.split()) <= SIGNATURE_LINE_MAX_WORDS and not _SENTENCE_LINE.search(line) for line in last):
+        return [line for paragraph in paragraphs[:-1] for line in [*paragraph, ""]]
+    return lines
 
 
 def sentences(text: str) -> list[str]:
