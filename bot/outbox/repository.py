@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from dataclasses import dataclass
@@ -38,6 +39,9 @@ def _message(row: Any) -> OutboxMessage:
 class OutboxRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Set on every enqueue so a worker sharing this repository starts at once instead of at its next
+        # poll (a rolled-back enqueue only causes one empty pass).
+        self.enqueued = asyncio.Event()
 
     async def enqueue(self, conn: aiosqlite.Connection, *, channel: str, recipient: str, kind: str,
                       payload: dict[str, Any], idempotency_key: str | None = None,
@@ -45,6 +49,7 @@ class OutboxRepository:
         """Write a message inside the caller's transaction; a repeated idempotency key is a no-op."""
         key = idempotency_key or uuid.uuid4().hex
         now = utcnow()
+        self.enqueued.set()
         async with conn.execute(
                 "INSERT OR IGNORE INTO outbox(channel, recipient, kind, payload, idempotency_key, request_id, "
                 "next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",

@@ -9,7 +9,6 @@ One worker per database file is assumed: at start it takes over every unfinished
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
@@ -50,15 +49,25 @@ class OutboxWorker:
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.repo.release_claims()
+        enqueued = self.repo.enqueued
         while not stop.is_set():
+            enqueued.clear()
             try:
                 delivered = await self.deliver_due()
             except Exception:  # the worker must outlive one bad batch
                 log.exception("outbox: delivery pass failed")
                 delivered = 0
             if delivered == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=self.config.outbox.poll_seconds)
+                await self._idle(stop, enqueued)
+
+    async def _idle(self, stop: asyncio.Event, enqueued: asyncio.Event) -> None:
+        """Until the next poll, a new message in this process's outbox, or stop."""
+        waits = [asyncio.create_task(stop.wait()), asyncio.create_task(enqueued.wait())]
+        try:
+            await asyncio.wait(waits, timeout=self.config.outbox.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in waits:
+                task.cancel()
 
     async def deliver_due(self, limit: int = 100) -> int:
         """One pass over due messages; returns how many were handled (sent, retried or failed).
