@@ -124,10 +124,9 @@ class Normaliser:
         self._overrides = {k.lower().replace("ё", "е"): v.lower().replace("ё", "е") for k, v in overrides.items()}
         self._stop: set[str] = set()
         for word in stopwords:
-            for token in tokenize(word):
-                lemma = self._raw_lemma(token)
-                if lemma:
-                    self._stop.add(lemma)
+            lemmas = [lemma for lemma in (self._raw_lemma(token) for token in tokenize(word)) if lemma]
+            # A phrase ("tell me") is the name of a synonym group; its words alone stay meaningful.
+            self._stop.update(["_".join(lemmas)] if len(lemmas) > 1 else lemmas)
         self._single: dict[str, str] = {}
         self._phrases: dict[tuple[str, ...], str] = {}
         self._max_phrase = 1
@@ -186,7 +185,8 @@ class Normaliser:
             for size in range(min(self._max_phrase, len(lemmas) - i), 1, -1):
                 target = self._phrases.get(tuple(lemmas[i:i + size]))
                 if target is not None:
-                    out.append(target)
+                    if target not in self._stop:  # a phrase group may be a stopword ("could you tell me")
+                        out.append(target)
                     i += size
                     break
             else:
