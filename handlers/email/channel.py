@@ -41,7 +41,7 @@ class EmailChannel:
         self.processor = MailProcessor(services, self.store, self.handoffs)
         self.imap_ssl_context = imap_ssl_context
         self.receiver = Receiver(self.config, self.store, self.processor.process, is_own=self.processor.ids.is_ours,
-                                 ssl_context=imap_ssl_context)
+                                 ssl_context=imap_ssl_context, process_many=self.processor.process_many)
         self.sender = EmailSender(self.config, store=self.store, copy_lookup=self.copy_in_mailbox,
                                   translator=services.translator, tls_context=smtp_tls_context)
         self.housekeeping_seconds = housekeeping_seconds

@@ -48,6 +48,8 @@ _THIRD_PARTY = re.compile(
     r"(его|её|ее|их) (данные|персональные данные|почт\w*|телефон\w*|аккаунт\w*)|от имени)\b",
     re.IGNORECASE,
 )
+# Mails committed in one transaction at most (bounds what one failing mail makes the others redo).
+MAX_RUN = 50
 _REQUEST_INTENTS = {Intent.DELETION: RequestType.DELETION, Intent.CORRECTION: RequestType.CORRECTION,
                     Intent.ACCESS: RequestType.ACCESS}
 
@@ -86,23 +88,57 @@ class MailProcessor:
     async def process(self, item: InboundMail) -> str:
         """Never raises for a bad mail: a failure inside is recorded and the mail handed to staff, so one
         mail cannot stop the channel (only a failing database propagates)."""
-        try:
-            return await self._process(item)
-        except Exception:
-            log.exception("email: processing mail %s failed; handed to staff", item.id)
-            decision = Decision("error", [], handoff_reason="error", lang=self.config.policy.default_language)
-            return await self._finish(item, None, decision)
+        return (await self.process_many([item]))[0]
 
-    async def _process(self, item: InboundMail) -> str:
+    async def process_many(self, items: list[InboundMail]) -> list[str]:
+        """``process`` for a fetched chunk, outcomes in order. Mails whose decision touched nothing a later
+        decision reads (no request, no thread) are committed together, one transaction for a run of them;
+        any other decision commits the run at once, so the next mail sees its thread and request."""
+        outcomes: list[str] = []
+        run: list[tuple[InboundMail, ParsedMail | None, Decision]] = []
+        for item in items:
+            try:
+                mail, decision = await self._prepare(item)
+            except Exception:
+                log.exception("email: processing mail %s failed; handed to staff", item.id)
+                mail, decision = None, self._error_decision()
+            run.append((item, mail, decision))
+            if decision.request_id or decision.thread or decision.thread_update or len(run) >= MAX_RUN:
+                outcomes += await self._finish_run(run)
+                run = []
+        if run:
+            outcomes += await self._finish_run(run)
+        return outcomes
+
+    def _error_decision(self) -> Decision:
+        return Decision("error", [], handoff_reason="error", lang=self.config.policy.default_language)
+
+    async def _prepare(self, item: InboundMail) -> tuple[ParsedMail | None, Decision]:
         try:
             mail = parse_mail(item.raw, max_text_chars=self.config.email.max_text_chars, truncated=item.truncated)
         except Exception:  # parse_mail is defensive; this is the last line so the channel never stops
             log.exception("email: mail %s could not be parsed", item.id)
             mail = None
         if mail is None:
-            return await self._finish(item, None, Decision("unreadable", [], handoff_reason="unreadable"))
-        decision = await self._decide(item, mail)
-        return await self._finish(item, mail, decision)
+            return None, Decision("unreadable", [], handoff_reason="unreadable")
+        return mail, await self._decide(item, mail)
+
+    async def _finish_run(self, run: list[tuple[InboundMail, ParsedMail | None, Decision]]) -> list[str]:
+        try:
+            async with self.services.db.transaction() as conn:
+                return [await self._finish_in(conn, item, mail, decision) for item, mail, decision in run]
+        except Exception:
+            if len(run) == 1 and run[0][2].outcome == "error":
+                raise  # even the error record cannot be written: the database is failing
+        # One mail spoiled the shared commit: each on its own, the failing one recorded as an error.
+        outcomes = []
+        for item, mail, decision in run:
+            try:
+                outcomes.append(await self._finish(item, mail, decision))
+            except Exception:
+                log.exception("email: processing mail %s failed; handed to staff", item.id)
+                outcomes.append(await self._finish(item, None, self._error_decision()))
+        return outcomes
 
     # -- deciding --------------------------------------------------------------------------------------
 
@@ -157,6 +193,7 @@ class MailProcessor:
             return Decision("handoff", [self._ack(mail, lang)], handoff_reason="request_closed", lang=lang)
         update = {"last_inbound": mail.message_id}
         if request.status is RequestStatus.AWAITING_VERIFICATION:
+            await self._thread_points_here(request.id, mail)
             await self.services.requests.verify(request.id, VerificationMethod.EMAIL_REPLY, ACTOR, email=mail.from_addr)
             update["confirmation"] = "confirmed"
             return Decision("confirmed", [], request_id=request.id, thread_update=update, lang=lang)
@@ -165,11 +202,18 @@ class MailProcessor:
             update["confirmation"] = "confirmed"
             return Decision("confirmed", [], request_id=request.id, thread_update=update, lang=lang)
         if request.status is RequestStatus.NEEDS_INFO and mail.text:
+            await self._thread_points_here(request.id, mail)
             await self.services.requests.provide_info(request.id, mail.text, actor=ACTOR)
             return Decision("info_provided", [], request_id=request.id, thread_update=update, lang=lang)
         reason = "request_follow_up" if request.is_open else "request_closed"
         return Decision("handoff", [self._ack(mail, lang)], handoff_reason=reason, request_id=request.id,
                         thread_update=update, lang=lang)
+
+    async def _thread_points_here(self, request_id: str, mail: ParsedMail) -> None:
+        """Make this mail the thread's latest before a core call that enqueues mail: the outbox worker may
+        send that mail before this one's processing commits, and it must answer this mail (idempotent)."""
+        async with self.services.db.transaction() as conn:
+            await self.store.set_thread_state(conn, request_id, last_inbound=mail.message_id)
 
     async def _existing_request(self, mail: ParsedMail) -> PrivacyRequest | None:
         for request in await self.services.requests.for_email(mail.from_addr):
@@ -251,37 +295,42 @@ class MailProcessor:
     # -- committing ------------------------------------------------------------------------------------
 
     async def _finish(self, item: InboundMail, mail: ParsedMail | None, decision: Decision) -> str:
-        sender = mail.from_addr if mail else ""
         async with self.services.db.transaction() as conn:
-            replies = decision.replies
-            if replies and mail is not None and sender:
-                since = utc_now() - timedelta(hours=1)
-                if await self.store.replies_since(conn, sender, since) >= self.config.email.replies_per_sender_per_hour:
-                    # Loop protection: no more mail to this address this hour; the request/handoff still stands.
-                    replies = []
-                    if decision.outcome in ("answered", "greeted", "handoff", "unreadable"):
-                        decision.outcome = f"{decision.outcome}:rate_limited"
-            if mail is not None and sender:
-                for reply in replies:
-                    await self._enqueue(conn, mail, reply, decision.lang)
-            elif replies:
+            return await self._finish_in(conn, item, mail, decision)
+
+    async def _finish_in(self, conn: aiosqlite.Connection, item: InboundMail, mail: ParsedMail | None,
+                         decision: Decision) -> str:
+        sender = mail.from_addr if mail else ""
+        replies = decision.replies
+        outcome = decision.outcome
+        if replies and mail is not None and sender:
+            since = utc_now() - timedelta(hours=1)
+            if await self.store.replies_since(conn, sender, since) >= self.config.email.replies_per_sender_per_hour:
+                # Loop protection: no more mail to this address this hour; the request/handoff still stands.
                 replies = []
-            if decision.thread is not None:
-                await self.store.insert_thread(conn, confirmed=False, **decision.thread)
-            if decision.thread_update and decision.request_id:
-                await self.store.set_thread_state(conn, decision.request_id,
-                                                  confirmation=decision.thread_update.get("confirmation"),
-                                                  last_inbound=decision.thread_update.get("last_inbound"))
-            if decision.handoff_reason is not None:
-                await self.handoffs.add(
-                    conn, channel="email", sender=sender or "?", subject=mail.subject if mail else "",
-                    text=self._with_attachments(mail, mail.text or mail.full_text) if mail else "", lang=decision.lang,
-                    reason=decision.handoff_reason,
-                    reference=f"{item.message_id}" if decision.request_id is None
-                    else f"{item.message_id}:{decision.request_id}")
-            await self.store.mark_processed(conn, item.id, outcome=decision.outcome, from_addr=sender,
-                                            replied=bool(replies), request_id=decision.request_id)
-        return decision.outcome
+                if outcome in ("answered", "greeted", "handoff", "unreadable"):
+                    outcome = f"{outcome}:rate_limited"
+        if mail is not None and sender:
+            for reply in replies:
+                await self._enqueue(conn, mail, reply, decision.lang)
+        elif replies:
+            replies = []
+        if decision.thread is not None:
+            await self.store.insert_thread(conn, confirmed=False, **decision.thread)
+        if decision.thread_update and decision.request_id:
+            await self.store.set_thread_state(conn, decision.request_id,
+                                              confirmation=decision.thread_update.get("confirmation"),
+                                              last_inbound=decision.thread_update.get("last_inbound"))
+        if decision.handoff_reason is not None:
+            await self.handoffs.add(
+                conn, channel="email", sender=sender or "?", subject=mail.subject if mail else "",
+                text=self._with_attachments(mail, mail.text or mail.full_text) if mail else "", lang=decision.lang,
+                reason=decision.handoff_reason,
+                reference=f"{item.message_id}" if decision.request_id is None
+                else f"{item.message_id}:{decision.request_id}")
+        await self.store.mark_processed(conn, item.id, outcome=outcome, from_addr=sender,
+                                        replied=bool(replies), request_id=decision.request_id)
+        return outcome
 
     async def _enqueue(self, conn: aiosqlite.Connection, mail: ParsedMail, reply: Reply, lang: str) -> None:
         payload: dict[str, Any] = {

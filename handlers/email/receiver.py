@@ -31,10 +31,13 @@ IDLE_RENEW_SECONDS = 25 * 60.0
 class Receiver:
     def __init__(self, config: Config, store: EmailStore, process: Callable[[InboundMail], Awaitable[str]], *,
                  is_own: Callable[[str], bool] = lambda message_id: False,
-                 ssl_context: ssl.SSLContext | None = None, min_backoff: float = 0.5) -> None:
+                 ssl_context: ssl.SSLContext | None = None, min_backoff: float = 0.5,
+                 process_many: Callable[[list[InboundMail]], Awaitable[list[str]]] | None = None) -> None:
         self.config = config
         self.store = store
         self.process = process
+        # Processes a stored chunk at once (fewer commits); one by one through ``process`` without it.
+        self.process_many = process_many
         self.is_own = is_own
         self.ssl_context = ssl_context
         self.mailbox = config.email.imap_folder
@@ -137,9 +140,12 @@ class Receiver:
             batch = await self.store.unprocessed(limit=100)
             if not batch:
                 return done
-            for item in batch:
-                await self.process(item)
-                done += 1
+            if self.process_many is not None:
+                await self.process_many(batch)
+            else:
+                for item in batch:
+                    await self.process(item)
+            done += len(batch)
 
     async def flag(self, session: ImapSession) -> None:
         uids = await self.store.unflagged(self.mailbox, session.uidvalidity)

@@ -19,7 +19,7 @@ import asyncio
 import logging
 import ssl
 from collections.abc import Awaitable, Callable
-from email.header import Header, decode_header, make_header
+from email.header import Header
 from email.message import Message
 from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate
@@ -56,14 +56,9 @@ def _header_value(value: str) -> str:
     return " ".join(value.replace("\r", " ").replace("\n", " ").split())
 
 
-def _text_header(value: str) -> str:
+def _text_header(value: str) -> str | Header:
     value = _header_value(value)
-    return value if value.isascii() else Header(value, "utf-8").encode()
-
-
-def header_text(value: str) -> str:
-    """An RFC 2047 encoded header back as text."""
-    return str(make_header(decode_header(value)))
+    return value if value.isascii() else Header(value, "utf-8")
 
 
 class _Session:
@@ -130,7 +125,8 @@ class EmailSender:
         mime = MIMEText(str(payload.get("text") or ""), "plain", "utf-8")
         mime["From"] = self._from
         mime["To"] = recipient
-        mime["Subject"] = _text_header(subject)
+        # A Header object folds as RFC 2047 words the generator joins back without stray spaces.
+        mime["Subject"] = _text_header(subject)  # type: ignore[assignment]
         mime["Date"] = formatdate(localtime=False, usegmt=True)
         mime["Message-ID"] = self.ids.for_key(idempotency_key_of(message))
         if in_reply_to:
@@ -168,7 +164,7 @@ class EmailSender:
             # Mail about a request is recorded after the server accepted it: a reply to this Message-ID
             # then finds the request. (A crash before this line is what ``was_sent`` covers.)
             await self.store.record_sent(key, str(mime["Message-ID"]), message.recipient, str(request_id),
-                                         header_text(str(mime["Subject"])))
+                                         str(mime["Subject"]))
         return str(mime["Message-ID"])
 
     async def _session(self) -> _Session:
