@@ -124,9 +124,9 @@ class Normaliser:
         self._overrides = {k.lower().replace("ё", "е"): v.lower().replace("ё", "е") for k, v in overrides.items()}
         self._stop: set[str] = set()
         for word in stopwords:
-            lemmas = [lemma for lemma in (self._raw_lemma(token) for token in tokenize(word)) if lemma]
+            stop_lemmas = self._phrase_lemmas(word)
             # A phrase ("tell me") is the name of a synonym group; its words alone stay meaningful.
-            self._stop.update(["_".join(lemmas)] if len(lemmas) > 1 else lemmas)
+            self._stop.update(["_".join(stop_lemmas)] if len(stop_lemmas) > 1 else stop_lemmas)
         self._single: dict[str, str] = {}
         self._phrases: dict[tuple[str, ...], str] = {}
         self._max_phrase = 1
