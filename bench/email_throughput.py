@@ -2,8 +2,10 @@
 
 Starts a private Dovecot and an aiosmtpd server on loopback, APPENDs N questions, then times
 (a) a bare aioimaplib UID FETCH of all of them in chunks (the baseline, measured in this run) and
-(b) the full channel (fetch, store, understand, enqueue, SMTP) until the last reply is accepted.
-Prints both rates and the ratio.
+(b) a bare aiosmtplib send of as many replies (with the self-copy recipient) over as many sessions as the
+bot uses, to the same SMTP server: the floor the test MTA itself sets, and
+(c) the full channel (fetch, store, understand, enqueue, SMTP) until the last reply is accepted.
+Prints the rates and the ratios of (c) to (a) and to (b).
 
     .venv/bin/python bench/email_throughput.py [--messages 1000]
 """
@@ -21,6 +23,7 @@ import time
 from pathlib import Path
 
 import aioimaplib
+import aiosmtplib
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -28,6 +31,7 @@ from bot.config import REPO_ROOT, load_config
 from bot.outbox.worker import OutboxWorker
 from bot.services import build_services
 from handlers.email.channel import EmailChannel
+from handlers.email.sender import SMTP_CONNECTIONS
 from tests.email.conftest import SUPPORT, email_overrides
 from tests.servers.dovecot import DovecotServer
 
@@ -70,6 +74,27 @@ async def bare_fetch(server: DovecotServer, count: int, chunk: int) -> float:
     await client.logout()
     assert fetched == count, (fetched, count)
     return elapsed
+
+
+async def bare_send(smtp: SmtpProcess, count: int, sessions: int) -> float:
+    """Seconds for ``count`` minimal SMTP transactions (reply + self-copy) over ``sessions`` connections."""
+    todo = list(range(count))
+
+    async def session() -> None:
+        client = aiosmtplib.SMTP(hostname="127.0.0.1", port=smtp.port, local_hostname="bench", timeout=30)
+        await client.connect()
+        while todo:
+            index = todo.pop(0)
+            await client.mail(SUPPORT)
+            await client.rcpt(f"person{index}@example.com")
+            await client.rcpt(SUPPORT)
+            await client.data(f"From: {SUPPORT}\r\nTo: person{index}@example.com\r\nSubject: Re: Question\r\n"
+                              f"Message-ID: <bare-{index}@bench>\r\n\r\nAnswer\r\n".encode())
+        await client.quit()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(session() for _ in range(sessions)))
+    return time.perf_counter() - started
 
 
 class SmtpProcess:
@@ -146,11 +171,19 @@ async def main() -> None:
             print(f"appended {count} messages in {time.perf_counter() - started:.1f}s")
             chunk = load_config(REPO_ROOT / "config.toml", environ={}).email.imap_fetch_chunk
             bare = await bare_fetch(server, count, chunk)
+            # The bare sends land in their own server (and Maildir): the channel must not fetch them.
+            bare_smtp = SmtpProcess(root / "bare-spool", root / "bare-maildir")
+            try:
+                sent = await bare_send(bare_smtp, count, SMTP_CONNECTIONS)
+            finally:
+                bare_smtp.stop()
             processed, full = await full_channel(server, smtp, root, count)
             print(f"bare aioimaplib fetch    : {count / bare:8.1f} messages/s ({bare:.2f}s, chunks of {chunk})")
             print(f"mailbox -> reply queued  : {count / processed:8.1f} messages/s ({processed:.2f}s)")
             print(f"mailbox -> reply accepted: {count / full:8.1f} messages/s ({full:.2f}s)")
+            print(f"bare aiosmtplib send     : {count / sent:8.1f} messages/s ({sent:.2f}s, {SMTP_CONNECTIONS} sessions)")
             print(f"ratio (full / bare time): {full / bare:.1f}x  (target: within 3x)")
+            print(f"ratio (full / bare send): {full / sent:.1f}x  (the test MTA's own floor)")
         finally:
             smtp.stop()
     finally:

@@ -127,8 +127,8 @@ async def test_self_copy_proves_sent_after_crash(make_config: Callable[..., Conf
             sender = EmailSender(config, store=store, copy_lookup=lookup)
             message = outbox({"text": "hello"}, key="crash-1")
             # The crash window: the server accepted, the process died before anything was recorded.
-            mime = await sender.build(message)
-            await sender._transmit(mime, message.recipient)
+            built = await sender.build(message)
+            await sender._transmit(built.raw, message.recipient)
             [mail] = server.wait_for(1, timeout=5)
             assert set(mail.rcpt_tos) == {"ivan@example.ru", "support@jetbit.ru"}
             assert await sender.was_sent(message)
