@@ -28,6 +28,7 @@ logging.getLogger("pymorphy3").setLevel(logging.WARNING)
 EMAIL_TOKEN = "xemailx"
 URL_TOKEN = "xurlx"
 PHONE_TOKEN = "xphonex"
+LATIN_REPAIR_MIN_LENGTH = 7
 # Marks a word the engine skipped as irrelevant; it matches nothing.
 OUTSIDE_PREFIX = "~"
 
@@ -236,7 +237,10 @@ class Normaliser:
         if word in self._repairs:
             return self._repairs[word]
         result: str | None = None
-        if len(word) >= 4 and not word.isdigit():
+        # Latin words have no dictionary to tell a typo from a real word, and short real words sit one
+        # edit from a vocabulary word ("than"/"thank", "chance"/"change"): only long ones are repaired.
+        shortest = 4 if _CYRILLIC.search(word) else LATIN_REPAIR_MIN_LENGTH
+        if len(word) >= shortest and not word.isdigit():
             grams = trigrams(word)
             counts: dict[str, int] = defaultdict(int)
             for gram in grams:
