@@ -139,3 +139,51 @@ async def test_self_copy_proves_sent_after_crash(make_config: Callable[..., Conf
             await sender.close()
         finally:
             await db.close()
+
+
+async def test_verification_codes_get_no_self_copy(make_config: Callable[..., Config], tmp_path: Path) -> None:
+    maildir = tmp_path / "Maildir"
+    with SmtpServer(local_maildirs={"support@jetbit.ru": maildir}) as server:
+        config = smtp_config(make_config, server.port)
+        db = await Database(tmp_path / "s.sqlite3").open()
+        try:
+            looked_up: list[str] = []
+
+            async def lookup(message_id: str) -> bool:
+                looked_up.append(message_id)
+                return any(message_id.encode() in p.read_bytes() for p in (maildir / "new").iterdir())
+
+            sender = EmailSender(config, store=EmailStore(db), copy_lookup=lookup)
+            code = OutboxMessage(id=7, channel="email", recipient="ivan@example.ru", kind="verification.code",
+                                 payload={"text": "Код: 482913", "lang": "ru"}, idempotency_key="code-1")
+            await sender.send(code)
+            await sender.send(outbox({"text": "answer"}, key="answer-1"))
+            code_mail, answer_mail = server.wait_for(2, timeout=5)
+            # The code reaches the person only; a secret must not lie in the support mailbox.
+            assert code_mail.rcpt_tos == ("ivan@example.ru",)
+            assert set(answer_mail.rcpt_tos) == {"ivan@example.ru", "support@jetbit.ru"}
+            delivered = [p.read_bytes() for p in (maildir / "new").iterdir()]
+            assert len(delivered) == 1  # the answer's copy only
+            assert not any(b"482913" in raw or b"NDgyOTEz" in raw for raw in delivered)
+            # No copy to find: after a crash the code is sent again (at-least-once), without an IMAP search.
+            assert not await sender.was_sent(code)
+            assert looked_up == []
+            await sender.close()
+        finally:
+            await db.close()
+
+
+async def test_built_mail_headers_fold_and_decode(make_config: Callable[..., Config],
+                                                  smtp_server: SmtpServer) -> None:
+    sender = EmailSender(smtp_config(make_config, smtp_server.port), self_copy=False)
+    subject = "Re: " + "Очень длинная тема письма про персональные данные " * 4
+    references = [f"<id-{n}-{'x' * 40}@mail.example.ru>" for n in range(10)]
+    await sender.send(outbox({"text": "Строка\r\nвторая строка " + "я" * 300, "subject": subject,
+                              "references": references, "reply_to": references[-1]}))
+    [mail] = smtp_server.wait_for(1, timeout=5)
+    assert all(len(line) <= 998 for line in mail.data.split(b"\r\n"))
+    parsed = mail.message()
+    assert parsed["Subject"] == " ".join(subject.split())
+    assert parsed["References"].split() == references
+    body = parsed.get_body(("plain",))
+    assert body is not None and body.get_content().endswith("я" * 300)
