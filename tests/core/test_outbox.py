@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.config import Config
-from bot.outbox.base import PermanentDeliveryError, TemporaryDeliveryError
+from bot.outbox.base import OutboxMessage, PermanentDeliveryError, TemporaryDeliveryError
 from bot.outbox.recording import RecordingSender
 from bot.outbox.repository import OutboxRepository
 from bot.outbox.worker import OutboxWorker
@@ -192,3 +192,96 @@ async def test_restart_takes_over_in_flight_messages_but_keeps_backoff(
     sender = RecordingSender("staff")
     assert await OutboxWorker(db, {"staff": sender}, config).deliver_due() == 1
     assert [m.payload["text"] for m in sender.sent] == ["a"]
+
+
+class _ConcurrentSender(RecordingSender):
+    """Records what overlaps: each send takes a little time, as a network round trip does."""
+
+    def __init__(self, channel: str, concurrency: int | None) -> None:
+        super().__init__(channel)
+        if concurrency is not None:
+            self.concurrency = concurrency
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.checked: list[int] = []
+        self.delivered = asyncio.Event()
+
+    async def send(self, message: OutboxMessage) -> str | None:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(0.02)
+            external_id = await super().send(message)
+            self.delivered.set()
+            return external_id
+        finally:
+            self.in_flight -= 1
+
+    async def was_sent(self, message: OutboxMessage) -> bool:
+        self.checked.append(message.id)
+        return await super().was_sent(message)
+
+
+async def _enqueue_per_recipient(db: Database, outbox: OutboxRepository, recipients: int, each: int) -> None:
+    async with db.transaction() as conn:
+        for n in range(each):
+            for r in range(recipients):
+                await outbox.enqueue(conn, channel="email", recipient=f"r{r}@example.ru", kind="k",
+                                     payload={"text": f"{r}-{n}"})
+
+
+async def test_batch_is_sent_concurrently_in_order_per_recipient(db: Database, config: Config,
+                                                                 outbox: OutboxRepository) -> None:
+    await _enqueue_per_recipient(db, outbox, recipients=5, each=4)
+    sender = _ConcurrentSender("email", concurrency=3)
+    assert await OutboxWorker(db, {"email": sender}, config).deliver_due() == 20
+    assert sender.most_in_flight == 3  # the sender's limit, reached and never exceeded
+    for r in range(5):
+        texts = [m.payload["text"] for m in sender.sent if m.recipient == f"r{r}@example.ru"]
+        assert texts == [f"{r}-{n}" for n in range(4)]  # queue order per recipient
+    rows = await outbox_rows(db)
+    assert len(rows) == 20 and {row["status"] for row in rows} == {"sent"}
+    assert {row["attempts"] for row in rows} == {1}
+    assert sender.checked == []  # first sends are never asked was_sent()
+
+
+async def test_sender_without_concurrency_gets_one_message_at_a_time(db: Database, config: Config,
+                                                                      outbox: OutboxRepository) -> None:
+    await _enqueue_per_recipient(db, outbox, recipients=4, each=2)
+    sender = _ConcurrentSender("email", concurrency=None)
+    assert await OutboxWorker(db, {"email": sender}, config).deliver_due() == 8
+    assert sender.most_in_flight == 1
+    assert len(sender.sent) == 8
+
+
+async def test_only_messages_in_flight_at_a_crash_are_checked(db: Database, config: Config,
+                                                              outbox: OutboxRepository) -> None:
+    await _enqueue_per_recipient(db, outbox, recipients=3, each=1)
+    claimed = await outbox.claim_due(["email"], timedelta(minutes=5))  # a worker claimed them, then died
+    assert [m.attempts for m, _ in claimed] == [0, 0, 0]
+    await _enqueue_per_recipient(db, outbox, recipients=2, each=1)  # and new mail arrived since
+    assert await outbox.release_claims() == 3
+    sender = _ConcurrentSender("email", concurrency=4)
+    sender.sent.append(claimed[0][0])  # the first one had gone out before the crash
+    assert await OutboxWorker(db, {"email": sender}, config).deliver_due() == 5
+    assert sorted(sender.checked) == sorted(m.id for m, _ in claimed)
+    assert [m.id for m in sender.sent].count(claimed[0][0].id) == 1  # not sent twice
+    assert {row["status"] for row in await outbox_rows(db)} == {"sent"}
+
+
+async def test_run_wakes_on_enqueue_instead_of_waiting_for_the_poll(db: Database, make_config: Callable[..., Config],
+                                                                    outbox: OutboxRepository) -> None:
+    config = make_config({"PRIVACY_BOT__OUTBOX__POLL_SECONDS": "30"})
+    sender = _ConcurrentSender("staff", concurrency=None)
+    worker = OutboxWorker(db, {"staff": sender}, config, repository=outbox)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        await asyncio.sleep(0.1)  # the worker found nothing and waits for its 30 s poll
+        async with db.transaction() as conn:
+            await outbox.enqueue(conn, channel="staff", recipient="", kind="k", payload={"text": "now"})
+        await asyncio.wait_for(sender.delivered.wait(), 3)
+        assert [m.payload["text"] for m in sender.sent] == ["now"]
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
