@@ -1,0 +1,56 @@
+"""MailProcessor.process_many: a stored chunk processed with few commits, and nothing weaker for it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from bot.config import Config
+from bot.handoffs import HandoffService
+from bot.requests.models import RequestStatus
+from bot.services import Services, build_services
+from handlers.email.parsing import header_message_id
+from handlers.email.processor import MailProcessor
+from handlers.email.store import EmailStore
+from tests.email.conftest import email_overrides, eml
+
+
+@pytest.fixture
+async def services(make_config: Callable[..., Config]) -> AsyncIterator[Services]:
+    config = make_config(email_overrides(1, 1, PRIVACY_BOT__EMAIL__REPLIES_PER_SENDER_PER_HOUR="2"),
+                         pseudonym_salt="test-salt")
+    services = await build_services(config)
+    try:
+        yield services
+    finally:
+        await services.close()
+
+
+async def _process_chunk(services: Services, raws: list[bytes]) -> tuple[EmailStore, list[str]]:
+    store = EmailStore(services.db)
+    processor = MailProcessor(services, store, HandoffService(services.db, services.config, outbox=services.outbox,
+                                                               translator=services.translator))
+    items = [(uid, header_message_id(raw), raw, len(raw), False) for uid, raw in enumerate(raws, start=1)]
+    assert await store.store_inbound("INBOX", 1, items) == len(raws)
+    chunk = await store.unprocessed(limit=100)
+    assert len(chunk) == len(raws)
+    return store, await processor.process_many(chunk)
+
+
+async def test_reply_cap_holds_inside_one_chunk(services: Services) -> None:
+    raw = eml("02_question_en_cookies.eml")
+    raws = [raw.replace(b"<DB9PR01-question02@outlook.com>", f"<cap-{n}@outlook.com>".encode()) for n in range(4)]
+    store, outcomes = await _process_chunk(services, raws)
+    assert outcomes == ["answered", "answered", "answered:rate_limited", "answered:rate_limited"]
+    assert await store.unprocessed() == []
+    replies = [r for r in await services.outbox.records(limit=50) if r.message.channel == "email"]
+    assert len(replies) == 2 and {r.message.recipient for r in replies} == {"john.miller@outlook.com"}
+
+
+async def test_reply_in_the_same_chunk_finds_the_request_it_confirms(services: Services) -> None:
+    _, outcomes = await _process_chunk(services, [eml("28_request_deletion_ru.eml"), eml("34_confirm_reply_ru.eml")])
+    assert outcomes == ["request_created", "confirmed"]
+    request = await services.requests.get("PR-2026-0001")
+    assert request.status is RequestStatus.PENDING_REVIEW
+    assert request.verification_method is not None and request.verification_method.value == "email_reply"
