@@ -15,7 +15,9 @@ from dataclasses import dataclass
 BIGRAM_WEIGHT = 0.6
 COMMON_SHARE = 0.25
 PRUNE_BELOW = 0.4
-SHORT_EXAMPLE_BASE = 0.85
+# One-word examples ("human", "operator") used to pull any message sharing the word; five-word
+# examples count fully.
+SHORT_EXAMPLE_BASE = 0.75
 SHORT_EXAMPLE_STEP = 0.05
 # A label's score: its three closest examples, weighted.
 TOP_WEIGHTS = (0.7, 0.3, 0.0)
