@@ -8,13 +8,18 @@ signatures with phone numbers).
 
 from __future__ import annotations
 
+import tomllib
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
 from bot.policy import Intent, PolicyEngine
 from bot.policy.loader import PolicyLoadError
+from bot.policy.morphology import Morphology, tokenize
 from bot.policy.text import request_text
+
+from .conftest import POLICY_DIR
 
 QUESTIONS = [
     # A polite opener introduces the question; it is not a request for a person.
@@ -116,3 +121,24 @@ def test_specific_cue_weight_is_validated(policy_copy: Path) -> None:
     sections.write_text(text.replace("specific_cue_weight = 0.25", "specific_cue_weight = 3", 1), encoding="utf-8")
     with pytest.raises(PolicyLoadError, match="specific_cue_weight must be a number from 0 to 1"):
         PolicyEngine.load(policy_copy)
+
+
+# Groups that share a stem on purpose or since before this check (both members lead to the same answer,
+# or the overlap is harmless); anything else is a mistake like "revisions" (a project word) swallowing
+# "revised" (a policy change).
+KNOWN_SHARED_FORMS = {
+    ("en", ("forward",)), ("en", ("investig",)), ("en", ("regul",)), ("en", ("refus",)), ("en", ("reject",)),
+    ("en", ("mail",)), ("en", ("promot",)),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_synonym_groups_do_not_claim_the_same_word(lang: str) -> None:
+    morphology = Morphology.shared()
+    lexicon = tomllib.loads((POLICY_DIR / "examples" / lang / "lexicon.toml").read_text(encoding="utf-8"))
+    groups_of: dict[tuple[str, ...], set[str]] = defaultdict(set)
+    for group in lexicon["synonyms"]:
+        for member in group:
+            groups_of[tuple(morphology.lemma(t) or "" for t in tokenize(member))].add(group[0])
+    shared = {(lang, form): names for form, names in groups_of.items() if len(names) > 1}
+    assert set(shared) <= KNOWN_SHARED_FORMS, {k: v for k, v in shared.items() if k not in KNOWN_SHARED_FORMS}
