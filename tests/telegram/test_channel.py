@@ -142,7 +142,9 @@ async def test_chat_beside_a_configured_bot_leaves_its_outbox_alone(telegram_con
         await conn.execute(
             "INSERT INTO outbox(channel, recipient, kind, payload, idempotency_key, next_attempt_at, created_at)"
             " VALUES ('telegram', '555', 'request.approved', '{\"text\": \"для настоящего бота\"}', 'k1',"
-            " '2000-01-01T00:00:00.000Z', '2000-01-01T00:00:00.000Z')")
+            # created now: retention (run at start) purges delivered rows created long ago, which would
+            # race the check below that the message was delivered
+            " '2000-01-01T00:00:00.000Z', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))")
     await db.close()
     out = io.StringIO()
     assert await run_app(telegram_config, force_console=True, stdin=io.StringIO("/myrequests\n"), out=out) == 0
