@@ -53,6 +53,9 @@ LETTER_CONTEXT_FACTOR = 0.8
 # A letter that asks something: the off-topic score of its other sentences (the business context,
 # "we plan to order a site from you") counts this much, so the context cannot outvote the question.
 OFF_TOPIC_CONTEXT_FACTOR = 0.5
+# In a message of several sentences, a sentence that only tells what happened ("менеджер связался",
+# "я по ошибке указал почту коллеги") is context: its likeness to a request counts this much.
+NARRATIVE_REQUEST_FACTOR = 0.4
 # Request cues count less in a conditional sentence ("if I delete cookies, ...").
 CONDITIONAL_CUE_FACTOR = 0.3
 CONDITION_WORDS = ("if", "whether", "если", "ли")
@@ -211,8 +214,10 @@ class PolicyEngine:
         content: list[list[str]] = []
         substantive: list[bool] = []
         asks: list[bool] = []
+        narrative: list[bool] = []
         pleasantry = False
-        for sentence in sentences(request_text(text))[:MAX_SENTENCES]:
+        parts = sentences(request_text(text))[:MAX_SENTENCES]
+        for sentence in parts:
             tokens = model.normaliser.tokens(sentence)[:MAX_TOKENS_PER_SENTENCE]
             if not tokens:
                 continue
@@ -223,6 +228,7 @@ class PolicyEngine:
                 content.append(tokens)
                 substantive.append(len(meaningful) > PLEASANTRY_MAX_WORDS)
                 asks.append("?" in sentence)
+                narrative.append(len(parts) > 1 and "?" not in sentence and model.normaliser.is_narrative(sentence))
         greeting_label = INTENT_PREFIX + Intent.GREETING.value
         out_of_scope = INTENT_PREFIX + Intent.OUT_OF_SCOPE.value
         index = model.index
@@ -231,7 +237,7 @@ class PolicyEngine:
         whole_vector: dict[str, float] = defaultdict(float)
         whole_dots: dict[int, float] = defaultdict(float)
         any_asks = any(asks)
-        for tokens, is_substantive, is_question in zip(content, substantive, asks, strict=True):
+        for tokens, is_substantive, is_question, is_story in zip(content, substantive, asks, narrative, strict=True):
             vector = index.vector(tokens)
             dots = index.dots(vector)
             sentence_scores = self._combine(model, index.label_similarities(dots, vector), tokens)
@@ -239,6 +245,9 @@ class PolicyEngine:
                 # In a letter with a question mark, the asking sentence is the request; the others
                 # are context ("we ordered a site from you last year").
                 sentence_scores = {k: v * (OFF_TOPIC_CONTEXT_FACTOR if k == out_of_scope else CONTEXT_SENTENCE_FACTOR)
+                                   for k, v in sentence_scores.items()}
+            if is_story and len(content) > 1:
+                sentence_scores = {k: v * NARRATIVE_REQUEST_FACTOR if k in REQUEST_LABELS else v
                                    for k, v in sentence_scores.items()}
             if is_substantive and greeting_label in sentence_scores:
                 # A sentence with several real words is rarely small talk; it needs a clear match.
@@ -273,7 +282,11 @@ class PolicyEngine:
         scores: dict[str, float] = {}
         for label in set(whole).union(*per_sentence):
             best_sentence = max(s.get(label, 0.0) for s in per_sentence)
-            scores[label] = SENTENCE_WEIGHT * best_sentence + (1.0 - SENTENCE_WEIGHT) * whole.get(label, 0.0)
+            whole_score = whole.get(label, 0.0)
+            if label in REQUEST_LABELS:
+                # A request is made in one sentence; words spread over the story around it cannot make one.
+                whole_score = min(whole_score, best_sentence)
+            scores[label] = SENTENCE_WEIGHT * best_sentence + (1.0 - SENTENCE_WEIGHT) * whole_score
         if out_of_scope in scores:
             # Letters often explain their business context ("we plan to order a site from you") before
             # the privacy question; that context must not make the whole letter off-topic.

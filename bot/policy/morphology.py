@@ -31,6 +31,13 @@ PHONE_TOKEN = "xphonex"
 LATIN_REPAIR_MIN_LENGTH = 7
 # Marks a word the engine skipped as irrelevant; it matches nothing.
 OUTSIDE_PREFIX = "~"
+# Verb moods for telling a story ("I filled in the form") from a request ("delete it").
+PAST = "past"
+ACTING = "acting"
+NOT_A_VERB = "none"
+# "хотел бы", "хотела узнать", "нужно, чтобы со мной связались": past forms that still ask for something now.
+_CONDITIONAL_PARTICLES = frozenset({"бы", "б", "чтобы", "чтоб"})
+_WANTING_VERBS = frozenset({"хотеть", "хотеться", "желать", "планировать", "собираться", "просить"})
 
 
 def tokenize(text: str) -> list[str]:
@@ -58,6 +65,7 @@ class Morphology:
         self._stems: dict[str, str] = {}
         self._lemmas: dict[str, str | None] = {}
         self._known: dict[str, bool] = {}
+        self._moods: dict[str, str] = {}
 
     @classmethod
     def shared(cls) -> Morphology:
@@ -95,6 +103,7 @@ class Morphology:
         result: str | None
         if _CYRILLIC.search(word):
             parse = self._morph.parse(word)[0]
+            self._remember_mood(word, parse)
             tag = str(parse.tag)
             known = bool(parse.is_known)
             self._known[word] = known
@@ -109,6 +118,40 @@ class Morphology:
             self._known.clear()
         self._lemmas[word] = result
         return result
+
+
+    def verb_mood(self, word: str) -> str:
+        """PAST for a Russian past-tense verb ("указал"), ACTING for a verb that asks or states a present
+        or future act ("удалите", "хочу", "свяжется", "хотел" as in "хотел бы"), else NOT_A_VERB."""
+        cached = self._moods.get(word)
+        if cached is not None:
+            return cached
+        if word in _CONDITIONAL_PARTICLES:
+            mood = ACTING
+        elif _CYRILLIC.search(word):
+            mood = self._remember_mood(word, self._morph.parse(word)[0])
+        else:
+            mood = NOT_A_VERB
+        self._moods[word] = mood
+        return mood
+
+    def _remember_mood(self, word: str, parse: pymorphy3.analyzer.Parse) -> str:
+        """The verb mood of an analysed word, kept so that telling a story costs no second analysis."""
+        tag = parse.tag
+        mood = NOT_A_VERB
+        if tag.POS == "VERB":
+            mood = PAST if tag.tense == "past" and parse.normal_form not in _WANTING_VERBS else ACTING
+        if len(self._moods) > _CACHE_LIMIT:
+            self._moods.clear()
+        if word not in _CONDITIONAL_PARTICLES:
+            self._moods[word] = mood
+        return mood
+
+    def is_narrative(self, text: str) -> bool:
+        """A Russian sentence that only tells what happened ("менеджер связался", "я указал почту
+        коллеги"): past-tense verbs and no verb that asks, wants or promises something now."""
+        moods = {self.verb_mood(word) for word in tokenize(text)}
+        return PAST in moods and ACTING not in moods
 
 
 class Normaliser:
@@ -224,6 +267,9 @@ class Normaliser:
 
     def tokens(self, text: str) -> list[str]:
         return self._canonical_sequence(tokenize(text), repair=True)
+
+    def is_narrative(self, text: str) -> bool:
+        return self._morph.is_narrative(text)
 
     def in_vocabulary(self, token: str) -> bool:
         return token in self._vocab

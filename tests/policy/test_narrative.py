@@ -1,0 +1,58 @@
+"""A sentence that tells what happened is context, not a request.
+
+Letters often tell a story before they ask ("the manager called me back", "I typed a colleague's
+address by mistake"); the story's verbs look like a request for a person or a correction, but the
+question is elsewhere. Sentences here are our own, not from the curated examples or message sets.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.policy import Intent, PolicyEngine
+from bot.policy.morphology import Morphology
+
+
+@pytest.mark.parametrize(("sentence", "narrative"), [
+    ("Менеджер вчера перезвонил мне.", True),
+    ("Я по ошибке вписала старый номер телефона.", True),
+    ("Свяжитесь со мной, пожалуйста.", False),
+    ("Хотела бы узнать, что вы храните.", False),
+    ("Мне нужно, чтобы со мной связался юрист.", False),
+    ("Удалите мои данные.", False),
+    ("Я хотел уточнить, где хранятся мои данные.", False),
+    ("Ваш сайт очень удобный.", False),  # no verb at all: nothing is told
+])
+def test_a_story_is_told_with_past_verbs_only(sentence: str, narrative: bool) -> None:
+    assert Morphology.shared().is_narrative(sentence) is narrative
+
+
+@pytest.mark.parametrize(("text", "section"), [
+    ("Спасибо, ваш юрист со мной уже связался. А мои паспортные данные после проверки вы где храните?",
+     "protection"),
+    ("Оператор перезвонил через пять минут, всё решили. Интересно, а запись разговора вы потом "
+     "кому-нибудь передаёте?", "disclosure"),
+    ("Здравствуйте. Я в анкете по ошибке указала рабочий адрес вместо личного. "
+     "Что вы вообще делаете с адресами, которые оставляют в анкете?", "personal-data"),
+])
+def test_story_before_the_question_does_not_become_a_request(engine: PolicyEngine, text: str,
+                                                              section: str) -> None:
+    result = engine.understand(text, lang="ru")
+    assert result.intent == Intent.QUESTION
+    assert result.sections and result.sections[0].id == section
+
+
+def test_a_mistake_told_is_not_a_correction_request(engine: PolicyEngine) -> None:
+    text = "Я вчера по ошибке отправила вам не тот телефон. Скажите, вы проверяете, чьи номера вам присылают?"
+    assert engine.understand(text, lang="ru").intent == Intent.QUESTION
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    # A story followed by a real request keeps the request.
+    ("Вчера заполнил у вас форму обратной связи. Удалите, пожалуйста, все мои данные.", Intent.DELETION),
+    ("Я сменила фамилию после свадьбы. Исправьте её, пожалуйста, в ваших записях.", Intent.CORRECTION),
+    ("Я пытался разобраться сам, но ничего не понял. Мне нужно, чтобы со мной связался живой человек.",
+     Intent.HUMAN),
+])
+def test_a_request_after_a_story_is_still_a_request(engine: PolicyEngine, text: str, intent: Intent) -> None:
+    assert engine.understand(text, lang="ru").intent == intent
