@@ -59,6 +59,18 @@ NARRATIVE_REQUEST_FACTOR = 0.4
 # Request cues count less in a conditional sentence ("if I delete cookies, ...").
 CONDITIONAL_CUE_FACTOR = 0.3
 CONDITION_WORDS = ("if", "whether", "если", "ли")
+# "what stops a stranger from deleting my records", "могут ли посторонние изменить данные": someone else
+# doing it is a question about protection, not the writer asking us to delete or correct.
+OUTSIDER_WORDS = ("stranger", "outsider", "hacker", "intruder", "attacker", "scammer", "criminal",
+                  "посторонний", "хакер", "злоумышленник", "мошенник", "взломщик")
+# "someone" is often our own staff ("can someone delete my account"): an outsider only when the sentence
+# speaks of stopping or preventing it.
+VAGUE_OUTSIDER_WORDS = ("someone", "somebody", "anyone", "anybody")
+PREVENTION_WORDS = ("stop", "prevent", "without", "protect", "tamper", "unauthorized", "помешать", "мешать",
+                    "защитить", "защищать", "защищенный", "предотвратить", "ведома", "разрешения")
+OUTSIDER_FACTOR = 0.35
+# ... unless the writer also asks us to act ("please delete it all, I don't want strangers reading it").
+PLEASE_WORDS = ("please", "pls", "kindly", "пожалуйста", "прошу")
 GRATITUDE_WORDS = ("thanks", "thank you", "appreciate", "cheers", "спасибо", "благодарю", "благодарность")
 # Emoji are "other symbols"; skin tones are modifiers; variation selectors and joiners glue them.
 EMOJI_CATEGORIES = ("So", "Sk")
@@ -72,6 +84,10 @@ class _LanguageModel:
     index: ExampleIndex
     greeting_tokens: frozenset[str]
     condition_tokens: frozenset[str]
+    outsider_stems: frozenset[str]
+    vague_outsider_stems: frozenset[str]
+    prevention_stems: frozenset[str]
+    please_stems: frozenset[str]
     gratitude_tokens: frozenset[str]
     paragraph_tokens: dict[str, list[set[str]]]
 
@@ -140,7 +156,12 @@ class PolicyEngine:
         greeting_tokens = frozenset(t for word in greeting.lexicon for t in normaliser.learn(word))
         condition_tokens = frozenset(t for word in CONDITION_WORDS for t in normaliser.tokens(word))
         gratitude_tokens = frozenset(t for word in GRATITUDE_WORDS for t in normaliser.tokens(word))
-        return _LanguageModel(normaliser, index, greeting_tokens, condition_tokens, gratitude_tokens,
+        outsider_stems = frozenset(stem for w in OUTSIDER_WORDS for stem in normaliser.stems(w))
+        vague_outsider_stems = frozenset(stem for w in VAGUE_OUTSIDER_WORDS for stem in normaliser.stems(w))
+        prevention_stems = frozenset(stem for w in PREVENTION_WORDS for stem in normaliser.stems(w))
+        please_stems = frozenset(stem for w in PLEASE_WORDS for stem in normaliser.stems(w))
+        return _LanguageModel(normaliser, index, greeting_tokens, condition_tokens, outsider_stems,
+                              vague_outsider_stems, prevention_stems, please_stems, gratitude_tokens,
                               paragraph_tokens)
 
     # ----- what channels need --------------------------------------------------------------------
@@ -215,6 +236,7 @@ class PolicyEngine:
         substantive: list[bool] = []
         asks: list[bool] = []
         narrative: list[bool] = []
+        outsider: list[bool] = []
         pleasantry = False
         parts = sentences(request_text(text))[:MAX_SENTENCES]
         for sentence in parts:
@@ -228,6 +250,7 @@ class PolicyEngine:
                 content.append(tokens)
                 substantive.append(len(meaningful) > PLEASANTRY_MAX_WORDS)
                 asks.append("?" in sentence)
+                outsider.append(_outsider_acts(model, sentence))
                 narrative.append(len(parts) > 1 and "?" not in sentence and model.normaliser.is_narrative(sentence))
         greeting_label = INTENT_PREFIX + Intent.GREETING.value
         out_of_scope = INTENT_PREFIX + Intent.OUT_OF_SCOPE.value
@@ -237,7 +260,8 @@ class PolicyEngine:
         whole_vector: dict[str, float] = defaultdict(float)
         whole_dots: dict[int, float] = defaultdict(float)
         any_asks = any(asks)
-        for tokens, is_substantive, is_question, is_story in zip(content, substantive, asks, narrative, strict=True):
+        for tokens, is_substantive, is_question, is_story, by_outsider in zip(content, substantive, asks, narrative,
+                                                                              outsider, strict=True):
             vector = index.vector(tokens)
             dots = index.dots(vector)
             sentence_scores = self._combine(model, index.label_similarities(dots, vector), tokens)
@@ -245,6 +269,9 @@ class PolicyEngine:
                 # In a letter with a question mark, the asking sentence is the request; the others
                 # are context ("we ordered a site from you last year").
                 sentence_scores = {k: v * (OFF_TOPIC_CONTEXT_FACTOR if k == out_of_scope else CONTEXT_SENTENCE_FACTOR)
+                                   for k, v in sentence_scores.items()}
+            if by_outsider:
+                sentence_scores = {k: v * OUTSIDER_FACTOR if k in REQUEST_LABELS else v
                                    for k, v in sentence_scores.items()}
             if is_story and len(content) > 1:
                 sentence_scores = {k: v * NARRATIVE_REQUEST_FACTOR if k in REQUEST_LABELS else v
@@ -313,6 +340,17 @@ class PolicyEngine:
         return Understanding(lang=lang, intent=intent, confidence=round(confidence, 4), sections=sections,
                              answer=answer, policy_version=self._policy.version, abstained=abstained,
                              explanation=explanation)
+
+
+def _outsider_acts(model: _LanguageModel, sentence: str) -> bool:
+    """Whether the sentence is about someone else deleting or changing data (a stranger, or "someone"
+    with "stop"/"prevent")."""
+    stems = model.normaliser.stems(sentence)
+    about_outsider = bool(stems & model.outsider_stems
+                          or (stems & model.vague_outsider_stems and stems & model.prevention_stems))
+    if not about_outsider or stems & model.please_stems:
+        return False
+    return not model.normaliser.has_imperative(sentence)
 
 
 def _only_emoji(text: str) -> bool:

@@ -92,6 +92,17 @@ class Morphology:
             self._stems[word] = stem
         return stem
 
+    def stem(self, word: str) -> str:
+        if _CYRILLIC.search(word):
+            return self.russian_stem(word)
+        stem = self._stems.get(word)
+        if stem is None:
+            stem = str(self._stemmer.stemWord(word))
+            if len(self._stems) > _CACHE_LIMIT:
+                self._stems.clear()
+            self._stems[word] = stem
+        return stem
+
     def has_lemma(self, word: str) -> bool:
         return word in self._lemmas
 
@@ -146,6 +157,12 @@ class Morphology:
         if word not in _CONDITIONAL_PARTICLES:
             self._moods[word] = mood
         return mood
+
+    def has_imperative(self, text: str) -> bool:
+        """Whether a Russian sentence tells the reader to do something ("удалите", "исправь")."""
+        # "удалите" is also the future "you will delete": any reading as an imperative counts.
+        return any(_CYRILLIC.search(word) and any(p.tag.mood == "impr" for p in self._morph.parse(word))
+                   for word in tokenize(text) if self.verb_mood(word) == ACTING)
 
     def is_narrative(self, text: str) -> bool:
         """A Russian sentence that only tells what happened ("менеджер связался", "я указал почту
@@ -270,6 +287,14 @@ class Normaliser:
 
     def is_narrative(self, text: str) -> bool:
         return self._morph.is_narrative(text)
+
+    def has_imperative(self, text: str) -> bool:
+        return self._morph.has_imperative(text)
+
+    def stems(self, text: str) -> set[str]:
+        """Snowball stems of the words as written, before synonym groups merge them (no dictionary
+        look-up, so asking leaves the analyser's caches, and so later messages' tokens, unchanged)."""
+        return {self._morph.stem(word) for word in tokenize(text)}
 
     def in_vocabulary(self, token: str) -> bool:
         return token in self._vocab
