@@ -24,7 +24,7 @@ from bot.policy.curated import load_curated
 from bot.policy.language import detect_language
 from bot.policy.loader import LANGUAGES, load_policy
 from bot.policy.models import REQUEST_INTENTS, Answer, Intent, Policy, RankedSection, Section, Understanding
-from bot.policy.morphology import Morphology, Normaliser
+from bot.policy.morphology import STEM_PREFIX, Morphology, Normaliser
 from bot.policy.text import request_text, sentences
 
 # Long emails: the request is near the top; the rest only costs time.
@@ -88,6 +88,7 @@ class _LanguageModel:
     vague_outsider_stems: frozenset[str]
     prevention_stems: frozenset[str]
     please_stems: frozenset[str]
+    looked_for_prefixes: frozenset[str]
     gratitude_tokens: frozenset[str]
     paragraph_tokens: dict[str, list[set[str]]]
 
@@ -161,7 +162,10 @@ class PolicyEngine:
         prevention_stems = frozenset(stem for w in PREVENTION_WORDS for stem in normaliser.stems(w))
         please_stems = frozenset(stem for w in PLEASE_WORDS for stem in normaliser.stems(w))
         return _LanguageModel(normaliser, index, greeting_tokens, condition_tokens, outsider_stems,
-                              vague_outsider_stems, prevention_stems, please_stems, gratitude_tokens,
+                              vague_outsider_stems, prevention_stems, please_stems,
+                              frozenset(stem[:STEM_PREFIX] for stem in outsider_stems | vague_outsider_stems
+                                        | prevention_stems | please_stems),
+                              gratitude_tokens,
                               paragraph_tokens)
 
     # ----- what channels need --------------------------------------------------------------------
@@ -345,7 +349,7 @@ class PolicyEngine:
 def _outsider_acts(model: _LanguageModel, sentence: str) -> bool:
     """Whether the sentence is about someone else deleting or changing data (a stranger, or "someone"
     with "stop"/"prevent")."""
-    stems = model.normaliser.stems(sentence)
+    stems = model.normaliser.stems(sentence, model.looked_for_prefixes)
     about_outsider = bool(stems & model.outsider_stems
                           or (stems & model.vague_outsider_stems and stems & model.prevention_stems))
     if not about_outsider or stems & model.please_stems:

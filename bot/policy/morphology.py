@@ -31,6 +31,8 @@ PHONE_TOKEN = "xphonex"
 LATIN_REPAIR_MIN_LENGTH = 7
 # Marks a word the engine skipped as irrelevant; it matches nothing.
 OUTSIDE_PREFIX = "~"
+# Stems looked for in a sentence are found by their first letters before any stemming (it is slow).
+STEM_PREFIX = 4
 # Verb moods for telling a story ("I filled in the form") from a request ("delete it").
 PAST = "past"
 ACTING = "acting"
@@ -291,10 +293,12 @@ class Normaliser:
     def has_imperative(self, text: str) -> bool:
         return self._morph.has_imperative(text)
 
-    def stems(self, text: str) -> set[str]:
+    def stems(self, text: str, prefixes: frozenset[str] | None = None) -> set[str]:
         """Snowball stems of the words as written, before synonym groups merge them (no dictionary
-        look-up, so asking leaves the analyser's caches, and so later messages' tokens, unchanged)."""
-        return {self._morph.stem(word) for word in tokenize(text)}
+        look-up, so asking leaves the analyser's caches, and so later messages' tokens, unchanged).
+        With ``prefixes``, only words starting with one of them (STEM_PREFIX letters) are stemmed."""
+        return {self._morph.stem(word) for word in tokenize(text)
+                if prefixes is None or word[:STEM_PREFIX] in prefixes}
 
     def in_vocabulary(self, token: str) -> bool:
         return token in self._vocab
