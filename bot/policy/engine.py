@@ -137,6 +137,7 @@ class PolicyEngine:
             for cue in data.specific_cues:
                 index.add_cue(label, normaliser.learn(cue), data.specific_cue_weight)
             index.add_blockers(label, [t for word in data.unless for t in normaliser.learn(word)])
+            index.add_requirements(label, [t for word in data.requires for t in normaliser.learn(word)])
         paragraph_tokens: dict[str, list[set[str]]] = {}
         for section in sections:
             label = SECTION_PREFIX + section.id
