@@ -12,6 +12,7 @@ Understanding a message, in order:
 from __future__ import annotations
 
 import gc
+import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
@@ -48,6 +49,15 @@ WARM_UP = {"en": "Hello! Do you share my data? Thanks, John", "ru": "Здрав�
 SENTENCE_WEIGHT = 0.5
 # Sentences without a question mark, in a message that has one, count this much.
 CONTEXT_SENTENCE_FACTOR = 0.75
+# A sentence asks without a question mark too: "хочу понять, какие данные у вас остались", "I need to know
+# which data you receive" (letters often put the request this way).
+INDIRECT_QUESTION = re.compile(
+    r"\b(?:(?:хочу|хотим|хотел[аи]? бы|хотелось бы|нужно|необходимо|важно|прошу)\s+(?:понять|узнать|уточнить|"
+    r"выяснить|сообщить|разъяснить|пояснить)|подскажите|сообщите|расскажите|уточните|поясните|объясните|"
+    r"(?:need|want|would like|'d like) to (?:know|understand|find out)|please (?:tell|let|confirm|explain)|"
+    r"let me know|i wonder|wondering)\b",
+    re.IGNORECASE,
+)
 # Several sentences: how much the off-topic label keeps of its score.
 LETTER_CONTEXT_FACTOR = 0.8
 # A letter that asks something: the off-topic score of its other sentences (the business context,
@@ -254,7 +264,7 @@ class PolicyEngine:
             if meaningful:
                 content.append(tokens)
                 substantive.append(len(meaningful) > PLEASANTRY_MAX_WORDS)
-                asks.append("?" in sentence)
+                asks.append("?" in sentence or bool(INDIRECT_QUESTION.search(sentence)))
                 outsider.append(_outsider_acts(model, sentence))
                 narrative.append(len(parts) > 1 and "?" not in sentence and model.normaliser.is_narrative(sentence))
         greeting_label = INTENT_PREFIX + Intent.GREETING.value
