@@ -68,6 +68,7 @@ OFF_TOPIC_CONTEXT_FACTOR = 0.5
 NARRATIVE_REQUEST_FACTOR = 0.4
 # Request cues count less in a conditional sentence ("if I delete cookies, ...").
 CONDITIONAL_CUE_FACTOR = 0.3
+CONDITIONAL_REQUEST_FACTOR = 0.8
 CONDITION_WORDS = ("if", "whether", "если", "ли")
 # "what stops a stranger from deleting my records", "могут ли посторонние изменить данные": someone else
 # doing it is a question about protection, not the writer asking us to delete or correct.
@@ -284,6 +285,11 @@ class PolicyEngine:
                 # In a letter with a question mark, the asking sentence is the request; the others
                 # are context ("we ordered a site from you last year").
                 sentence_scores = {k: v * (OFF_TOPIC_CONTEXT_FACTOR if k == out_of_scope else CONTEXT_SENTENCE_FACTOR)
+                                   for k, v in sentence_scores.items()}
+            if is_question and any(t in model.condition_tokens for t in tokens):
+                # "если я напишу неверный номер, вы мне перезвоните?" asks what would happen; it does
+                # not ask for the act itself.
+                sentence_scores = {k: v * CONDITIONAL_REQUEST_FACTOR if k in REQUEST_LABELS else v
                                    for k, v in sentence_scores.items()}
             if by_outsider:
                 sentence_scores = {k: v * OUTSIDER_FACTOR if k in REQUEST_LABELS else v
