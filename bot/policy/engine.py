@@ -7,6 +7,11 @@ Understanding a message, in order:
 3. every remaining sentence is scored against curated examples of each intent and each section
    (nearest examples + cue phrases); the best label wins: a section label means ``question``;
 4. for questions, sections are ranked; below ``min_confidence`` the engine abstains (no section).
+
+How a sentence relates to the writer changes what it can be: a sentence that only tells what happened
+(past-tense verbs, Russian), a conditional question ("если я сменю почту, ...?"), or one about a stranger
+acting on data ("what stops a stranger from editing my details") keeps only part of its likeness to a
+request; a request score never comes from the whole letter more than from its best sentence.
 """
 
 from __future__ import annotations
