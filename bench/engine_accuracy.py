@@ -36,9 +36,10 @@ from bot.policy.loader import load_policy  # noqa: E402
 from bot.policy.morphology import Morphology, tokenize  # noqa: E402
 
 MESSAGES = ROOT / "tests" / "data" / "messages"
-SETS = ("dev", "dev2", "holdout")
+SETS = ("dev", "dev2", "holdout", "holdout2")
 NOTES = {"dev": "tuned on", "dev2": "fresh batch, tuned on after its first measurement",
-         "holdout": "never tuned on"}
+         "holdout": "never tuned on",
+         "holdout2": "a third independent author, never seen by the engine's authors"}
 
 
 class BM25Baseline:
@@ -165,7 +166,7 @@ def main() -> int:
     for name in args.sets.split(","):
         if name not in SETS:
             raise SystemExit(f"unknown set {name!r} (one of {', '.join(SETS)})")
-        if name == "dev2" and not (MESSAGES / "dev2.jsonl").exists():
+        if name in ("dev2", "holdout2") and not (MESSAGES / f"{name}.jsonl").exists():
             continue  # written later than the others; reported when present
         rows = read_set(name)
         ours = evaluate(rows, engine_predict)
