@@ -26,7 +26,7 @@ from pathlib import Path
 from bot.i18n import Translator, get_translator
 from bot.policy.answer import choose_paragraphs, render_answer
 from bot.policy.classifier import ExampleIndex
-from bot.policy.curated import load_curated
+from bot.policy.curated import LabelData, load_curated
 from bot.policy.language import detect_language
 from bot.policy.loader import LANGUAGES, load_policy
 from bot.policy.models import REQUEST_INTENTS, Answer, Intent, Policy, RankedSection, Section, Understanding
@@ -145,27 +145,13 @@ class PolicyEngine:
         normaliser = Normaliser(morphology, curated.overrides, curated.synonyms, curated.stopwords)
         index = ExampleIndex()
         for name, data in curated.intents.items():
-            label = INTENT_PREFIX + name
-            for example in data.examples:
-                index.add(label, normaliser.learn(example))
-            for cue in data.cues:
-                index.add_cue(label, normaliser.learn(cue), data.cue_weight)
-            for cue in data.specific_cues:
-                index.add_cue(label, normaliser.learn(cue), data.specific_cue_weight)
-            index.add_blockers(label, [t for word in data.unless for t in normaliser.learn(word)])
-            index.add_requirements(label, [t for word in data.requires for t in normaliser.learn(word)])
+            _index_label(index, normaliser, INTENT_PREFIX + name, data)
         paragraph_tokens: dict[str, list[set[str]]] = {}
         for section in sections:
             label = SECTION_PREFIX + section.id
             curated_section = curated.sections.get(section.id)
             if curated_section is not None:
-                for example in curated_section.examples:
-                    index.add(label, normaliser.learn(example))
-                for cue in curated_section.cues:
-                    index.add_cue(label, normaliser.learn(cue), curated_section.cue_weight)
-                for cue in curated_section.specific_cues:
-                    index.add_cue(label, normaliser.learn(cue), curated_section.specific_cue_weight)
-                index.add_requirements(label, [t for w in curated_section.requires for t in normaliser.learn(w)])
+                _index_label(index, normaliser, label, curated_section)
             for sentence in sentences(section.title + "\n" + section.text):
                 index.add(label, normaliser.learn(sentence), SECTION_TEXT_WEIGHT)
             paragraph_tokens[section.id] = [set(normaliser.learn(p)) for p in section.paragraphs]
@@ -397,3 +383,15 @@ def _question_confidence(scores: list[float]) -> float:
     second = scores[1] if len(scores) > 1 else 0.0
     margin = min(1.0, (top - second) / 0.15)
     return _clamp(top * (0.7 + 0.3 * margin))
+
+
+def _index_label(index: ExampleIndex, normaliser: Normaliser, label: str, data: LabelData) -> None:
+    """One intent's or section's curated examples, cues, blockers and required words, into the index."""
+    for example in data.examples:
+        index.add(label, normaliser.learn(example))
+    for cue in data.cues:
+        index.add_cue(label, normaliser.learn(cue), data.cue_weight)
+    for cue in data.specific_cues:
+        index.add_cue(label, normaliser.learn(cue), data.specific_cue_weight)
+    index.add_blockers(label, [t for word in data.unless for t in normaliser.learn(word)])
+    index.add_requirements(label, [t for word in data.requires for t in normaliser.learn(word)])

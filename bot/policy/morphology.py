@@ -105,9 +105,6 @@ class Morphology:
             self._stems[word] = stem
         return stem
 
-    def has_lemma(self, word: str) -> bool:
-        return word in self._lemmas
-
     def lemma(self, word: str) -> str | None:
         """Dictionary form (ru) or stem (en); None for a person's first name or patronymic."""
         cached = self._lemmas.get(word, "")
@@ -281,7 +278,9 @@ class Normaliser:
         return tokens
 
     def _is_foreign_russian(self, word: str) -> bool:
-        return (bool(_CYRILLIC.search(word)) and word not in self._overrides and not self._morph.has_lemma(word)
+        # Depends only on what the engine was taught, never on the caches: an answer must not change
+        # with the messages processed before it.
+        return (bool(_CYRILLIC.search(word)) and word not in self._overrides
                 and self._morph.russian_stem(word) not in self._known_stems)
 
     def tokens(self, text: str) -> list[str]:
