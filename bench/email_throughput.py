@@ -4,8 +4,11 @@ Starts a private Dovecot and an aiosmtpd server on loopback, APPENDs N questions
 (a) a bare aioimaplib UID FETCH of all of them in chunks (the baseline, measured in this run) and
 (b) a bare aiosmtplib send of as many replies (with the self-copy recipient) over as many sessions as the
 bot uses, to the same SMTP server: the floor the test MTA itself sets, and
-(c) the full channel (fetch, store, understand, enqueue, SMTP) until the last reply is accepted.
-Prints the rates and the ratios of (c) to (a) and to (b).
+(c) the same bare send to an aiosmtpd server that does nothing with the mail (no spool, no delivery):
+the fastest any sender can get a reply accepted by aiosmtpd on this machine, and
+(d) the full channel (fetch, store, understand, enqueue, SMTP) until the last reply is accepted.
+Prints the rates and the ratios of (d) to (a) and (b), and of (c) to (a): the part of the 3x budget
+the test MTA alone uses up.
 
     .venv/bin/python bench/email_throughput.py [--messages 1000]
 """
@@ -76,7 +79,7 @@ async def bare_fetch(server: DovecotServer, count: int, chunk: int) -> float:
     return elapsed
 
 
-async def bare_send(smtp: SmtpProcess, count: int, sessions: int) -> float:
+async def bare_send(smtp: SmtpProcess | NullSink, count: int, sessions: int) -> float:
     """Seconds for ``count`` minimal SMTP transactions (reply + self-copy) over ``sessions`` connections."""
     todo = list(range(count))
 
@@ -95,6 +98,35 @@ async def bare_send(smtp: SmtpProcess, count: int, sessions: int) -> float:
     started = time.perf_counter()
     await asyncio.gather(*(session() for _ in range(sessions)))
     return time.perf_counter() - started
+
+
+NULL_SINK = """
+import socket, sys, time
+from aiosmtpd.controller import Controller
+class Accept:
+    async def handle_DATA(self, server, session, envelope):
+        return "250 OK"
+probe = socket.socket(); probe.bind(("127.0.0.1", 0)); port = probe.getsockname()[1]; probe.close()
+Controller(Accept(), hostname="127.0.0.1", port=port).start()
+print("PORT", port, flush=True)
+time.sleep(3600)
+"""
+
+
+class NullSink:
+    """aiosmtpd accepting and discarding every mail, in its own process: the floor of the MTA itself."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen([sys.executable, "-c", NULL_SINK], stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line.startswith("PORT "):
+            raise RuntimeError(f"null SMTP sink did not start: {line!r}")
+        self.port = int(line.split()[1])
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait(10)
 
 
 class SmtpProcess:
@@ -177,13 +209,20 @@ async def main() -> None:
                 sent = await bare_send(bare_smtp, count, SMTP_CONNECTIONS)
             finally:
                 bare_smtp.stop()
+            sink = NullSink()
+            try:
+                floor = await bare_send(sink, count, SMTP_CONNECTIONS)
+            finally:
+                sink.stop()
             processed, full = await full_channel(server, smtp, root, count)
             print(f"bare aioimaplib fetch    : {count / bare:8.1f} messages/s ({bare:.2f}s, chunks of {chunk})")
             print(f"mailbox -> reply queued  : {count / processed:8.1f} messages/s ({processed:.2f}s)")
             print(f"mailbox -> reply accepted: {count / full:8.1f} messages/s ({full:.2f}s)")
             print(f"bare aiosmtplib send     : {count / sent:8.1f} messages/s ({sent:.2f}s, {SMTP_CONNECTIONS} sessions)")
+            print(f"null aiosmtpd sink send : {count / floor:8.1f} messages/s ({floor:.2f}s, {SMTP_CONNECTIONS} sessions)")
             print(f"ratio (full / bare time): {full / bare:.1f}x  (target: within 3x)")
             print(f"ratio (full / bare send): {full / sent:.1f}x  (the test MTA's own floor)")
+            print(f"ratio (null sink / bare time): {floor / bare:.1f}x  (aiosmtpd alone, before any work)")
         finally:
             smtp.stop()
     finally:
