@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from bot.policy.quotes import strip_quotes_and_signature
+
 _QUOTED = re.compile(r"^\s*>")
 _HEADER = re.compile(r"^\s*(?:from|to|cc|subject|sent|date|от|кому|копия|тема|отправлено|дата)\s*:", re.IGNORECASE)
 _DIVIDER = re.compile(r"^\s*-{2,}\s*(?:forwarded message|original message|пересылаемое сообщение|"
@@ -27,7 +29,9 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;…])\s+|\n+")
 def request_text(text: str) -> str:
     """The part of a message that can hold the request: no quoted lines, mail headers or signature."""
     kept: list[str] = []
-    for line in text.splitlines():
+    # Quoted history under a reply header ("On ... wrote:", "чт, 19 нояб. 2026 г. в 14:02, ... <...>:",
+    # "-----Original Message-----") is what we or others wrote before, not this request.
+    for line in strip_quotes_and_signature(text).splitlines():
         if _QUOTED.match(line) or _HEADER.match(line):
             continue
         if line.strip() == "--" or line.rstrip() == "-- ":

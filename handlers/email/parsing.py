@@ -19,7 +19,7 @@ from email.utils import parseaddr
 from html.parser import HTMLParser
 from typing import ClassVar
 
-from handlers.email.quotes import strip_quotes_and_signature
+from bot.policy.quotes import strip_quotes_and_signature
 
 _MSGID = re.compile(r"<[^<>\s]+>")
 _CYR_LOWER = re.compile(r"[а-яё]")

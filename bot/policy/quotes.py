@@ -1,4 +1,5 @@
-"""Removing quoted earlier messages and signatures, so only what the person wrote now is understood.
+"""Removing quoted earlier messages and signatures, so only what the person wrote now is understood (mail
+and chat alike: people paste mail into chats too).
 
 Covers ">" quoting and the reply headers of common clients in Russian and English: Gmail ("On ... wrote:",
 "пн, 12 окт. 2026 г. в 10:00, Иван <ivan@...>:"), Outlook ("-----Original Message-----", "From: ... Sent:",

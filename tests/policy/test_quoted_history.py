@@ -1,0 +1,32 @@
+"""Quoted history is not the request: a thank-you written above our own earlier answer is thanks, and a
+question above a quoted letter is judged by itself. Texts are our own, not from the message sets."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.policy import Intent, PolicyEngine
+from bot.policy.text import request_text
+
+THANKS_ABOVE_QUOTE = [
+    ("Благодарю, все понятно!\n\nМарина\n\nвт, 3 нояб. 2026 г. в 09:15, JetBit Support <support@jetbit.ru>:\n"
+     "> Марина, здравствуйте! Запрос на удаление данных принят, срок ответа 10 рабочих дней.", "ru"),
+    ("Thanks a lot, that answers it.\n\nTom\n\nOn Tue, 3 Nov 2026 at 09:15, JetBit Support "
+     "<support@jetbit.ru> wrote:\n> Hello Tom, here is what our policy says about the data we hold.", "en"),
+    ("Спасибо большое!\n\n-----Original Message-----\nFrom: support@jetbit.ru\nSent: Tuesday, November 3, "
+     "2026 09:15\nSubject: Re: мои данные\nЗдравствуйте! Какие данные вы хотите исправить?", "ru"),
+]
+
+
+@pytest.mark.parametrize(("text", "lang"), THANKS_ABOVE_QUOTE)
+def test_thanks_above_quoted_answer_is_a_greeting(engine: PolicyEngine, text: str, lang: str) -> None:
+    result = engine.understand(text, lang=lang)
+    assert result.intent == Intent.GREETING
+    assert result.sections == []
+
+
+def test_quoted_history_after_attribution_line_is_dropped() -> None:
+    text = ("Do you pass my phone number to anyone?\n\nOn Mon, 2 Nov 2026 at 18:00, Anna <anna@example.org> "
+            "wrote:\nplease delete everything you have on me")
+    assert "delete" not in request_text(text)
+    assert "phone number" in request_text(text)
