@@ -71,6 +71,8 @@ OFF_TOPIC_CONTEXT_FACTOR = 0.5
 # In a message of several sentences, a sentence that only tells what happened ("менеджер связался",
 # "я по ошибке указал почту коллеги") is context: its likeness to a request counts this much.
 NARRATIVE_REQUEST_FACTOR = 0.4
+# ... and one whose best match is off-topic below this says nothing at all.
+WEAK_STORY_CEILING = 0.3
 # Request cues count less in a conditional sentence ("if I delete cookies, ...").
 CONDITIONAL_CUE_FACTOR = 0.3
 CONDITIONAL_REQUEST_FACTOR = 0.8
@@ -296,6 +298,10 @@ class PolicyEngine:
             best = max(sentence_scores, key=lambda label: sentence_scores[label])
             if best == greeting_label and sentence_scores[best] >= GREETING_SIMILARITY:
                 pleasantry = True
+                continue
+            if is_story and best == out_of_scope and sentence_scores[best] < WEAK_STORY_CEILING:
+                # "we met at your stand yesterday": a story close to nothing asks nothing, and must not
+                # make a friendly note off-topic.
                 continue
             grateful = any(t in model.gratitude_tokens for t in tokens)
             if grateful and best != greeting_label and sentence_scores[best] < POLITE_SENTENCE_CEILING:

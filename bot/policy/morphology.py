@@ -40,6 +40,22 @@ NOT_A_VERB = "none"
 # "хотел бы", "хотела узнать", "нужно, чтобы со мной связались": past forms that still ask for something now.
 _CONDITIONAL_PARTICLES = frozenset({"бы", "б", "чтобы", "чтоб"})
 _WANTING_VERBS = frozenset({"хотеть", "хотеться", "желать", "планировать", "собираться", "просить"})
+# English has no analyser here: a story is told with past forms ("a courier called me and knew my name"),
+# a request with modals, "please", wanting or present "be" ("can you", "I want", "is it").
+_ENGLISH_ACTING = frozenset({
+    "please", "pls", "plz", "kindly", "want", "wanna", "need", "needs", "like", "wish", "hope", "let",
+    "can", "could", "will", "would", "shall", "should", "must", "may", "might", "do", "does",
+    "ll", "wonder", "remove", "delete", "erase", "update", "correct", "fix", "change", "stop", "send",
+    "tell", "explain", "confirm", "unsubscribe", "forget", "ask", "asking",
+})
+_ENGLISH_IRREGULAR_PAST = frozenset({
+    "was", "were", "did", "had", "got", "gave", "knew", "saw", "came", "went", "told", "sent", "wrote",
+    "rang", "left", "made", "took", "found", "heard", "said", "put", "began", "became", "paid", "bought",
+    "brought", "thought", "felt", "met", "forgot", "spoke", "understood", "lost", "kept",
+})
+# "-ed" words that are not past forms, or are mostly adjectives in these messages.
+_ENGLISH_ED_NOT_PAST = frozenset({"need", "needed", "seed", "speed", "embed", "based", "interested",
+                                  "concerned", "worried", "scared", "supposed", "allowed", "required"})
 
 
 def tokenize(text: str) -> list[str]:
@@ -140,6 +156,11 @@ class Morphology:
             mood = ACTING
         elif _CYRILLIC.search(word):
             mood = self._remember_mood(word, self._morph.parse(word)[0])
+        elif word in _ENGLISH_ACTING:
+            mood = ACTING
+        elif word in _ENGLISH_IRREGULAR_PAST or (
+                len(word) > 4 and word.endswith("ed") and word.isalpha() and word not in _ENGLISH_ED_NOT_PAST):
+            mood = PAST
         else:
             mood = NOT_A_VERB
         self._moods[word] = mood
@@ -164,8 +185,8 @@ class Morphology:
                    for word in tokenize(text) if self.verb_mood(word) == ACTING)
 
     def is_narrative(self, text: str) -> bool:
-        """A Russian sentence that only tells what happened ("менеджер связался", "я указал почту
-        коллеги"): past-tense verbs and no verb that asks, wants or promises something now."""
+        """A sentence that only tells what happened ("менеджер связался", "я указал почту коллеги", "a
+        courier called me"): past-tense verbs and no verb that asks, wants or promises something now."""
         moods = {self.verb_mood(word) for word in tokenize(text)}
         return PAST in moods and ACTING not in moods
 

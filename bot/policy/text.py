@@ -23,7 +23,9 @@ _DEVICE_FOOTER = re.compile(r"^\s*(?:sent from my|отправлено (?:с|и�
 # A closing paragraph of short lines (name, job title, company, phone) with no sentence in it.
 SIGNATURE_LINE_MAX_WORDS = 8
 _SENTENCE_LINE = re.compile(r"[?]|[.!…]\s*$")
-_SENTENCE_END = re.compile(r"(?<=[.!?;…])\s+|\n+")
+# An English dash joins two sentences ("a courier called me and knew my name - did you pass it on?"); a
+# Russian one is usually the copula ("jetbit - это вы?"), so only a dash between Latin words splits.
+_SENTENCE_END = re.compile(r"(?<=[.!?;…])\s+|\n+|(?<=[A-Za-z0-9,])\s+[-–—]+\s+(?=[A-Za-z])")
 
 
 def request_text(text: str) -> str:

@@ -56,3 +56,28 @@ def test_a_mistake_told_is_not_a_correction_request(engine: PolicyEngine) -> Non
 ])
 def test_a_request_after_a_story_is_still_a_request(engine: PolicyEngine, text: str, intent: Intent) -> None:
     assert engine.understand(text, lang="ru").intent == intent
+
+
+@pytest.mark.parametrize(("sentence", "narrative"), [
+    ("A delivery guy phoned me this morning and knew my surname.", True),
+    ("I filled in your brief last week.", True),
+    ("Please delete everything you stored about me.", False),
+    ("I would like to know who sees my phone number.", False),
+    ("Can you change my email?", False),
+    ("Your website looks nice.", False),  # no past form: nothing is told
+])
+def test_an_english_story_is_told_with_past_forms_only(sentence: str, narrative: bool) -> None:
+    assert Morphology.shared().is_narrative(sentence) is narrative
+
+
+def test_english_dash_separates_the_story_from_the_question(engine: PolicyEngine) -> None:
+    from bot.policy.text import sentences
+    assert sentences("a delivery guy rang me and knew my surname - was it you who gave it to him?") == [
+        "a delivery guy rang me and knew my surname", "was it you who gave it to him?"]
+    # A Russian dash is mostly the copula: the sentence stays whole.
+    assert sentences("jetbit - это ваша студия?") == ["jetbit - это ваша студия?"]
+
+
+def test_a_friendly_note_with_a_small_story_is_a_greeting(engine: PolicyEngine) -> None:
+    text = "Hi all,\n\nJust wanted to say hello — we talked at the DevDays stand on Monday. Nice meeting you!\n\nCheers,\nAna"
+    assert engine.understand(text, lang="en").intent == Intent.GREETING
