@@ -6,10 +6,13 @@
   words all present add ``cue_weight``) and, for ``greeting``, a ``lexicon`` of pleasantries;
 - ``sections.toml``: one table per section id with ``examples`` and optional ``cues``/``cue_weight`` and
   ``specific_cues``/``specific_cue_weight`` (phrases precise enough to outweigh a generic example match).
+- ``asked.jsonl`` (optional): questions real people asked, one ``{"text": ..., "section": ...}`` per line,
+  exported from the labelled tuning sets by ``scripts/export_asked.py`` (never from a held-out set).
 """
 
 from __future__ import annotations
 
+import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +22,7 @@ from bot.policy.loader import PolicyLoadError
 from bot.policy.models import Intent
 
 EXAMPLES_DIR = "examples"
+ASKED_FILE = "asked.jsonl"
 NON_QUESTION_INTENTS = tuple(i.value for i in Intent if i is not Intent.QUESTION)
 
 
@@ -43,6 +47,8 @@ class Curated:
     synonyms: list[list[str]]
     intents: dict[str, LabelData]
     sections: dict[str, LabelData]
+    # (text, section id) of questions people asked, from the labelled tuning sets.
+    asked: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -114,9 +120,32 @@ def load_curated(policy_dir: Path, lang: str, section_ids: list[str]) -> Curated
         if name not in section_ids:
             raise PolicyLoadError(f"{sections_path}: [{name}] is not a section id")
     return Curated(
+        asked=_asked(folder / ASKED_FILE, section_ids),
         stopwords=_strings(lexicon_path, "stopwords", lexicon.get("stopwords", [])),
         overrides={str(k): str(v) for k, v in overrides.items()},
         synonyms=[list(g) for g in synonyms],
         intents={name: _label(intents_path, name, table) for name, table in intents_raw.items()},
         sections={name: _label(sections_path, name, table) for name, table in sections_raw.items()},
     )
+
+
+def _asked(path: Path, section_ids: list[str]) -> list[tuple[str, str]]:
+    """The asked questions file; absent means none."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    asked: list[tuple[str, str]] = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise PolicyLoadError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+        if not isinstance(row, dict) or not isinstance(row.get("text"), str) or not row["text"].strip():
+            raise PolicyLoadError(f"{path}:{number}: needs a non-empty \"text\"")
+        if row.get("section") not in section_ids:
+            raise PolicyLoadError(f"{path}:{number}: {row.get('section')!r} is not a section id")
+        asked.append((row["text"], row["section"]))
+    return asked

@@ -38,6 +38,9 @@ MAX_SENTENCES = 25
 MAX_TOKENS_PER_SENTENCE = 80
 # Sentences of section text itself count as examples, a little below curated questions.
 SECTION_TEXT_WEIGHT = 0.8
+# Questions people asked (labelled tuning sets) count a little below the curated examples, which are
+# written to be clean.
+ASKED_WEIGHT = 1.0
 # A sentence whose best match is a pleasantry at least this close is a pleasantry.
 GREETING_SIMILARITY = 0.5
 # Small talk ("how are you?", "who are you") has at most this many words outside the pleasantries lexicon.
@@ -148,6 +151,8 @@ class PolicyEngine:
         index = ExampleIndex()
         for name, data in curated.intents.items():
             _index_label(index, normaliser, INTENT_PREFIX + name, data)
+        for text, section_id in curated.asked:
+            index.add(SECTION_PREFIX + section_id, normaliser.learn(request_text(text)), ASKED_WEIGHT)
         paragraph_tokens: dict[str, list[set[str]]] = {}
         for section in sections:
             label = SECTION_PREFIX + section.id
@@ -299,9 +304,9 @@ class PolicyEngine:
             if best == greeting_label and sentence_scores[best] >= GREETING_SIMILARITY:
                 pleasantry = True
                 continue
-            if is_story and best == out_of_scope and sentence_scores[best] < WEAK_STORY_CEILING:
-                # "we met at your stand yesterday": a story close to nothing asks nothing, and must not
-                # make a friendly note off-topic.
+            if is_story and not any_asks and sentence_scores[best] < WEAK_STORY_CEILING:
+                # "we met at your stand yesterday": in a message that asks nothing, a story close to
+                # nothing says nothing, and must not make a friendly note off-topic or a question.
                 continue
             grateful = any(t in model.gratitude_tokens for t in tokens)
             if grateful and best != greeting_label and sentence_scores[best] < POLITE_SENTENCE_CEILING:

@@ -18,6 +18,15 @@ _CLOSING = re.compile(
     r"заранее благодарю|с благодарностью)\b[\s,.!]*(?:[\w.\- ]{0,40})?$",
     re.IGNORECASE,
 )
+# The line a letter opens with ("Dear Data Protection Officer,", "Уважаемые коллеги!", "To the Data
+# Controller of Jetbit,"): it names who is written to, and its words ("data protection") are not the ask.
+# A bare "Hello!" stays: it is the greeting the engine recognises.
+_SALUTATION = re.compile(
+    r"^\s*(?:dear|hello|hi|hey|good (?:morning|afternoon|evening)|greetings|to(?: the)?|attn|attention|"
+    r"уважаем\w*|здравствуй\w*|добр\w+ (?:день|утро|вечер)|привет\w*|дорог\w+)\b[\s,]+\w[^.?!\n]{0,60}[,!:]?\s*$",
+    re.IGNORECASE,
+)
+SALUTATION_MAX_WORDS = 7
 # "Sent from my iPhone" and the like: added by the mail program, never the person's words.
 _DEVICE_FOOTER = re.compile(r"^\s*(?:sent from my|отправлено (?:с|из)|get outlook for)\b", re.IGNORECASE)
 # A closing paragraph of short lines (name, job title, company, phone) with no sentence in it.
@@ -42,6 +51,9 @@ def request_text(text: str) -> str:
             continue
         if kept and any(k.strip() for k in kept) and _CLOSING.match(line):
             break
+        if (not any(k.strip() for k in kept) and _SALUTATION.match(line)
+                and len(line.split()) <= SALUTATION_MAX_WORDS and line.rstrip().endswith((",", "!", ":"))):
+            continue
         kept.append(line)
     result = "\n".join(_without_signature_block(kept)).strip()
     return result or text

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.policy.quotes import strip_quotes_and_signature
 from handlers.email.loop_guard import automatic_reason
 from handlers.email.parsing import decode_bytes, html_to_text, parse_mail
-from bot.policy.quotes import strip_quotes_and_signature
 from tests.email.conftest import EML_DIR, eml
 
 OWN = {"support@jetbit.ru"}

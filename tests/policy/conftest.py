@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import REPO_ROOT
+from bot.config import REPO_ROOT, load_config
 from bot.policy import PolicyEngine
 
 POLICY_DIR = REPO_ROOT / "policy_text"
@@ -16,7 +16,9 @@ URL = "https://jetbit.ru/policy/"
 
 @pytest.fixture(scope="session")
 def engine() -> PolicyEngine:
-    return PolicyEngine.load(POLICY_DIR, url=URL, min_confidence=0.35)
+    # The threshold the product runs with (config.toml), so the tests judge what people get.
+    return PolicyEngine.load(POLICY_DIR, url=URL,
+                             min_confidence=load_config(REPO_ROOT / "config.toml", environ={}).policy.min_confidence)
 
 
 @pytest.fixture

@@ -1,0 +1,69 @@
+"""The questions people asked (exported from the tuning sets) are engine examples: the export is in step
+with the sets, no held-out message leaks into anything the engine reads, and a broken file is refused."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import REPO_ROOT
+from bot.policy import Intent, PolicyEngine, PolicyLoadError
+
+from .conftest import POLICY_DIR, URL
+
+MESSAGES = REPO_ROOT / "tests" / "data" / "messages"
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.lower().replace("ё", "е").split())
+
+
+def test_exported_questions_match_the_tuning_sets() -> None:
+    done = subprocess.run([sys.executable, "scripts/export_asked.py", "--check"], cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
+def test_no_held_out_message_is_in_anything_the_engine_reads() -> None:
+    held_out = {_normal(json.loads(line)["text"]) for path in sorted(MESSAGES.glob("holdout*.jsonl"))
+                for line in path.read_text(encoding="utf-8").splitlines()}
+    assert len(held_out) > 500  # holdout, holdout2, holdout3 are all there
+    asked = {_normal(json.loads(line)["text"]) for lang in ("en", "ru")
+             for line in (POLICY_DIR / "examples" / lang / "asked.jsonl").read_text(encoding="utf-8").splitlines()}
+    assert asked and not asked & held_out
+    # Curated examples are written by hand; a short everyday question ("how do you protect my data?")
+    # may coincide with one in a held-out set, a whole message may not.
+    curated = " \n ".join(_normal(path.read_text(encoding="utf-8"))
+                          for path in (POLICY_DIR / "examples").rglob("*.toml"))
+    assert [text for text in held_out if len(text.split()) >= 8 and text in curated] == []
+
+
+def test_asked_questions_teach_the_engine(policy_copy: Path) -> None:
+    # A wording no curated example has: without the asked file it is not placed, with it it is.
+    text = "кто у вас там в конторе вообще в курсе моей фамилии и мобилы"
+    for lang in ("ru", "en"):
+        (policy_copy / "examples" / lang / "asked.jsonl").write_text("", encoding="utf-8")
+    before = PolicyEngine.load(policy_copy, url=URL, min_confidence=0.35).understand(text, lang="ru")
+    (policy_copy / "examples" / "ru" / "asked.jsonl").write_text(
+        json.dumps({"text": "кто в конторе в курсе моей фамилии и мобилы", "section": "protection"},
+                   ensure_ascii=False) + "\n", encoding="utf-8")
+    after = PolicyEngine.load(policy_copy, url=URL, min_confidence=0.35).understand(text, lang="ru")
+    assert [s.id for s in before.sections][:1] != ["protection"]
+    assert after.intent == Intent.QUESTION and after.sections[0].id == "protection"
+
+
+@pytest.mark.parametrize(("content", "problem"), [
+    ("{not json\n", "asked.jsonl:1: not valid JSON"),
+    ('{"text": "ok?", "section": "protection"}\n{"text": "", "section": "protection"}\n',
+     'asked.jsonl:2: needs a non-empty "text"'),
+    ('{"text": "who sees it?", "section": "nowhere"}\n', "asked.jsonl:1: 'nowhere' is not a section id"),
+])
+def test_broken_asked_file_is_refused_with_file_line_and_problem(policy_copy: Path, content: str,
+                                                                 problem: str) -> None:
+    (policy_copy / "examples" / "en" / "asked.jsonl").write_text(content, encoding="utf-8")
+    with pytest.raises(PolicyLoadError, match=problem.replace("(", r"\(").replace("'", "'")):
+        PolicyEngine.load(policy_copy, url=URL)
