@@ -78,8 +78,12 @@ NARRATIVE_REQUEST_FACTOR = 0.4
 WEAK_STORY_CEILING = 0.3
 # Request cues count less in a conditional sentence ("if I delete cookies, ...").
 CONDITIONAL_CUE_FACTOR = 0.3
-CONDITIONAL_REQUEST_FACTOR = 0.8
-CONDITION_WORDS = ("if", "whether", "если", "ли")
+CONDITIONAL_REQUEST_FACTOR = 0.7
+CONDITION_WORDS = ("if", "если")
+# "please confirm whether you hold my data and, if so, send a copy": "if so" leans on the ask before it;
+# it makes nothing hypothetical, so these phrases are not read at all.
+LEANING_CONDITION = re.compile(r"\b(?:if so|if yes|if any|if you do|если да|если есть|если так|если они есть)\b",
+                               re.IGNORECASE)
 # "what stops a stranger from deleting my records", "могут ли посторонние изменить данные": someone else
 # doing it is a question about protection, not the writer asking us to delete or correct.
 OUTSIDER_WORDS = ("stranger", "outsider", "hacker", "intruder", "attacker", "scammer", "criminal",
@@ -254,7 +258,7 @@ class PolicyEngine:
         pleasantry = False
         parts = sentences(request_text(text))[:MAX_SENTENCES]
         for sentence in parts:
-            tokens = model.normaliser.tokens(sentence)[:MAX_TOKENS_PER_SENTENCE]
+            tokens = model.normaliser.tokens(LEANING_CONDITION.sub(" ", sentence))[:MAX_TOKENS_PER_SENTENCE]
             if not tokens:
                 continue
             meaningful = [t for t in tokens if model.normaliser.in_vocabulary(t) and t not in model.greeting_tokens]

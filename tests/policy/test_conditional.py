@@ -24,3 +24,13 @@ def test_conditional_question_is_a_question(engine: PolicyEngine, text: str, lan
 def test_polite_question_forms_of_requests_stay_requests(engine: PolicyEngine, text: str,
                                                          intent: Intent) -> None:
     assert engine.understand(text, lang="ru").intent == intent
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    # "whether"/"ли" ask; "if so"/"если да" lean on the ask: none of them makes the request hypothetical.
+    ("Good morning. Kindly confirm whether your company processes my personal data and, if so, send me "
+     "a copy of it.", "en"),
+    ("Прошу сообщить, обрабатываете ли вы мои персональные данные, и если да, прислать мне их копию.", "ru"),
+])
+def test_asking_whether_data_is_held_is_an_access_request(engine: PolicyEngine, text: str, lang: str) -> None:
+    assert engine.understand(text, lang=lang).intent == Intent.ACCESS
