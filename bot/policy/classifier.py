@@ -12,6 +12,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+
+# One similarity per example, dense: a sentence shares features with thousands of examples, and numpy
+# adds a feature's postings in one step where a Python loop took milliseconds per message.
+Dots = npt.NDArray[np.float64]
+
 BIGRAM_WEIGHT = 0.6
 COMMON_SHARE = 0.25
 PRUNE_BELOW = 0.4
@@ -43,8 +50,8 @@ class ExampleIndex:
     def __init__(self) -> None:
         self._pending: list[tuple[str, dict[str, float], float]] = []
         self._labels: list[str] = []
-        self._weights: list[float] = []
-        self._postings: dict[str, tuple[tuple[int, ...], tuple[float, ...]]] = {}
+        self._weights: Dots = np.zeros(0)
+        self._postings: dict[str, tuple[npt.NDArray[np.intp], Dots]] = {}
         self._idf: dict[str, float] = {}
         self._cues: list[Cue] = []
         self._cues_by_token: dict[str, list[Cue]] = defaultdict(list)
@@ -94,14 +101,17 @@ class ExampleIndex:
         # they still count in a vector's length, but their dot products are skipped.
         self._common = frozenset(key for key, count in frequency.items() if count > COMMON_SHARE * documents)
         postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        weights: list[float] = []
         for number, (label, feats, weight) in enumerate(self._pending):
             vector = {key: value * self._idf[key] for key, value in feats.items()}
             norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
             for key, value in vector.items():
                 postings[key].append((number, value / norm))
             self._labels.append(label)
-            self._weights.append(weight)
-        self._postings = {key: (tuple(n for n, _ in items), tuple(w for _, w in items))
+            weights.append(weight)
+        self._weights = np.array(weights, dtype=np.float64)
+        self._postings = {key: (np.array([n for n, _ in items], dtype=np.intp),
+                                np.array([w for _, w in items], dtype=np.float64))
                           for key, items in postings.items()}
         self._pending = []
 
@@ -110,34 +120,34 @@ class ExampleIndex:
         idf = self._idf
         return {key: value * idf[key] for key, value in features(tokens).items() if key in idf}
 
-    def dots(self, vector: dict[str, float]) -> dict[int, float]:
-        """Dot products of a (not normalised) query vector with every example sharing a feature."""
-        dots: dict[int, float] = {}
-        get = dots.get
+    def dots(self, vector: dict[str, float]) -> Dots:
+        """Dot products of a (not normalised) query vector with every example (0 when none is shared).
+        Vectors of sentences add up, and so do their dots."""
+        dots = np.zeros(len(self._labels), dtype=np.float64)
         postings = self._postings
         common = self._common
         for key, value in vector.items():
             if key in common:
                 continue
             numbers, weights = postings[key]
-            for number, weight in zip(numbers, weights, strict=True):
-                dots[number] = get(number, 0.0) + value * weight
+            dots[numbers] += value * weights  # a feature lists each example once
         return dots
 
-    def label_similarities(self, dots: dict[int, float], vector: dict[str, float]) -> dict[str, float]:
+    def label_similarities(self, dots: Dots, vector: dict[str, float]) -> dict[str, float]:
         """label -> blended cosine similarity of its closest examples (0..1)."""
         norm = math.sqrt(sum(v * v for v in vector.values()))
-        if not norm:
+        if not norm or not dots.size:
             return {}
-        labels, weights = self._labels, self._weights
+        top_dot = float(dots.max())
+        if top_dot <= 0.0:
+            return {}
+        labels = self._labels
         best: dict[str, list[float]] = {}
-        if not dots:
-            return {}
         # Examples far below the closest one cannot decide anything; skipping them saves most of the work.
-        cutoff = max(dots.values()) * PRUNE_BELOW
-        for number, dot in [item for item in dots.items() if item[1] >= cutoff]:
+        near = np.flatnonzero(dots >= top_dot * PRUNE_BELOW)
+        sims = dots[near] / norm * self._weights[near]
+        for number, sim in zip(near.tolist(), sims.tolist(), strict=True):
             label = labels[number]
-            sim = dot / norm * weights[number]
             top = best.get(label)
             if top is None:
                 best[label] = [sim, 0.0, 0.0]

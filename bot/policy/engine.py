@@ -276,7 +276,7 @@ class PolicyEngine:
         per_sentence: list[dict[str, float]] = []
         kept: list[list[str]] = []
         whole_vector: dict[str, float] = defaultdict(float)
-        whole_dots: dict[int, float] = defaultdict(float)
+        whole_dots = index.dots({})
         any_asks = any(asks)
         for tokens, is_substantive, is_question, is_story, by_outsider in zip(content, substantive, asks, narrative,
                                                                               outsider, strict=True):
@@ -323,8 +323,7 @@ class PolicyEngine:
             # The whole text's vector is the sum of its sentences', so its dot products are too.
             for key, value in vector.items():
                 whole_vector[key] += value
-            for number, dot in dots.items():
-                whole_dots[number] += dot
+            whole_dots += dots
         if not kept:
             return {}, [], pleasantry
         all_tokens = [t for tokens in kept for t in tokens]
