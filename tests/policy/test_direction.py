@@ -28,3 +28,14 @@ def test_direction_of_transfer_decides_the_section(engine: PolicyEngine, text: s
 def test_vam_is_kept_apart_from_vy(engine: PolicyEngine) -> None:
     normaliser = engine._models["ru"].normaliser  # the lexicon's effect on tokens
     assert normaliser.tokens("вам") != normaliser.tokens("вы")
+
+
+@pytest.mark.parametrize(("text", "section"), [
+    ("a recruiting agency passed you my CV, which rules cover it now?", "third-party-services"),
+    ("if a marketplace shares with you my order details, what policy applies?", "third-party-services"),
+    ("do you pass my phone number on to other firms?", "disclosure"),
+])
+def test_english_direction_of_transfer_decides_the_section(engine: PolicyEngine, text: str, section: str) -> None:
+    result = engine.understand(text, lang="en")
+    ranked = [label for label in result.explanation if label.startswith("section:")]
+    assert ranked and ranked[0] == "section:" + section
