@@ -163,3 +163,16 @@ async def test_chat_beside_a_configured_bot_leaves_its_outbox_alone(telegram_con
         row = await cursor.fetchone()
     await db.close()
     assert row is not None and row[0] == "sent"
+
+
+def test_reply_models_are_held_so_parsing_a_reply_never_rebuilds_one() -> None:
+    from aiogram.methods.base import Response
+
+    from handlers.telegram.channel import make_bot
+    from handlers.telegram.response_models import METHODS, _held
+
+    make_bot("42:TEST", "http://127.0.0.1:9")
+    assert len(_held) == len(METHODS)
+    for method, model in zip(METHODS, _held, strict=True):
+        # The cache answers with the very model held: no reply builds a new one.
+        assert Response[method.__returning__] is model  # type: ignore[name-defined]
