@@ -308,9 +308,11 @@ class PolicyEngine:
             if best == greeting_label and sentence_scores[best] >= GREETING_SIMILARITY:
                 pleasantry = True
                 continue
-            if is_story and not any_asks and sentence_scores[best] < WEAK_STORY_CEILING:
-                # "we met at your stand yesterday": in a message that asks nothing, a story close to
-                # nothing says nothing, and must not make a friendly note off-topic or a question.
+            if (is_story and not any_asks and best.startswith(SECTION_PREFIX)
+                    and sentence_scores[best] < WEAK_STORY_CEILING):
+                # "we met at your stand yesterday": in a message that asks nothing, a story close to no
+                # section asks nothing, and must not turn a friendly note into a question. (A story close
+                # to off-topic stays: "our launch date was the 15th and the site still isn't live".)
                 continue
             grateful = any(t in model.gratitude_tokens for t in tokens)
             if grateful and best != greeting_label and sentence_scores[best] < POLITE_SENTENCE_CEILING:

@@ -27,14 +27,28 @@ _SALUTATION = re.compile(
     re.IGNORECASE,
 )
 SALUTATION_MAX_WORDS = 7
+# A legal footer ("This e-mail and any attachments are confidential...", "Информация в этом письме
+# конфиденциальна..."): everything from it on is boilerplate, and its words ("confidential", "intended
+# for the addressee") read like a question about protection.
+_DISCLAIMER = re.compile(
+    r"^\s*(?:(?:this|the) (?:e-?mail|message|communication)\b.{0,80}\b(?:confidential|privileged|intended)|"
+    r"confidentiality notice|disclaimer\s*:|"
+    r"(?:информация|сведения),? (?:содержащ\w+ )?в (?:этом|данном|настоящем) (?:письме|сообщении)|"
+    r"(?:это|данное|настоящее) (?:письмо|сообщение)\b.{0,80}\bконфиденциальн)",
+    re.IGNORECASE,
+)
+# A forwarded letter: the divider and the original's header block go, the forwarded words are the ask.
+_FORWARDED = re.compile(r"^\s*-{2,}\s*(?:forwarded message|пересылаемое сообщение)\s*-*\s*$", re.IGNORECASE)
 # "Sent from my iPhone" and the like: added by the mail program, never the person's words.
 _DEVICE_FOOTER = re.compile(r"^\s*(?:sent from my|отправлено (?:с|из)|get outlook for)\b", re.IGNORECASE)
 # A closing paragraph of short lines (name, job title, company, phone) with no sentence in it.
 SIGNATURE_LINE_MAX_WORDS = 8
 _SENTENCE_LINE = re.compile(r"[?]|[.!…]\s*$")
-# An English dash joins two sentences ("a courier called me and knew my name - did you pass it on?"); a
-# Russian one is usually the copula ("jetbit - это вы?"), so only a dash between Latin words splits.
-_SENTENCE_END = re.compile(r"(?<=[.!?;…])\s+|\n+|(?<=[A-Za-z0-9,])\s+[-–—]+\s+(?=[A-Za-z])")
+# An English dash can join a story and its question ("a courier called me and knew my name - did you pass
+# it on?"); a Russian one is usually the copula ("jetbit - это вы?"), and a dash before a list is no new
+# sentence ("I'd like a data export - all records"), so only a dash between Latin words before a
+# question splits.
+_SENTENCE_END = re.compile(r"(?<=[.!?;…])\s+|\n+|(?<=[A-Za-z0-9,])\s+[-–—]+\s+(?=[A-Za-z][^.!?\n]*\?)")
 
 
 def request_text(text: str) -> str:
@@ -42,7 +56,9 @@ def request_text(text: str) -> str:
     kept: list[str] = []
     # Quoted history under a reply header ("On ... wrote:", "чт, 19 нояб. 2026 г. в 14:02, ... <...>:",
     # "-----Original Message-----") is what we or others wrote before, not this request.
-    for line in strip_quotes_and_signature(text).splitlines():
+    for line in strip_quotes_and_signature(_unwrap_forwarded(text)).splitlines():
+        if _DISCLAIMER.match(line):
+            break
         if _QUOTED.match(line) or _HEADER.match(line):
             continue
         if line.strip() == "--" or line.rstrip() == "-- ":
@@ -57,6 +73,19 @@ def request_text(text: str) -> str:
         kept.append(line)
     result = "\n".join(_without_signature_block(kept)).strip()
     return result or text
+
+
+def _unwrap_forwarded(text: str) -> str:
+    """A message that is only a forwarded letter (the divider first, then its From/Date/Subject/To lines):
+    the forwarded letter itself."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if start is None or not _FORWARDED.match(lines[start]):
+        return text
+    rest = start + 1
+    while rest < len(lines) and (_HEADER.match(lines[rest]) or not lines[rest].strip()):
+        rest += 1
+    return "\n".join(lines[rest:])
 
 
 def _without_signature_block(lines: list[str]) -> list[str]:

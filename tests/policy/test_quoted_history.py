@@ -30,3 +30,20 @@ def test_quoted_history_after_attribution_line_is_dropped() -> None:
             "wrote:\nplease delete everything you have on me")
     assert "delete" not in request_text(text)
     assert "phone number" in request_text(text)
+
+
+def test_legal_footer_is_not_the_request() -> None:
+    letter = ("Hello,\n\nPlease send the signed act by Friday.\n\nFinance team\nOmega Ltd\n\n"
+              "This e-mail and any attachments are confidential and intended solely for the addressee.")
+    assert "confidential" not in request_text(letter)
+    russian = ("Добрый день!\n\nПришлите, пожалуйста, закрывающие документы.\n\n"
+               "Информация в данном сообщении является конфиденциальной и предназначена только для адресата.")
+    assert "конфиденциальн" not in request_text(russian)
+
+
+def test_a_forwarded_letter_is_understood_by_its_own_words(engine: PolicyEngine) -> None:
+    text = ("---------- Пересылаемое сообщение ---------\nОт: Инна Лебедева <inna@example.org>\n"
+            "Дата: вт, 10 нояб. 2026 г. в 11:40\nТема: данные\nКому: info@jetbit.ru\n\n"
+            "Добрый день. Пришлите, пожалуйста, список моих персональных данных, которые хранятся у вас.\n\nИнна")
+    assert request_text(text).startswith("Добрый день. Пришлите")
+    assert engine.understand(text, lang="ru").intent == Intent.ACCESS
