@@ -76,16 +76,17 @@ def request_text(text: str) -> str:
 
 
 def _unwrap_forwarded(text: str) -> str:
-    """A message that is only a forwarded letter (the divider first, then its From/Date/Subject/To lines):
-    the forwarded letter itself."""
+    """A forwarded letter ("---------- Forwarded message ---------" and its From/Date/Subject/To lines,
+    perhaps under a line of introduction): the divider and header block go, the forwarded words stay, as
+    they hold the question."""
     lines = text.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if start is None or not _FORWARDED.match(lines[start]):
+    start = next((i for i, line in enumerate(lines) if _FORWARDED.match(line)), None)
+    if start is None:
         return text
     rest = start + 1
     while rest < len(lines) and (_HEADER.match(lines[rest]) or not lines[rest].strip()):
         rest += 1
-    return "\n".join(lines[rest:])
+    return "\n".join([*lines[:start], "", *lines[rest:]])
 
 
 def _without_signature_block(lines: list[str]) -> list[str]:
