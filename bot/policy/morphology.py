@@ -41,7 +41,7 @@ NOT_A_VERB = "none"
 _CONDITIONAL_PARTICLES = frozenset({"бы", "б", "чтобы", "чтоб"})
 _WANTING_VERBS = frozenset({"хотеть", "хотеться", "желать", "планировать", "собираться", "просить"})
 # English has no analyser here: a story is told with past forms ("a courier called me and knew my name"),
-# a request with modals, "please", wanting or present "be" ("can you", "I want", "is it").
+# a request with modals, "please", wanting or an imperative ("can you", "I want", "delete it").
 _ENGLISH_ACTING = frozenset({
     "please", "pls", "plz", "kindly", "want", "wanna", "need", "needs", "like", "wish", "hope", "let",
     "can", "could", "will", "would", "shall", "should", "must", "may", "might", "do", "does",
