@@ -27,6 +27,7 @@ _SALUTATION = re.compile(
     re.IGNORECASE,
 )
 SALUTATION_MAX_WORDS = 7
+_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 # A legal footer ("This e-mail and any attachments are confidential...", "Информация в этом письме
 # конфиденциальна..."): everything from it on is boilerplate, and its words ("confidential", "intended
 # for the addressee") read like a question about protection.
@@ -67,12 +68,19 @@ def request_text(text: str) -> str:
             continue
         if kept and any(k.strip() for k in kept) and _CLOSING.match(line):
             break
-        if (not any(k.strip() for k in kept) and _SALUTATION.match(line)
-                and len(line.split()) <= SALUTATION_MAX_WORDS and line.rstrip().endswith((",", "!", ":"))):
+        if not any(k.strip() for k in kept) and _is_salutation(line):
             continue
         kept.append(line)
     result = "\n".join(_without_signature_block(kept)).strip()
     return result or text
+
+
+def _is_salutation(line: str) -> bool:
+    """"Dear Data Protection Officer," / "Уважаемые коллеги!"; an English line ending in "!" is more
+    often the ask itself ("Hi, delete my data!") than an address."""
+    stripped = line.rstrip()
+    ends = (",", ":", "!") if _CYRILLIC.search(stripped) else (",", ":")
+    return bool(_SALUTATION.match(stripped)) and len(stripped.split()) <= SALUTATION_MAX_WORDS and stripped.endswith(ends)
 
 
 def _unwrap_forwarded(text: str) -> str:

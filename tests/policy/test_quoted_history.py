@@ -47,3 +47,10 @@ def test_a_forwarded_letter_is_understood_by_its_own_words(engine: PolicyEngine)
             "Добрый день. Пришлите, пожалуйста, список моих персональных данных, которые хранятся у вас.\n\nИнна")
     assert request_text(text).startswith("Добрый день. Пришлите")
     assert engine.understand(text, lang="ru").intent == Intent.ACCESS
+
+
+def test_letter_salutation_is_dropped_but_an_english_ask_with_an_exclamation_mark_stays() -> None:
+    assert request_text("Dear Data Protection Officer,\nPlease send me my data.") == "Please send me my data."
+    assert request_text("Уважаемые коллеги!\nПрошу удалить мои данные.") == "Прошу удалить мои данные."
+    text = "Hi, delete my data!\nI never asked for your newsletter."
+    assert request_text(text).startswith("Hi, delete my data!")
