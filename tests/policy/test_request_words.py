@@ -31,3 +31,14 @@ def test_sharing_words_with_a_deletion_example_is_not_a_deletion(engine: PolicyE
 ])
 def test_deletion_requests_in_other_words_are_still_deletions(engine: PolicyEngine, text: str, lang: str) -> None:
     assert engine.understand(text, lang=lang).intent == Intent.DELETION
+
+
+@pytest.mark.parametrize(("text", "lang", "intent"), [
+    # "contact person" is a role in a letter, not a wish to talk to a person.
+    ("From next week I am the contact person for our account, please update your records.", "en", Intent.CORRECTION),
+    ("С понедельника контактным лицом по нашему договору будет Ирина, поменяйте, пожалуйста, в записях.", "ru",
+     Intent.CORRECTION),
+])
+def test_contact_person_is_a_role_not_a_request_for_a_human(engine: PolicyEngine, text: str, lang: str,
+                                                            intent: Intent) -> None:
+    assert engine.understand(text, lang=lang).intent == intent
