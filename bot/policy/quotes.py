@@ -42,12 +42,20 @@ _MOBILE_FOOTER = re.compile(
 )
 
 
+# Every reply-header pattern but the two dividers ends with ":"; testing that first spares long lines the
+# backtracking of the ".{0,250}" patterns (they cost more than the rest of understanding a letter).
+_DIVIDERS = (_REPLY_HEADERS[2], _REPLY_HEADERS[3])
+_COLON_ENDED = (_REPLY_HEADERS[0], _REPLY_HEADERS[1], _REPLY_HEADERS[4], _REPLY_HEADERS[5])
+
+
 def _is_reply_header(line: str, following: str) -> bool:
-    if any(pattern.match(line) for pattern in _REPLY_HEADERS):
+    if any(pattern.match(line) for pattern in _DIVIDERS):
         return True
-    joined = f"{line.rstrip()} {following.strip()}"
-    if following and len(line) < 200 and any(pattern.match(joined) for pattern in _REPLY_HEADERS[:2]):
+    if line.rstrip().endswith(":") and any(pattern.match(line) for pattern in _COLON_ENDED):
         return True
+    if following and len(line) < 200 and following.rstrip().endswith(":"):
+        joined = f"{line.rstrip()} {following.strip()}"
+        return any(pattern.match(joined) for pattern in _REPLY_HEADERS[:2])
     return False
 
 
