@@ -52,7 +52,18 @@ POLITE_SENTENCE_CEILING = 0.4
 UNMET_REQUIREMENT_FACTOR = 0.7
 SECTION_PREFIX = "section:"
 INTENT_PREFIX = "intent:"
-WARM_UP = {"en": "Hello! Do you share my data? Thanks, John", "ru": "Здравствуйте! Вы передаёте мои данные? Спасибо"}
+# One-off costs (first use of each code path and of common words) are paid at load, not by a person:
+# a chat line and a letter with salutation, story, question, quoted history and signature per language.
+WARM_UP = {
+    "en": ["Hello! Do you share my data? Thanks, John",
+           "Dear Data Protection Officer,\n\nLast week I filled in your form and a courier called me. Could you "
+           "tell me who else gets my phone number and whether you keep it?\n\nBest regards,\nJohn Smith\n"
+           "+1 555 0100\n\nOn Mon, 2 Nov 2026 at 10:00, Support <support@example.com> wrote:\n> Hello"],
+    "ru": ["Здравствуйте! Вы передаёте мои данные? Спасибо",
+           "Уважаемые коллеги!\n\nНа прошлой неделе я заполнила форму на сайте, и мне позвонил курьер. "
+           "Подскажите, кому ещё передаётся мой номер телефона и храните ли вы его?\n\nС уважением,\n"
+           "Анна Иванова\n+7 900 000-00-00\n\nпн, 2 нояб. 2026 г. в 10:00, Поддержка <support@example.com>:\n> Здравствуйте"],
+}
 # Multi-sentence messages: weight of the best sentence against the whole text.
 SENTENCE_WEIGHT = 0.5
 # Sentences without a question mark, in a message that has one, count this much.
@@ -139,8 +150,9 @@ class PolicyEngine:
         morphology = Morphology.shared()
         models = {lang: cls._build_model(directory, policy, lang, morphology) for lang in LANGUAGES}
         engine = cls(policy, models, url, min_confidence, default_language, translator or get_translator())
-        for lang, text in WARM_UP.items():
-            engine.understand(text, lang=lang)  # the first call pays one-off costs; not a user's message
+        for lang, texts in WARM_UP.items():
+            for text in texts:
+                engine.understand(text, lang=lang)  # the first calls pay one-off costs; not a user's message
         # The indexes are large and live as long as the process: keep the garbage collector from
         # rescanning them (full collections would otherwise pause a message now and then).
         gc.collect()
