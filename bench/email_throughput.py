@@ -113,16 +113,21 @@ time.sleep(3600)
 """
 
 
+def start_server(argv: list[str], name: str) -> tuple[subprocess.Popen[str], int]:
+    """Start a server process that prints "PORT <n>" once it listens; its process and port."""
+    process = subprocess.Popen(argv, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line.startswith("PORT "):
+        raise RuntimeError(f"{name} did not start: {line!r}")
+    return process, int(line.split()[1])
+
+
 class NullSink:
     """aiosmtpd accepting and discarding every mail, in its own process: the floor of the MTA itself."""
 
     def __init__(self) -> None:
-        self.process = subprocess.Popen([sys.executable, "-c", NULL_SINK], stdout=subprocess.PIPE, text=True)
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if not line.startswith("PORT "):
-            raise RuntimeError(f"null SMTP sink did not start: {line!r}")
-        self.port = int(line.split()[1])
+        self.process, self.port = start_server([sys.executable, "-c", NULL_SINK], "null SMTP sink")
 
     def stop(self) -> None:
         self.process.kill()
@@ -134,14 +139,9 @@ class SmtpProcess:
 
     def __init__(self, spool: Path, maildir: Path) -> None:
         self.spool = spool
-        self.process = subprocess.Popen(
+        self.process, self.port = start_server(
             [sys.executable, "-m", "tests.servers.smtp", "--spool", str(spool), "--local", f"{SUPPORT}={maildir}"],
-            cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if not line.startswith("PORT "):
-            raise RuntimeError(f"SMTP test server did not start: {line!r}")
-        self.port = int(line.split()[1])
+            "SMTP test server")
 
     def replies(self) -> int:
         # One file per SMTP transaction; the self-copy rides in the same transaction. (os.listdir: a

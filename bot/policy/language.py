@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-_CYRILLIC = re.compile(r"[а-яёА-ЯЁ]")
+CYRILLIC = re.compile(r"[а-яёА-ЯЁ]")
 _LATIN = re.compile(r"[a-zA-Z]")
 # Russian typed in Latin letters ("udalite moi dannye"): a few unmistakable word stems.
 _TRANSLIT = re.compile(
@@ -18,7 +18,7 @@ _NOISE = re.compile(r"https?://\S+|\S+@\S+|www\.\S+|\b\w+\.(?:ru|com|рф)\b", r
 
 def detect_language(text: str, default: str = "ru") -> str:
     cleaned = _NOISE.sub(" ", text)
-    cyrillic = len(_CYRILLIC.findall(cleaned))
+    cyrillic = len(CYRILLIC.findall(cleaned))
     latin = len(_LATIN.findall(cleaned))
     if cyrillic == 0 and latin == 0:
         return default

@@ -10,6 +10,7 @@ import logging
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import pymorphy3
 import snowballstemmer
@@ -102,20 +103,16 @@ class Morphology:
 
     def russian_stem(self, word: str) -> str:
         """A cheap Snowball stem: enough to tell whether a word can matter before the costly analysis."""
-        stem = self._stems.get(word)
-        if stem is None:
-            stem = str(self._russian_stemmer.stemWord(word))
-            if len(self._stems) > _CACHE_LIMIT:
-                self._stems.clear()
-            self._stems[word] = stem
-        return stem
+        return self._cached_stem(word, self._russian_stemmer)
 
     def stem(self, word: str) -> str:
-        if _CYRILLIC.search(word):
-            return self.russian_stem(word)
+        return self._cached_stem(word, self._russian_stemmer if _CYRILLIC.search(word) else self._stemmer)
+
+    def _cached_stem(self, word: str, stemmer: Any) -> str:
+        # One cache for both languages: a word's letters tell which stemmer made its entry.
         stem = self._stems.get(word)
         if stem is None:
-            stem = str(self._stemmer.stemWord(word))
+            stem = str(stemmer.stemWord(word))
             if len(self._stems) > _CACHE_LIMIT:
                 self._stems.clear()
             self._stems[word] = stem

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from bot.policy.language import CYRILLIC
 from bot.policy.quotes import strip_quotes_and_signature
 
 _QUOTED = re.compile(r"^\s*>")
@@ -27,7 +28,6 @@ _SALUTATION = re.compile(
     re.IGNORECASE,
 )
 SALUTATION_MAX_WORDS = 7
-_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 # A legal footer ("This e-mail and any attachments are confidential...", "Информация в этом письме
 # конфиденциальна..."): everything from it on is boilerplate, and its words ("confidential", "intended
 # for the addressee") read like a question about protection.
@@ -79,7 +79,7 @@ def _is_salutation(line: str) -> bool:
     """"Dear Data Protection Officer," / "Уважаемые коллеги!"; an English line ending in "!" is more
     often the ask itself ("Hi, delete my data!") than an address."""
     stripped = line.rstrip()
-    ends = (",", ":", "!") if _CYRILLIC.search(stripped) else (",", ":")
+    ends = (",", ":", "!") if CYRILLIC.search(stripped) else (",", ":")
     return bool(_SALUTATION.match(stripped)) and len(stripped.split()) <= SALUTATION_MAX_WORDS and stripped.endswith(ends)
 
 

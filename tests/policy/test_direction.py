@@ -12,15 +12,19 @@ import pytest
 from bot.policy import PolicyEngine
 
 
-@pytest.mark.parametrize(("text", "section"), [
-    ("сервис бронирования отправил вам мои контакты, по каким правилам вы с ними работаете?",
+@pytest.mark.parametrize(("text", "lang", "section"), [
+    ("сервис бронирования отправил вам мои контакты, по каким правилам вы с ними работаете?", "ru",
      "third-party-services"),
-    ("а если мои данные вам передаст банк, это тоже под вашей политикой?", "third-party-services"),
-    ("вы передаёте мой телефон другим фирмам?", "disclosure"),
-    ("кому ещё вы можете отдать мой адрес?", "disclosure"),
+    ("а если мои данные вам передаст банк, это тоже под вашей политикой?", "ru", "third-party-services"),
+    ("вы передаёте мой телефон другим фирмам?", "ru", "disclosure"),
+    ("кому ещё вы можете отдать мой адрес?", "ru", "disclosure"),
+    # English keeps the direction in phrases: "passes you", "shares with you".
+    ("a recruiting agency passed you my CV, which rules cover it now?", "en", "third-party-services"),
+    ("if a marketplace shares with you my order details, what policy applies?", "en", "third-party-services"),
+    ("do you pass my phone number on to other firms?", "en", "disclosure"),
 ])
-def test_direction_of_transfer_decides_the_section(engine: PolicyEngine, text: str, section: str) -> None:
-    result = engine.understand(text, lang="ru")
+def test_direction_of_transfer_decides_the_section(engine: PolicyEngine, text: str, lang: str, section: str) -> None:
+    result = engine.understand(text, lang=lang)
     ranked = [label for label in result.explanation if label.startswith("section:")]
     assert ranked and ranked[0] == "section:" + section
 
@@ -28,14 +32,3 @@ def test_direction_of_transfer_decides_the_section(engine: PolicyEngine, text: s
 def test_vam_is_kept_apart_from_vy(engine: PolicyEngine) -> None:
     normaliser = engine._models["ru"].normaliser  # the lexicon's effect on tokens
     assert normaliser.tokens("вам") != normaliser.tokens("вы")
-
-
-@pytest.mark.parametrize(("text", "section"), [
-    ("a recruiting agency passed you my CV, which rules cover it now?", "third-party-services"),
-    ("if a marketplace shares with you my order details, what policy applies?", "third-party-services"),
-    ("do you pass my phone number on to other firms?", "disclosure"),
-])
-def test_english_direction_of_transfer_decides_the_section(engine: PolicyEngine, text: str, section: str) -> None:
-    result = engine.understand(text, lang="en")
-    ranked = [label for label in result.explanation if label.startswith("section:")]
-    assert ranked and ranked[0] == "section:" + section
