@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from itertools import chain
 from typing import Any
 
 import pymorphy3
@@ -283,16 +284,17 @@ class Normaliser:
         words = tokenize(text)
         self._remember_stems(words)
         tokens = self._canonical_sequence(words, repair=False)
+        self._vocab.update(tokens)
         for word in words:
             lemma = self._raw_lemma(word)
-            if lemma is None or len(word) < 4 or not self._morph.is_known(word):
+            if lemma is None:
                 continue
-            if word not in self._surface:
-                self._surface[word] = lemma
-                for gram in trigrams(word):
-                    self._grams[gram].add(word)
-        self._vocab.update(tokens)
-        self._vocab.update(self._raw_lemma(w) or "" for w in words)
+            self._vocab.add(lemma)
+            if len(word) < 4 or word in self._surface or not self._morph.is_known(word):
+                continue
+            self._surface[word] = lemma
+            for gram in trigrams(word):
+                self._grams[gram].add(word)
         return tokens
 
     def _is_foreign_russian(self, word: str) -> bool:
@@ -334,10 +336,7 @@ class Normaliser:
         shortest = 4 if _CYRILLIC.search(word) else LATIN_REPAIR_MIN_LENGTH
         if len(word) >= shortest and not word.isdigit():
             grams = trigrams(word)
-            counts: dict[str, int] = defaultdict(int)
-            for gram in grams:
-                for candidate in self._grams.get(gram, ()):
-                    counts[candidate] += 1
+            counts = Counter(chain.from_iterable(self._grams.get(gram, ()) for gram in grams))
             allowed = 1 if len(word) <= 6 else 2
             best: tuple[int, int, str] | None = None
             for candidate, shared in counts.items():
@@ -357,18 +356,36 @@ class Normaliser:
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
-    """Optimal string alignment distance (a swap of neighbours is one edit); limit + 1 when above limit."""
+    """Optimal string alignment distance (a swap of neighbours is one edit); limit + 1 when above limit.
+
+    Only cells within ``limit`` of the diagonal can stay within the limit, so only they are computed
+    (a long typo is compared with a dozen candidates; the full table made that cost milliseconds)."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    above = limit + 1
     previous2: list[int] = []
-    previous = list(range(len(b) + 1))
+    previous = [j if j <= limit else above for j in range(len(b) + 1)]
     for i in range(1, len(a) + 1):
-        current = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                value = min(value, previous2[j - 2] + 1)
+        current = [above] * (len(b) + 1)
+        if i <= limit:
+            current[0] = i
+        row_best = current[0]
+        letter = a[i - 1]
+        for j in range(max(1, i - limit), min(len(b), i + limit) + 1):
+            # Plain comparisons, not min(): this loop is the hot part of repairing a typo.
+            value = previous[j - 1] + (letter != b[j - 1])
+            if previous[j] + 1 < value:
+                value = previous[j] + 1
+            if current[j - 1] + 1 < value:
+                value = current[j - 1] + 1
+            if i > 1 and j > 1 and letter == b[j - 2] and a[i - 2] == b[j - 1] and previous2[j - 2] + 1 < value:
+                value = previous2[j - 2] + 1
+            if value > above:
+                value = above
             current[j] = value
-        if min(current) > limit:
-            return limit + 1
+            if value < row_best:
+                row_best = value
+        if row_best > limit:
+            return above
         previous2, previous = previous, current
     return previous[len(b)]
