@@ -52,7 +52,8 @@ def _handle(args: argparse.Namespace, config: Config) -> int:
 
 
 def run_jsonl(engine: PolicyEngine, source: TextIO, sink: TextIO) -> int:
-    """One output line per input line, in order; a bad line gets an ``error`` object, not a crash."""
+    """One output line per input line, in order, each written as soon as it is ready; a bad line gets an
+    ``error`` object, not a crash."""
     status = 0
     for number, line in enumerate(source, start=1):
         if not line.strip():
@@ -75,7 +76,8 @@ def run_jsonl(engine: PolicyEngine, source: TextIO, sink: TextIO) -> int:
                 if "id" in item:
                     out = {"id": item["id"], **out}
         sink.write(json.dumps(out, ensure_ascii=False) + "\n")
-    sink.flush()
+        # A caller may send one line and wait for its answer before the next (a pipe is block-buffered).
+        sink.flush()
     return status
 
 

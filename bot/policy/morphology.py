@@ -208,7 +208,8 @@ class Normaliser:
             self._stop.update(["_".join(stop_lemmas)] if len(stop_lemmas) > 1 else stop_lemmas)
         self._single: dict[str, str] = {}
         self._phrases: dict[tuple[str, ...], str] = {}
-        self._max_phrase = 1
+        # Longest phrase starting with each lemma: most words start none, and are not sliced at all.
+        self._longest_phrase_from: dict[str, int] = {}
         for group in synonyms:
             head = self._phrase_lemmas(group[0])
             if not head:
@@ -220,7 +221,8 @@ class Normaliser:
                     self._single[lemmas[0]] = target
                 elif lemmas:
                     self._phrases[lemmas] = target
-                    self._max_phrase = max(self._max_phrase, len(lemmas))
+                    self._longest_phrase_from[lemmas[0]] = max(self._longest_phrase_from.get(lemmas[0], 0),
+                                                               len(lemmas))
         self._vocab: set[str] = set()
         # Snowball stems of every Russian word form the engine was taught (examples, synonyms,
         # stopwords, overrides): a message word whose stem is not among them cannot match anything.
@@ -261,7 +263,7 @@ class Normaliser:
         out: list[str] = []
         i = 0
         while i < len(lemmas):
-            for size in range(min(self._max_phrase, len(lemmas) - i), 1, -1):
+            for size in range(min(self._longest_phrase_from.get(lemmas[i], 1), len(lemmas) - i), 1, -1):
                 target = self._phrases.get(tuple(lemmas[i:i + size]))
                 if target is not None:
                     if target not in self._stop:  # a phrase group may be a stopword ("could you tell me")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import subprocess
 import sys
 import time
@@ -103,3 +104,27 @@ def test_jsonl_subprocess_handles_1000_lines_in_a_few_seconds(tmp_path: Path) ->
         assert result["intent"] in {"question", "deletion", "correction", "access", "human", "out_of_scope",
                                     "greeting"}
     assert elapsed < 10.0, f"1000 lines took {elapsed:.1f} s"
+
+
+def test_jsonl_answers_each_line_before_the_next_arrives() -> None:
+    # A caller that writes one line and waits for its answer (to time each message) must get it at once,
+    # not when stdin closes. (Without PYTHONUNBUFFERED, which would hide a missing flush.)
+    executable = Path(sys.executable).with_name("privacy-bot")
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
+    env["PRIVACY_BOT_CONFIG"] = str(REPO_ROOT / "config.toml")
+    process = subprocess.Popen([str(executable), "ask", "--jsonl"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=env)
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        for number, text in enumerate(["Do you use cookies?", "удалите мои данные", "сколько стоит сайт"]):
+            process.stdin.write(json.dumps({"id": number, "text": text}, ensure_ascii=False) + "\n")
+            process.stdin.flush()
+            ready, _, _ = select.select([process.stdout], [], [], 30)
+            assert ready, "no answer within 30 s: the output is held back until stdin closes"
+            answer = json.loads(process.stdout.readline())
+            assert answer["id"] == number
+            assert answer["intent"] == ["question", "deletion", "out_of_scope"][number]
+        process.stdin.close()
+        assert process.wait(timeout=30) == 0
+    finally:
+        process.kill()
