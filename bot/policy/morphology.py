@@ -242,9 +242,11 @@ class Normaliser:
         return [lemma for lemma in (self._raw_lemma(t) for t in tokenize(phrase)) if lemma]
 
     def _canonical_sequence(self, words: list[str], repair: bool) -> list[str]:
+        if not repair:
+            return self._merge_groups([lemma for lemma in map(self._raw_lemma, words) if lemma is not None])
         lemmas: list[str] = []
         for word in words:
-            if repair and self._is_foreign_russian(word):
+            if self._is_foreign_russian(word):
                 # Nothing the engine knows shares this word's stem: a typo of a known word, or a word
                 # that cannot matter (skipping the full analysis keeps long letters fast).
                 fixed = None if self._morph.is_known(word) else self._repair(word)
@@ -254,12 +256,16 @@ class Normaliser:
             if lemma is None:
                 continue
             # Only words the dictionary does not know are typo candidates (any English word may be).
-            if repair and self._vocab and lemma not in self._vocab and lemma not in self._single \
+            if self._vocab and lemma not in self._vocab and lemma not in self._single \
                     and lemma not in self._stop and not (_CYRILLIC.search(word) and self._morph.is_known(word)):
                 fixed = self._repair(word)
                 if fixed is not None:
                     lemma = fixed
             lemmas.append(lemma)
+        return self._merge_groups(lemmas)
+
+    def _merge_groups(self, lemmas: list[str]) -> list[str]:
+        """Synonym groups and phrases to their group token; stopwords dropped."""
         out: list[str] = []
         i = 0
         while i < len(lemmas):
@@ -285,12 +291,10 @@ class Normaliser:
         """Canonical tokens of a curated text; its words join the vocabulary typos are repaired to."""
         words = tokenize(text)
         self._remember_stems(words)
-        tokens = self._canonical_sequence(words, repair=False)
+        lemmas = [(word, lemma) for word in words if (lemma := self._raw_lemma(word)) is not None]
+        tokens = self._merge_groups([lemma for _, lemma in lemmas])
         self._vocab.update(tokens)
-        for word in words:
-            lemma = self._raw_lemma(word)
-            if lemma is None:
-                continue
+        for word, lemma in lemmas:
             self._vocab.add(lemma)
             if len(word) < 4 or word in self._surface or not self._morph.is_known(word):
                 continue
