@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MESSAGES = ROOT / "tests" / "data" / "messages"
 TUNING_SETS = ("dev.jsonl", "dev2.jsonl", "dev4.jsonl", "dev5.jsonl", "dev6.jsonl", "dev7.jsonl", "dev8.jsonl",
                "dev9.jsonl", "dev10.jsonl", "dev11.jsonl", "dev12.jsonl",
-               "dev13.jsonl")
+               "dev13.jsonl", "dev14.jsonl", "dev15.jsonl")
 LANGUAGES = ("en", "ru")
 
 
