@@ -27,11 +27,12 @@ from bot.i18n import Translator, get_translator
 from bot.policy.answer import choose_paragraphs, render_answer
 from bot.policy.classifier import ExampleIndex
 from bot.policy.curated import LabelData, load_curated
-from bot.policy.language import detect_language
+from bot.policy.language import CYRILLIC, detect_language
 from bot.policy.loader import LANGUAGES, load_policy
 from bot.policy.models import REQUEST_INTENTS, Answer, Intent, Policy, RankedSection, Section, Understanding
-from bot.policy.morphology import STEM_PREFIX, Morphology, Normaliser
+from bot.policy.morphology import PLACEHOLDERS, STEM_PREFIX, Morphology, Normaliser, tokenize
 from bot.policy.text import request_text, sentences
+from bot.policy.transliteration import from_translit, from_wrong_layout
 
 # Long emails: the request is near the top; the rest only costs time.
 MAX_SENTENCES = 25
@@ -64,6 +65,11 @@ WARM_UP = {
            "Подскажите, кому ещё передаётся мой номер телефона и храните ли вы его?\n\nС уважением,\n"
            "Анна Иванова\n+7 900 000-00-00\n\nпн, 2 нояб. 2026 г. в 10:00, Поддержка <support@example.com>:\n> Здравствуйте"],
 }
+# A Latin-letter message is Russian typed in Latin letters or on the wrong layout when at most this share
+# of its words are English words the engine knows, and at least the second share of its respelt words are
+# Russian dictionary words ("udalite moi dannye", "ghbdtn").
+ENGLISH_SHARE_OF_LATIN = 0.34
+RUSSIAN_SHARE_OF_RESPELLED = 0.6
 # Multi-sentence messages: weight of the best sentence against the whole text.
 SENTENCE_WEIGHT = 0.5
 # Sentences without a question mark, in a message that has one, count this much.
@@ -228,6 +234,10 @@ class PolicyEngine:
     # ----- understanding -------------------------------------------------------------------------
 
     def understand(self, text: str, lang: str | None = None) -> Understanding:
+        if lang != "en" and not CYRILLIC.search(text):
+            russian = self._spelled_in_cyrillic(text)
+            if russian is not None:
+                text, lang = russian, "ru"
         if lang not in LANGUAGES:
             lang = detect_language(text, self.default_language)
         model = self._models[lang]
@@ -258,6 +268,25 @@ class PolicyEngine:
         paragraphs = choose_paragraphs(top, model.paragraph_tokens[top.id], set(all_tokens))
         answer = render_answer(self._translator, top, paragraphs, self.url, self.children(lang, top.id))
         return self._result(lang, Intent.QUESTION, confidence, sections, answer, explanation)
+
+    def _spelled_in_cyrillic(self, text: str) -> str | None:
+        """The text in Cyrillic when it is Russian typed in Latin letters or on the English layout:
+        few of its words are English the engine knows, and most words of one respelling are Russian."""
+        words = [w for w in tokenize(text) if len(w) > 1 and w.isalpha() and w not in PLACEHOLDERS]
+        if not words:
+            return None
+        english = self._models["en"].normaliser
+        morphology = Morphology.shared()
+        if sum(english.in_vocabulary(morphology.stem(w)) for w in words) > ENGLISH_SHARE_OF_LATIN * len(words):
+            return None
+        best: tuple[float, str] | None = None
+        for respelled in (from_translit(text), from_wrong_layout(text)):
+            russian = [w for w in tokenize(respelled) if len(w) > 1 and CYRILLIC.search(w)]
+            if russian:
+                share = sum(morphology.is_known(w) for w in russian) / len(russian)
+                if share >= RUSSIAN_SHARE_OF_RESPELLED and (best is None or share > best[0]):
+                    best = (share, respelled)
+        return best[1] if best else None
 
     def _score(self, model: _LanguageModel, text: str) -> tuple[dict[str, float], list[str], bool]:
         """Score per label for the message's request sentences; also all their tokens, and whether the

@@ -30,11 +30,14 @@ logging.getLogger("pymorphy3").setLevel(logging.WARNING)
 EMAIL_TOKEN = "xemailx"
 URL_TOKEN = "xurlx"
 PHONE_TOKEN = "xphonex"
+PLACEHOLDERS = frozenset({EMAIL_TOKEN, URL_TOKEN, PHONE_TOKEN})
 LATIN_REPAIR_MIN_LENGTH = 7
 # Marks a word the engine skipped as irrelevant; it matches nothing.
 OUTSIDE_PREFIX = "~"
 # Stems looked for in a sentence are found by their first letters before any stemming (it is slow).
 STEM_PREFIX = 4
+# Stems shorter than this are not compared by their core (too many unrelated words share 3 letters).
+STEM_CORE_MIN = 5
 # Verb moods for telling a story ("I filled in the form") from a request ("delete it").
 PAST = "past"
 ACTING = "acting"
@@ -227,6 +230,9 @@ class Normaliser:
         # Snowball stems of every Russian word form the engine was taught (examples, synonyms,
         # stopwords, overrides): a message word whose stem is not among them cannot match anything.
         self._known_stems: set[str] = set()
+        # The same stems less their last letter: Snowball cuts "устареть" to "устарет" but "устарел" to
+        # "устарел", so a past form of a taught verb would otherwise never be analysed.
+        self._known_stem_cores: set[str] = set()
         for text in [*self._overrides, *stopwords, *(member for group in synonyms for member in group)]:
             self._remember_stems(tokenize(text))
         self._surface: dict[str, str] = {}
@@ -285,7 +291,9 @@ class Normaliser:
         return out
 
     def _remember_stems(self, words: Iterable[str]) -> None:
-        self._known_stems.update(self._morph.russian_stem(w) for w in words if _CYRILLIC.search(w))
+        stems = {self._morph.russian_stem(w) for w in words if _CYRILLIC.search(w)}
+        self._known_stems.update(stems)
+        self._known_stem_cores.update(stem[:-1] for stem in stems if len(stem) >= STEM_CORE_MIN)
 
     def learn(self, text: str) -> list[str]:
         """Canonical tokens of a curated text; its words join the vocabulary typos are repaired to."""
@@ -307,7 +315,10 @@ class Normaliser:
         # Depends only on what the engine was taught, never on the caches: an answer must not change
         # with the messages processed before it.
         return (bool(_CYRILLIC.search(word)) and word not in self._overrides
-                and self._morph.russian_stem(word) not in self._known_stems)
+                and not self._is_known_stem(self._morph.russian_stem(word)))
+
+    def _is_known_stem(self, stem: str) -> bool:
+        return stem in self._known_stems or (len(stem) >= STEM_CORE_MIN and stem[:-1] in self._known_stem_cores)
 
     def tokens(self, text: str) -> list[str]:
         return self._canonical_sequence(tokenize(text), repair=True)
