@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/engine_accuracy.py [--policy policy_text] [--min-confidence X]
 
-For each set and language (dev, dev2, dev4 ... dev15: tuning sets, and their questions are also the engine's
+For each set and language (dev, dev2, dev4 ... dev18: tuning sets, and their questions are also the engine's
 "asked" examples, so their figures are training figures; holdout, holdout2, holdout3, holdout4: never tuned on,
 figures only; ``--sets dev,dev2`` picks sets) it prints:
 top-1 / top-3 section accuracy on questions (a hit is the labelled section or one of its "also"),
@@ -37,7 +37,7 @@ from bot.policy.morphology import Morphology, tokenize  # noqa: E402
 
 MESSAGES = ROOT / "tests" / "data" / "messages"
 SETS = ("dev", "dev2", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9", "dev10", "dev11", "dev12", "dev13",
-        "dev14", "dev15", "holdout", "holdout2", "holdout3", "holdout4")
+        "dev14", "dev15", "dev16", "dev17", "dev18", "holdout", "holdout2", "holdout3", "holdout4")
 NOTES = {"dev": "tuning set; its questions are asked examples",
          "dev2": "tuning set; its questions are asked examples",
          "dev4": "tuning set (session 2); its questions are asked examples",
@@ -52,6 +52,9 @@ NOTES = {"dev": "tuning set; its questions are asked examples",
          "dev13": "tuning set (session 2, many requests, greetings and off-topic); its questions are asked examples",
          "dev14": "tuning set (session 3, private people and expats); its questions are asked examples",
          "dev15": "tuning set (session 3, business clients); its questions are asked examples",
+         "dev16": "tuning set (session 3, everyone, rambling letters); its questions are asked examples",
+         "dev17": "tuning set (session 3, Telegram Russian, translit); its questions are asked examples",
+         "dev18": "tuning set (session 3, situations instead of terms); its questions are asked examples",
          "holdout": "never tuned on",
          "holdout2": "a third independent author, never seen by the engine's authors",
          "holdout3": "session 2 author, never tuned on (consulted for two design choices)",

@@ -1,6 +1,7 @@
-"""Export the questions of the labelled tuning sets as engine examples: policy_text/examples/<lang>/asked.jsonl.
+"""Export the messages of the labelled tuning sets as engine examples: policy_text/examples/<lang>/asked.jsonl.
 
-The engine learns from what people really asked, not only from the curated examples. Only the tuning
+The engine learns from what people really wrote, not only from the curated examples: a question with its
+section, any other message with its intent (deletion, access, off-topic, ...). Only the tuning
 sets are exported; the held-out sets (holdout*.jsonl) stay unseen so their figures keep meaning something.
 A test checks the exported files match the tuning sets.
 
@@ -19,7 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 MESSAGES = ROOT / "tests" / "data" / "messages"
 TUNING_SETS = ("dev.jsonl", "dev2.jsonl", "dev4.jsonl", "dev5.jsonl", "dev6.jsonl", "dev7.jsonl", "dev8.jsonl",
                "dev9.jsonl", "dev10.jsonl", "dev11.jsonl", "dev12.jsonl",
-               "dev13.jsonl", "dev14.jsonl", "dev15.jsonl")
+               "dev13.jsonl", "dev14.jsonl", "dev15.jsonl", "dev16.jsonl",
+               "dev17.jsonl", "dev18.jsonl")
 LANGUAGES = ("en", "ru")
 
 
@@ -40,9 +42,10 @@ def exported() -> dict[str, str]:
     for name in TUNING_SETS:
         for line in (MESSAGES / name).read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
-            if row["intent"] == "question" and normal(row["text"]) not in held_out:
-                lines[row["lang"]].append(json.dumps({"text": row["text"], "section": row["section"]},
-                                                     ensure_ascii=False))
+            if normal(row["text"]) in held_out:
+                continue
+            label = {"section": row["section"]} if row["intent"] == "question" else {"intent": row["intent"]}
+            lines[row["lang"]].append(json.dumps({"text": row["text"], **label}, ensure_ascii=False))
     return {lang: "\n".join(rows) + "\n" for lang, rows in lines.items()}
 
 

@@ -6,8 +6,9 @@
   words all present add ``cue_weight``) and, for ``greeting``, a ``lexicon`` of pleasantries;
 - ``sections.toml``: one table per section id with ``examples`` and optional ``cues``/``cue_weight`` and
   ``specific_cues``/``specific_cue_weight`` (phrases precise enough to outweigh a generic example match).
-- ``asked.jsonl`` (optional): questions real people asked, one ``{"text": ..., "section": ...}`` per line,
-  exported from the labelled tuning sets by ``scripts/export_asked.py`` (never from a held-out set).
+- ``asked.jsonl`` (optional): messages real people sent, one per line: ``{"text": ..., "section": ...}`` for
+  a question, ``{"text": ..., "intent": ...}`` for any other message (deletion, greeting, ...), exported
+  from the labelled tuning sets by ``scripts/export_asked.py`` (never from a held-out set).
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ class Curated:
     sections: dict[str, LabelData]
     # (text, section id) of questions people asked, from the labelled tuning sets.
     asked: list[tuple[str, str]] = field(default_factory=list)
+    # (text, intent) of their other messages.
+    asked_intents: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -114,13 +117,15 @@ def load_curated(policy_dir: Path, lang: str, section_ids: list[str]) -> Curated
     if missing_intents:
         raise PolicyLoadError(f"{intents_path}: missing intent table [{missing_intents[0]}]")
 
+    asked = _asked(folder / ASKED_FILE, section_ids)
     sections_path = folder / "sections.toml"
     sections_raw = _read(sections_path)
     for name in sections_raw:
         if name not in section_ids:
             raise PolicyLoadError(f"{sections_path}: [{name}] is not a section id")
     return Curated(
-        asked=_asked(folder / ASKED_FILE, section_ids),
+        asked=[(text, label) for text, kind, label in asked if kind == "section"],
+        asked_intents=[(text, label) for text, kind, label in asked if kind == "intent"],
         stopwords=_strings(lexicon_path, "stopwords", lexicon.get("stopwords", [])),
         overrides={str(k): str(v) for k, v in overrides.items()},
         synonyms=[list(g) for g in synonyms],
@@ -129,13 +134,13 @@ def load_curated(policy_dir: Path, lang: str, section_ids: list[str]) -> Curated
     )
 
 
-def _asked(path: Path, section_ids: list[str]) -> list[tuple[str, str]]:
-    """The asked questions file; absent means none."""
+def _asked(path: Path, section_ids: list[str]) -> list[tuple[str, str, str]]:
+    """The asked messages file as (text, "section" or "intent", label); absent means none."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         return []
-    asked: list[tuple[str, str]] = []
+    asked: list[tuple[str, str, str]] = []
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -145,7 +150,13 @@ def _asked(path: Path, section_ids: list[str]) -> list[tuple[str, str]]:
             raise PolicyLoadError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
         if not isinstance(row, dict) or not isinstance(row.get("text"), str) or not row["text"].strip():
             raise PolicyLoadError(f"{path}:{number}: needs a non-empty \"text\"")
+        if "intent" in row:
+            if row["intent"] not in NON_QUESTION_INTENTS:
+                raise PolicyLoadError(f"{path}:{number}: {row['intent']!r} is not an intent "
+                                      f"({', '.join(NON_QUESTION_INTENTS)})")
+            asked.append((row["text"], "intent", row["intent"]))
+            continue
         if row.get("section") not in section_ids:
             raise PolicyLoadError(f"{path}:{number}: {row.get('section')!r} is not a section id")
-        asked.append((row["text"], row["section"]))
+        asked.append((row["text"], "section", row["section"]))
     return asked

@@ -295,14 +295,28 @@ class Normaliser:
         self._known_stems.update(stems)
         self._known_stem_cores.update(stem[:-1] for stem in stems if len(stem) >= STEM_CORE_MIN)
 
-    def learn(self, text: str) -> list[str]:
-        """Canonical tokens of a curated text; its words join the vocabulary typos are repaired to."""
+    def learn(self, text: str, written_by_users: bool = False) -> list[str]:
+        """Canonical tokens of a curated text; its words join the vocabulary typos are repaired to.
+
+        ``written_by_users``: a message people sent (the asked examples) has typos of its own; a Russian
+        word the dictionary does not know is repaired as in a query and never joins the vocabulary, or
+        "исправте" would become a word of its own and stop being read as "исправьте"."""
         words = tokenize(text)
-        self._remember_stems(words)
-        lemmas = [(word, lemma) for word in words if (lemma := self._raw_lemma(word)) is not None]
+        typos = {word for word in words if written_by_users and self._is_typo(word)}
+        self._remember_stems(word for word in words if word not in typos)
+        lemmas: list[tuple[str, str]] = []
+        for word in words:
+            lemma = self._raw_lemma(word)
+            if word in typos:
+                lemma = self._repair(word) or lemma
+            if lemma is not None:
+                lemmas.append((word, lemma))
         tokens = self._merge_groups([lemma for _, lemma in lemmas])
-        self._vocab.update(tokens)
+        typo_lemmas = {lemma for word, lemma in lemmas if word in typos}
+        self._vocab.update(token for token in tokens if token not in typo_lemmas)
         for word, lemma in lemmas:
+            if word in typos:
+                continue
             self._vocab.add(lemma)
             if len(word) < 4 or word in self._surface or not self._morph.is_known(word):
                 continue
@@ -310,6 +324,9 @@ class Normaliser:
             for gram in trigrams(word):
                 self._grams[gram].add(word)
         return tokens
+
+    def _is_typo(self, word: str) -> bool:
+        return bool(_CYRILLIC.search(word)) and word not in self._overrides and not self._morph.is_known(word)
 
     def _is_foreign_russian(self, word: str) -> bool:
         # Depends only on what the engine was taught, never on the caches: an answer must not change

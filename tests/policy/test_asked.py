@@ -56,11 +56,30 @@ def test_asked_questions_teach_the_engine(policy_copy: Path) -> None:
     assert after.intent == Intent.QUESTION and after.sections[0].id == "protection"
 
 
+def test_asked_requests_teach_the_engine_and_their_typos_are_not_words(policy_copy: Path) -> None:
+    text = "вычистите меня из своих табличек"
+    for lang in ("ru", "en"):
+        (policy_copy / "examples" / lang / "asked.jsonl").write_text("", encoding="utf-8")
+    before = PolicyEngine.load(policy_copy, url=URL).understand(text, lang="ru")
+    (policy_copy / "examples" / "ru" / "asked.jsonl").write_text(
+        json.dumps({"text": "вычистите меня из ваших табличек, пожалуйста", "intent": "deletion"}, ensure_ascii=False) + "\n"
+        + json.dumps({"text": "исправте мою фамилию", "intent": "correction"}, ensure_ascii=False) + "\n",
+        encoding="utf-8")
+    engine = PolicyEngine.load(policy_copy, url=URL)
+    assert before.intent is not Intent.DELETION
+    assert engine.understand(text, lang="ru").intent is Intent.DELETION
+    # The typo in a person's message is read as the word it stands for, and is not learnt as a word.
+    normaliser = engine._models["ru"].normaliser
+    assert normaliser.tokens("исправте") == normaliser.tokens("исправьте")
+    assert not normaliser.in_vocabulary("исправт")
+
+
 @pytest.mark.parametrize(("content", "problem"), [
     ("{not json\n", "asked.jsonl:1: not valid JSON"),
     ('{"text": "ok?", "section": "protection"}\n{"text": "", "section": "protection"}\n',
      'asked.jsonl:2: needs a non-empty "text"'),
     ('{"text": "who sees it?", "section": "nowhere"}\n', "asked.jsonl:1: 'nowhere' is not a section id"),
+    ('{"text": "hi", "intent": "dance"}\n', "asked.jsonl:1: 'dance' is not an intent"),
 ])
 def test_broken_asked_file_is_refused_with_file_line_and_problem(policy_copy: Path, content: str,
                                                                  problem: str) -> None:
