@@ -74,6 +74,7 @@ WARM_UP = {
 # Russian dictionary words ("udalite moi dannye", "ghbdtn").
 ENGLISH_SHARE_OF_LATIN = 0.34
 RUSSIAN_SHARE_OF_RESPELLED = 0.6
+LATIN_CHECK_CHARS = 400
 # Multi-sentence messages: weight of the best sentence against the whole text.
 SENTENCE_WEIGHT = 0.5
 # Sentences without a question mark, in a message that has one, count this much.
@@ -281,13 +282,18 @@ class PolicyEngine:
     def _spelled_in_cyrillic(self, text: str) -> str | None:
         """The text in Cyrillic when it is Russian typed in Latin letters or on the English layout:
         few of its words are English the engine knows, and most words of one respelling are Russian."""
-        words = [w for w in tokenize(text) if len(w) > 1 and w.isalpha() and w not in PLACEHOLDERS]
+        # The first words tell; a long English letter must not be stemmed twice just to learn it is English.
+        words = [w for w in tokenize(text[:LATIN_CHECK_CHARS]) if len(w) > 1 and w.isalpha() and w not in PLACEHOLDERS]
         if not words:
             return None
         english = self._models["en"].normaliser
         morphology = Morphology.shared()
-        if sum(english.in_vocabulary(morphology.stem(w)) for w in words) > ENGLISH_SHARE_OF_LATIN * len(words):
-            return None
+        allowed = ENGLISH_SHARE_OF_LATIN * len(words)
+        known = 0
+        for word in words:
+            known += english.in_vocabulary(morphology.stem(word))
+            if known > allowed:
+                return None
         best: tuple[float, str] | None = None
         for respelled in (from_translit(text), from_wrong_layout(text)):
             russian = [w for w in tokenize(respelled) if len(w) > 1 and CYRILLIC.search(w)]
