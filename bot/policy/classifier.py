@@ -154,7 +154,9 @@ class ExampleIndex:
         ends = np.cumsum(lengths)
         entries = np.arange(int(ends[-1]), dtype=np.intp) + np.repeat(starts - ends + lengths, lengths)
         weights = self._entry_values[entries] * np.repeat(np.array([v for _, v in chosen]), lengths)
-        return np.bincount(self._entry_examples[entries], weights=weights, minlength=len(self._labels))
+        dots: Dots = np.bincount(self._entry_examples[entries], weights=weights,
+                                 minlength=len(self._labels)).astype(np.float64, copy=False)
+        return dots
 
     def label_similarities(self, dots: Dots, vector: dict[str, float]) -> dict[str, float]:
         """label -> blended cosine similarity of its closest examples (0..1)."""
