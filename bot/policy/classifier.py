@@ -50,14 +50,12 @@ class ExampleIndex:
     def __init__(self) -> None:
         self._pending: list[tuple[str, dict[str, float], float]] = []
         self._labels: list[str] = []
-        self._label_names: list[str] = []
-        self._label_ids: npt.NDArray[np.intp] = np.zeros(0, dtype=np.intp)
         self._weights: Dots = np.zeros(0)
         # Postings: for feature i, entries bounds[i]:bounds[i + 1] of the two flat arrays (example, weight).
-        self._feature_ids: dict[str, int] = {}
         self._bounds: npt.NDArray[np.intp] = np.zeros(1, dtype=np.intp)
         self._entry_examples: npt.NDArray[np.intp] = np.zeros(0, dtype=np.intp)
         self._entry_values: Dots = np.zeros(0)
+        self._postings: dict[str, tuple[npt.NDArray[np.intp], Dots]] = {}
         self._idf: dict[str, float] = {}
         self._cues: list[Cue] = []
         self._cues_by_token: dict[str, list[Cue]] = defaultdict(list)
@@ -122,15 +120,14 @@ class ExampleIndex:
             self._labels.append(label)
             weights.append(weight)
         self._weights = np.array(weights, dtype=np.float64)
-        self._label_names = sorted(set(self._labels))
-        number_of = {name: number for number, name in enumerate(self._label_names)}
-        self._label_ids = np.array([number_of[label] for label in self._labels], dtype=np.intp)
         order = np.argsort(np.array(entry_features, dtype=np.intp), kind="stable")
         self._entry_examples = np.array(entry_examples, dtype=np.intp)[order]
         self._entry_values = np.array(entry_values, dtype=np.float64)[order]
         self._bounds = np.searchsorted(np.array(entry_features, dtype=np.intp)[order],
                                        np.arange(len(feature_ids) + 1)).astype(np.intp)
-        self._feature_ids = feature_ids
+        self._postings = {key: (self._entry_examples[self._bounds[i]:self._bounds[i + 1]],
+                                self._entry_values[self._bounds[i]:self._bounds[i + 1]])
+                          for key, i in feature_ids.items()}
         self._pending = []
 
     def vector(self, tokens: Sequence[str]) -> dict[str, float]:
@@ -141,21 +138,14 @@ class ExampleIndex:
     def dots(self, vector: dict[str, float]) -> Dots:
         """Dot products of a (not normalised) query vector with every example (0 when none is shared).
         Vectors of sentences add up, and so do their dots."""
-        feature_ids = self._feature_ids
+        dots = np.zeros(len(self._labels), dtype=np.float64)
+        postings = self._postings
         common = self._common
-        chosen = [(feature_ids[key], value) for key, value in vector.items() if key not in common]
-        if not chosen:
-            return np.zeros(len(self._labels), dtype=np.float64)
-        ids = np.array([fid for fid, _ in chosen], dtype=np.intp)
-        starts = self._bounds[ids]
-        lengths = self._bounds[ids + 1] - starts
-        # The entries of all chosen features in one index array (concatenated ranges), then one bincount:
-        # a few numpy calls per sentence instead of two per feature.
-        ends = np.cumsum(lengths)
-        entries = np.arange(int(ends[-1]), dtype=np.intp) + np.repeat(starts - ends + lengths, lengths)
-        weights = self._entry_values[entries] * np.repeat(np.array([v for _, v in chosen]), lengths)
-        dots: Dots = np.bincount(self._entry_examples[entries], weights=weights,
-                                 minlength=len(self._labels)).astype(np.float64, copy=False)
+        for key, value in vector.items():
+            if key in common:
+                continue
+            numbers, weights = postings[key]
+            dots[numbers] += value * weights  # a feature lists each example once
         return dots
 
     def label_similarities(self, dots: Dots, vector: dict[str, float]) -> dict[str, float]:
@@ -166,22 +156,25 @@ class ExampleIndex:
         top_dot = float(dots.max())
         if top_dot <= 0.0:
             return {}
+        labels = self._labels
+        best: dict[str, list[float]] = {}
         # Examples far below the closest one cannot decide anything; skipping them saves most of the work.
         near = np.flatnonzero(dots >= top_dot * PRUNE_BELOW)
         sims = dots[near] / norm * self._weights[near]
-        # Each label's three best similarities: sort by label, then by similarity (highest first).
-        labels = self._label_ids[near]
-        order = np.lexsort((-sims, labels))
-        labels, sims = labels[order], sims[order]
-        starts = np.flatnonzero(np.concatenate(([True], labels[1:] != labels[:-1])))
-        sizes = np.diff(np.append(starts, len(labels)))
-        last = len(labels) - 1
-        second = np.where(sizes > 1, sims[np.minimum(starts + 1, last)], 0.0)
-        third = np.where(sizes > 2, sims[np.minimum(starts + 2, last)], 0.0)
+        for number, sim in zip(near.tolist(), sims.tolist(), strict=True):
+            label = labels[number]
+            top = best.get(label)
+            if top is None:
+                best[label] = [sim, 0.0, 0.0]
+            elif sim > top[2]:
+                if sim > top[0]:
+                    top[0], top[1], top[2] = sim, top[0], top[1]
+                elif sim > top[1]:
+                    top[1], top[2] = sim, top[1]
+                else:
+                    top[2] = sim
         w1, w2, w3 = TOP_WEIGHTS
-        blended = w1 * sims[starts] + w2 * second + w3 * third
-        names = self._label_names
-        return {names[label]: value for label, value in zip(labels[starts].tolist(), blended.tolist(), strict=True)}
+        return {label: w1 * a + w2 * b + w3 * c for label, (a, b, c) in best.items()}
 
     def similarities(self, tokens: Sequence[str]) -> dict[str, float]:
         vector = self.vector(tokens)
