@@ -335,8 +335,9 @@ class PolicyEngine:
             asking = [i for i, a in enumerate(asks) if a]
             ranked = sorted(range(len(content)), key=lambda i: (min(abs(i - j) for j in asking), i))
             chosen = sorted(ranked[:MAX_SCORED_SENTENCES])
-            content, substantive, asks, narrative, outsider = (
-                [items[i] for i in chosen] for items in (content, substantive, asks, narrative, outsider))
+            content = [content[i] for i in chosen]
+            substantive, asks, narrative, outsider = (
+                [flags[i] for i in chosen] for flags in (substantive, asks, narrative, outsider))
         greeting_label = INTENT_PREFIX + Intent.GREETING.value
         out_of_scope = INTENT_PREFIX + Intent.OUT_OF_SCOPE.value
         index = model.index
