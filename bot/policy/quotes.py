@@ -48,7 +48,7 @@ _DIVIDERS = (_REPLY_HEADERS[2], _REPLY_HEADERS[3])
 _COLON_ENDED = (_REPLY_HEADERS[0], _REPLY_HEADERS[1], _REPLY_HEADERS[4], _REPLY_HEADERS[5])
 
 
-def _is_reply_header(line: str, following: str) -> bool:
+def is_reply_header(line: str, following: str) -> bool:
     if any(pattern.match(line) for pattern in _DIVIDERS):
         return True
     if line.rstrip().endswith(":") and any(pattern.match(line) for pattern in _COLON_ENDED):
@@ -73,7 +73,7 @@ def strip_quotes_and_signature(text: str) -> str:
         following = lines[index + 1] if index + 1 < len(lines) else ""
         if not kept and not line.strip():
             continue
-        if _is_reply_header(line, following):
+        if is_reply_header(line, following):
             if not kept:
                 continue  # bottom-posting: the quote comes first, ">" lines are dropped below
             break  # top-posting: everything after the introduction of a quote is history

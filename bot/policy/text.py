@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.policy.language import CYRILLIC
-from bot.policy.quotes import strip_quotes_and_signature
+from bot.policy.quotes import is_reply_header, strip_quotes_and_signature
 
 _QUOTED = re.compile(r"^\s*>")
 _HEADER = re.compile(r"^\s*(?:from|to|cc|subject|sent|date|от|кому|копия|тема|отправлено|дата)\s*:", re.IGNORECASE)
@@ -40,6 +40,10 @@ _DISCLAIMER = re.compile(
 )
 # A forwarded letter: the divider and the original's header block go, the forwarded words are the ask.
 _FORWARDED = re.compile(r"^\s*-{2,}\s*(?:forwarded message|пересылаемое сообщение)\s*-*\s*$", re.IGNORECASE)
+# "see below", "forwarding a question from our lawyer", "пересылаю вопрос ниже": the quote is the ask.
+_POINTS_BELOW = re.compile(r"\b(?:see below|below|forwarding|forwarded|пересылаю|пересылаем|переслал[аи]?|ниже)\b",
+                           re.IGNORECASE)
+_QUOTE_MARK = re.compile(r"^\s*(?:>\s?)+")
 # "Sent from my iPhone" and the like: added by the mail program, never the person's words.
 _DEVICE_FOOTER = re.compile(r"^\s*(?:sent from my|отправлено (?:с|из)|get outlook for)\b", re.IGNORECASE)
 # A closing paragraph of short lines (name, job title, company, phone) with no sentence in it.
@@ -57,7 +61,7 @@ def request_text(text: str) -> str:
     kept: list[str] = []
     # Quoted history under a reply header ("On ... wrote:", "чт, 19 нояб. 2026 г. в 14:02, ... <...>:",
     # "-----Original Message-----") is what we or others wrote before, not this request.
-    for line in strip_quotes_and_signature(_unwrap_forwarded(text)).splitlines():
+    for line in strip_quotes_and_signature(_unquote_pointed(_unwrap_forwarded(text))).splitlines():
         if _DISCLAIMER.match(line):
             break
         if _QUOTED.match(line) or _HEADER.match(line):
@@ -95,6 +99,18 @@ def _unwrap_forwarded(text: str) -> str:
     while rest < len(lines) and (_HEADER.match(lines[rest]) or not lines[rest].strip()):
         rest += 1
     return "\n".join([*lines[:start], "", *lines[rest:]])
+
+
+def _unquote_pointed(text: str) -> str:
+    """"forwarding from our CFO, see below. > Please replace my old email ...": quoted lines that the
+    writer points to, with no reply header above them, are the request itself, not history."""
+    lines = text.splitlines()
+    first = next((i for i, line in enumerate(lines) if line.lstrip().startswith(">")), None)
+    if first is None or not _POINTS_BELOW.search("\n".join(lines[:first])):
+        return text
+    if any(is_reply_header(line, lines[i + 1] if i + 1 < len(lines) else "") for i, line in enumerate(lines[:first])):
+        return text
+    return "\n".join(_QUOTE_MARK.sub("", line) for line in lines)
 
 
 def _without_signature_block(lines: list[str]) -> list[str]:

@@ -54,3 +54,23 @@ def test_letter_salutation_is_dropped_but_an_english_ask_with_an_exclamation_mar
     assert request_text("Уважаемые коллеги!\nПрошу удалить мои данные.") == "Прошу удалить мои данные."
     text = "Hi, delete my data!\nI never asked for your newsletter."
     assert request_text(text).startswith("Hi, delete my data!")
+
+
+@pytest.mark.parametrize(("text", "intent", "section"), [
+    ("Hello,\n\nforwarding from our accountant, see below.\n\n> Please delete all my personal data from your "
+     "records. Thanks, Jan\n\nBest,\nEva", Intent.DELETION, None),
+    ("Добрый день!\n\nПересылаю вопрос нашего юриста ниже.\n\n> Передаёте ли вы персональные данные наших "
+     "сотрудников третьим лицам?\n\nС уважением,\nОльга", Intent.QUESTION, "disclosure"),
+])
+def test_quoted_lines_the_writer_points_to_are_the_request(engine: PolicyEngine, text: str, intent: Intent,
+                                                           section: str | None) -> None:
+    result = engine.understand(text)
+    assert result.intent is intent
+    if section is not None:
+        assert result.sections[0].id == section
+
+
+def test_quoted_history_under_a_reply_header_stays_history() -> None:
+    text = ("Thanks, see below for my answers.\n\nOn Mon, 2 Nov 2026 at 10:00, Support <support@jetbit.ru> wrote:\n"
+            "> Please confirm that we may delete your data.")
+    assert "delete" not in request_text(text)
