@@ -87,7 +87,7 @@ class StorageConfig(_Table):
 class PolicyConfig(_Table):
     directory: Path = Path("policy_text")
     url: str = "https://jetbit.ru/policy/"
-    min_confidence: float = Field(default=0.2, ge=0.0, le=1.0)
+    min_confidence: float = Field(default=0.15, ge=0.0, le=1.0)
     default_language: Literal["ru", "en"] = "ru"
 
 

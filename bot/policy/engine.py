@@ -157,7 +157,7 @@ class PolicyEngine:
     # ----- loading -------------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, directory: Path | str, url: str = "https://jetbit.ru/policy/", min_confidence: float = 0.2,
+    def load(cls, directory: Path | str, url: str = "https://jetbit.ru/policy/", min_confidence: float = 0.15,
              default_language: str = "ru", translator: Translator | None = None) -> PolicyEngine:
         """Read sections and curated examples; raises PolicyLoadError naming a malformed file."""
         directory = Path(directory)
