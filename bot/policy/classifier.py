@@ -51,10 +51,6 @@ class ExampleIndex:
         self._pending: list[tuple[str, dict[str, float], float]] = []
         self._labels: list[str] = []
         self._weights: Dots = np.zeros(0)
-        # Postings: for feature i, entries bounds[i]:bounds[i + 1] of the two flat arrays (example, weight).
-        self._bounds: npt.NDArray[np.intp] = np.zeros(1, dtype=np.intp)
-        self._entry_examples: npt.NDArray[np.intp] = np.zeros(0, dtype=np.intp)
-        self._entry_values: Dots = np.zeros(0)
         self._postings: dict[str, tuple[npt.NDArray[np.intp], Dots]] = {}
         self._idf: dict[str, float] = {}
         self._cues: list[Cue] = []
@@ -121,12 +117,11 @@ class ExampleIndex:
             weights.append(weight)
         self._weights = np.array(weights, dtype=np.float64)
         order = np.argsort(np.array(entry_features, dtype=np.intp), kind="stable")
-        self._entry_examples = np.array(entry_examples, dtype=np.intp)[order]
-        self._entry_values = np.array(entry_values, dtype=np.float64)[order]
-        self._bounds = np.searchsorted(np.array(entry_features, dtype=np.intp)[order],
-                                       np.arange(len(feature_ids) + 1)).astype(np.intp)
-        self._postings = {key: (self._entry_examples[self._bounds[i]:self._bounds[i + 1]],
-                                self._entry_values[self._bounds[i]:self._bounds[i + 1]])
+        examples = np.array(entry_examples, dtype=np.intp)[order]
+        values = np.array(entry_values, dtype=np.float64)[order]
+        # Feature i's entries are bounds[i]:bounds[i + 1] of the sorted arrays; its postings are views.
+        bounds = np.searchsorted(np.array(entry_features, dtype=np.intp)[order], np.arange(len(feature_ids) + 1))
+        self._postings = {key: (examples[bounds[i]:bounds[i + 1]], values[bounds[i]:bounds[i + 1]])
                           for key, i in feature_ids.items()}
         self._pending = []
 

@@ -316,7 +316,8 @@ class Normaliser:
         for word in words:
             lemma = self._raw_lemma(word)
             if word in typos:
-                lemma = self._repair(word) or lemma
+                # Not cached: the vocabulary is still growing, and a query must see the finished one.
+                lemma = self._closest_known(word) or lemma
             if lemma is not None:
                 lemmas.append((word, lemma))
         tokens = self._merge_groups([lemma for _, lemma in lemmas])
@@ -368,10 +369,17 @@ class Normaliser:
         return token in self._stop
 
     def _repair(self, word: str) -> str | None:
-        """The lemma of the closest known word form, when the word looks like a typo of it
-        (one edit for short words, two for long ones; candidates found through shared trigrams)."""
+        """The lemma of the closest known word form, when the word looks like a typo of it (cached)."""
         if word in self._repairs:
             return self._repairs[word]
+        result = self._closest_known(word)
+        if len(self._repairs) > _CACHE_LIMIT:
+            self._repairs.clear()
+        self._repairs[word] = result
+        return result
+
+    def _closest_known(self, word: str) -> str | None:
+        """One edit for short words, two for long ones; candidates found through shared trigrams."""
         result: str | None = None
         # Latin words have no dictionary to tell a typo from a real word, and short real words sit one
         # edit from a vocabulary word ("than"/"thank", "chance"/"change"): only long ones are repaired.
@@ -391,9 +399,6 @@ class Normaliser:
                         best = key
             if best is not None:
                 result = self._surface[best[2]]
-        if len(self._repairs) > _CACHE_LIMIT:
-            self._repairs.clear()
-        self._repairs[word] = result
         return result
 
 
