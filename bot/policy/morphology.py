@@ -246,6 +246,7 @@ class Normaliser:
         self._surface: dict[str, str] = {}
         self._grams: dict[str, set[str]] = defaultdict(set)
         self._repairs: dict[str, str | None] = {}
+        self._learning_repairs: dict[str, str | None] = {}
 
     def _raw_lemma(self, word: str) -> str | None:
         if word in self._overrides:
@@ -316,8 +317,11 @@ class Normaliser:
         for word in words:
             lemma = self._raw_lemma(word)
             if word in typos:
-                # Not cached: the vocabulary is still growing, and a query must see the finished one.
-                lemma = self._closest_known(word) or lemma
+                # Kept apart from the query cache: the vocabulary is still growing, and a query must be
+                # repaired against the finished one.
+                if word not in self._learning_repairs:
+                    self._learning_repairs[word] = self._closest_known(word)
+                lemma = self._learning_repairs[word] or lemma
             if lemma is not None:
                 lemmas.append((word, lemma))
         tokens = self._merge_groups([lemma for _, lemma in lemmas])
