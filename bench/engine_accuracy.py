@@ -75,7 +75,7 @@ NOTES = {"dev": "tuning set; its messages are asked examples",
          "holdout3": "session 2 author, never tuned on (consulted for two design choices)",
          "holdout4": "session 2 author, never tuned on, first run at the end of the session",
          "holdout5": "session 3 author, never tuned on (its totals were watched during the session)",
-         "holdout6": "session 3 author, never tuned on, scored once at the end of the session"}
+         "holdout6": "session 3 author, never tuned on (totals seen twice at the end of session 3)"}
 
 
 class BM25Baseline:
