@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/engine_accuracy.py [--policy policy_text] [--min-confidence X]
 
-For each set and language (dev, dev2, dev4 ... dev31: tuning sets, and their questions are also the engine's
+For each set and language (dev, dev2, dev4 ... dev33: tuning sets, and their questions are also the engine's
 "asked" examples, so their figures are training figures; holdout, holdout2 ... holdout6: never tuned on,
 figures only; ``--sets dev,dev2`` picks sets) it prints:
 top-1 / top-3 section accuracy on questions (a hit is the labelled section or one of its "also"),
@@ -38,7 +38,7 @@ from bot.policy.morphology import Morphology, tokenize  # noqa: E402
 MESSAGES = ROOT / "tests" / "data" / "messages"
 SETS = ("dev", "dev2", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9", "dev10", "dev11", "dev12", "dev13",
         "dev14", "dev15", "dev16", "dev17", "dev18", "dev19", "dev20", "dev21", "dev22", "dev23", "dev24", "dev25",
-        "dev26", "dev27", "dev28", "dev29", "dev30", "dev31",
+        "dev26", "dev27", "dev28", "dev29", "dev30", "dev31", "dev32", "dev33",
         "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6")
 NOTES = {"dev": "tuning set; its messages are asked examples",
          "dev2": "tuning set; its messages are asked examples",
@@ -70,6 +70,8 @@ NOTES = {"dev": "tuning set; its messages are asked examples",
          "dev29": "tuning set (session 3, colloquial Russian); its messages are asked examples",
          "dev30": "tuning set (session 3, English around the keywords); its messages are asked examples",
          "dev31": "tuning set (session 3, English life situations); its messages are asked examples",
+         "dev32": "tuning set (session 3, English in the writer's own words); its messages are asked examples",
+         "dev33": "tuning set (session 3, Russian in the writer's own words); its messages are asked examples",
          "holdout": "never tuned on",
          "holdout2": "a third independent author, never seen by the engine's authors",
          "holdout3": "session 2 author, never tuned on (consulted for two design choices)",

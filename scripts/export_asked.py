@@ -23,7 +23,8 @@ TUNING_SETS = ("dev.jsonl", "dev2.jsonl", "dev4.jsonl", "dev5.jsonl", "dev6.json
                "dev13.jsonl", "dev14.jsonl", "dev15.jsonl", "dev16.jsonl",
                "dev17.jsonl", "dev18.jsonl", "dev19.jsonl", "dev20.jsonl", "dev21.jsonl",
                "dev22.jsonl", "dev23.jsonl", "dev24.jsonl", "dev25.jsonl", "dev26.jsonl", "dev27.jsonl",
-               "dev28.jsonl", "dev29.jsonl", "dev30.jsonl", "dev31.jsonl")
+               "dev28.jsonl", "dev29.jsonl", "dev30.jsonl", "dev31.jsonl",
+               "dev32.jsonl", "dev33.jsonl")
 LANGUAGES = ("en", "ru")
 
 
