@@ -18,13 +18,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MESSAGES = ROOT / "tests" / "data" / "messages"
-TUNING_SETS = ("dev.jsonl", "dev2.jsonl", "dev4.jsonl", "dev5.jsonl", "dev6.jsonl", "dev7.jsonl", "dev8.jsonl",
-               "dev9.jsonl", "dev10.jsonl", "dev11.jsonl", "dev12.jsonl",
-               "dev13.jsonl", "dev14.jsonl", "dev15.jsonl", "dev16.jsonl",
-               "dev17.jsonl", "dev18.jsonl", "dev19.jsonl", "dev20.jsonl", "dev21.jsonl",
-               "dev22.jsonl", "dev23.jsonl", "dev24.jsonl", "dev25.jsonl", "dev26.jsonl", "dev27.jsonl",
-               "dev28.jsonl", "dev29.jsonl", "dev30.jsonl", "dev31.jsonl",
-               "dev32.jsonl", "dev33.jsonl")
 LANGUAGES = ("en", "ru")
 
 
@@ -37,13 +30,21 @@ def held_out_texts() -> set[str]:
             for line in path.read_text(encoding="utf-8").splitlines()}
 
 
+def tuning_sets() -> list[Path]:
+    """Every dev*.jsonl, in number order (dev, dev2, ..., dev10): a new batch is picked up by its name."""
+    def number(path: Path) -> int:
+        digits = path.stem.removeprefix("dev")
+        return int(digits) if digits else 1
+    return sorted(MESSAGES.glob("dev*.jsonl"), key=number)
+
+
 def exported() -> dict[str, str]:
     # Short common questions ("how do you protect my data?") occur in tuning and held-out sets alike;
     # such a question is left out, or the held-out figure would count it as learnt.
     held_out = held_out_texts()
     lines: dict[str, list[str]] = {lang: [] for lang in LANGUAGES}
-    for name in TUNING_SETS:
-        for line in (MESSAGES / name).read_text(encoding="utf-8").splitlines():
+    for path in tuning_sets():
+        for line in path.read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
             if normal(row["text"]) in held_out:
                 continue

@@ -20,7 +20,8 @@ _LAYOUT = str.maketrans(
 _LAYOUT_WORD = re.compile(r"[a-z\[\];',.`]*[a-z][a-z\[\];',.`]*")
 # Longest first: "shch" before "sh", "ya" before "y".
 _TRANSLIT_RULES = (
-    ("shch", "щ"), ("tsya", "тся"), ("tsja", "тся"), ("sch", "щ"), ("zh", "ж"), ("kh", "х"), ("ch", "ч"), ("sh", "ш"), ("ts", "ц"), ("tz", "ц"),
+    ("shch", "щ"), ("tsya", "тся"), ("tsja", "тся"), ("sch", "щ"), ("zh", "ж"), ("kh", "х"), ("ch", "ч"),
+    ("sh", "ш"), ("ts", "ц"), ("tz", "ц"),
     ("yo", "ё"), ("jo", "ё"), ("yu", "ю"), ("ju", "ю"), ("ya", "я"), ("ja", "я"), ("'", "ь"),
     ("a", "а"), ("b", "б"), ("v", "в"), ("w", "в"), ("g", "г"), ("d", "д"), ("e", "е"), ("z", "з"), ("i", "и"),
     ("j", "й"), ("k", "к"), ("q", "к"), ("l", "л"), ("m", "м"), ("n", "н"), ("o", "о"), ("p", "п"), ("r", "р"),
@@ -28,8 +29,7 @@ _TRANSLIT_RULES = (
 )
 _VOWELS = "аеёиоуыэюя"
 _LATIN_WORD = re.compile(r"[a-z']+")
-
-
+# Addresses and links are kept as written.
 _ADDRESS = re.compile(r"\S*(?:@|://|www\.)\S*")
 
 
@@ -44,7 +44,7 @@ def from_translit(text: str) -> str:
 
 
 def _respell(text: str, convert: Callable[[str], str]) -> str:
-    """Converts the text between addresses and links, which stay as written."""
+    """Converts the text between addresses and links."""
     out: list[str] = []
     position = 0
     lowered = text.lower()
