@@ -51,7 +51,7 @@ def collect_senders(services: Services, sources: list[Any]) -> dict[str, Sender]
     if "email" not in senders:
         # Telegram's email-ownership codes go out by email even when the email channel does not read mail.
         from handlers.email.sender import EmailSender
-        senders["email"] = EmailSender(services.config, translator=services.translator)
+        senders["email"] = EmailSender(services.config, services.secret, translator=services.translator)
     if "staff" not in senders:
         # No staff chat: staff work from the command line; the delivery is recorded as done.
         from bot.outbox.recording import RecordingSender

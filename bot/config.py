@@ -78,6 +78,10 @@ class EmailConfig(_Table):
     replies_per_sender_per_hour: int = Field(default=5, ge=1)
     confirmation_reminder_hours: float = Field(default=24.0, gt=0)
     confirmation_expire_hours: float = Field(default=72.0, gt=0)
+    # authserv-id of the receiving server's Authentication-Results ("" = trust the topmost header)
+    auth_server_id: str = ""
+    # mail without that server's Authentication-Results never verifies a request
+    require_auth_results: bool = False
 
 
 class StorageConfig(_Table):

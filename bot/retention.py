@@ -15,10 +15,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.app_secret import app_secret
 from bot.audit import SYSTEM, AuditLog
 from bot.config import Config
 from bot.outbox.repository import OutboxRepository
@@ -29,7 +29,6 @@ from bot.storage.timefmt import utcnow
 
 log = logging.getLogger(__name__)
 
-SALT_META_KEY = "pseudonym_salt"
 BATCH = 200
 
 
@@ -67,13 +66,7 @@ class RetentionJob:
         self.outbox = outbox or OutboxRepository(db)
 
     async def salt(self) -> str:
-        if self.config.secrets.pseudonym_salt:
-            return self.config.secrets.pseudonym_salt
-        stored = await requests_repo.get_meta(self.db.conn, SALT_META_KEY)
-        if stored:
-            return stored
-        async with self.db.transaction() as conn:
-            return await requests_repo.set_meta_if_absent(conn, SALT_META_KEY, secrets.token_hex(32))
+        return await app_secret(self.db, self.config)
 
     async def run(self, now: datetime | None = None) -> RetentionReport:
         now = now or utcnow()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from bot.app_secret import app_secret
 from bot.audit import AuditLog
 from bot.config import Config
 from bot.i18n import Translator, get_translator
@@ -23,6 +24,8 @@ class Services:
     outbox: OutboxRepository
     translator: Translator
     audit: AuditLog
+    # the installation's secret key (bot/app_secret.py): signs Message-IDs and confirmation tokens
+    secret: str
 
     async def close(self) -> None:
         await self.db.close()
@@ -45,4 +48,4 @@ async def build_services(config: Config) -> Services:
     audit = AuditLog()
     requests = RequestService(db, config, outbox=outbox, audit=audit, translator=translator)
     return Services(config=config, db=db, engine=engine, requests=requests, outbox=outbox,
-                    translator=translator, audit=audit)
+                    translator=translator, audit=audit, secret=await app_secret(db, config))

@@ -8,6 +8,7 @@ happens or none of it does.
 from __future__ import annotations
 
 import builtins
+import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -345,6 +346,31 @@ class RequestService:
             await self._notify_staff(conn, updated, event_id, "staff.request_updated", "staff-request-extended",
                                      date=format_date(self._staff_lang, new_due), reason=reason, actor=by)
         return updated
+
+    async def flag(self, request_id: str, flags: dict[str, Any], actor: str, why: str) -> PrivacyRequest:
+        """A warning for staff on a request (a refused verification, a sender that may be forged): merged
+        into its flags (the card shows them), written to the trail and announced in the staff chat."""
+        async with self.db.transaction() as conn:
+            request = await self._load(conn, request_id)
+            merged = {**request.flags, **flags}
+            await requests_repo.update_fields(conn, request.id, request.status, {
+                "flags": json.dumps(merged, ensure_ascii=False), "updated_at": utcnow()})
+            event_id = await self.audit.append(conn, request.id, "flagged", actor, {"why": why,
+                                                                                  "flags": sorted(flags)})
+            updated = await self._load(conn, request.id)
+            await self._notify_staff(conn, updated, event_id, "staff.request_updated", "staff-request-flagged",
+                                     why=why)
+        return updated
+
+    async def announce_unverified(self, request_id: str) -> None:
+        """Only verified requests reach staff on their own; one that staff must verify (a phone number the
+        bot cannot check, a sender whose mail failed authentication) is announced with this."""
+        async with self.db.transaction() as conn:
+            request = await self._load(conn, request_id)
+            await self.outbox.enqueue(
+                conn, channel="staff", recipient="", kind="staff.request_created",
+                payload={"request_id": request.id, "kind": "staff.request_created", "text": request.id},
+                idempotency_key=f"{request.id}:unverified:staff.request_created", request_id=request.id)
 
     async def record_export(self, request_ids: Sequence[str], actor: str, what: str) -> None:
         """An export or a printed act is itself an event in each request's trail."""

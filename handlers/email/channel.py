@@ -19,7 +19,7 @@ from bot.requests.errors import RequestError
 from bot.requests.models import RequestStatus
 from bot.services import Services
 from handlers.email.imap import ImapSession
-from handlers.email.processor import ACTOR, MailProcessor
+from handlers.email.processor import ACTOR, MailProcessor, reminder_key
 from handlers.email.receiver import Receiver
 from handlers.email.sender import EmailSender
 from handlers.email.store import EmailStore, utc_now
@@ -42,7 +42,7 @@ class EmailChannel:
         self.imap_ssl_context = imap_ssl_context
         self.receiver = Receiver(self.config, self.store, self.processor.process, is_own=self.processor.ids.is_ours,
                                  ssl_context=imap_ssl_context, process_many=self.processor.process_many)
-        self.sender = EmailSender(self.config, store=self.store, copy_lookup=self.copy_in_mailbox,
+        self.sender = EmailSender(self.config, services.secret, store=self.store, copy_lookup=self.copy_in_mailbox,
                                   translator=services.translator, tls_context=smtp_tls_context)
         self.housekeeping_seconds = housekeeping_seconds
 
@@ -106,13 +106,15 @@ class EmailChannel:
                 t = self.services.translator
                 lang = thread.lang
                 what = t(lang, "email-request-type", type=request.type.value)
-                text = f"{t(lang, 'email-reminder', id=request.id, what=what)}\n\n{t(lang, 'email-signature')}"
+                token = self.processor.ids.confirmation_token(request.id)
+                text = (f"{t(lang, 'email-reminder', id=request.id, what=what, token=token)}\n\n"
+                        f"{t(lang, 'email-signature')}")
                 async with self.services.db.transaction() as conn:
                     await self.services.outbox.enqueue(
                         conn, channel="email", recipient=thread.address, kind="email.confirm_reminder",
                         payload={"text": text, "subject": t(lang, "email-reminder-subject", id=request.id),
                                  "lang": lang, "kind": "email.confirm_reminder", "request_id": request.id},
-                        idempotency_key=f"email:reminder:{request.id}", request_id=request.id)
+                        idempotency_key=reminder_key(request.id), request_id=request.id)
                     await self.store.set_thread_state(conn, thread.request_id, reminded=True)
                 done["reminded"].append(request.id)
         return done

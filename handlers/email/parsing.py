@@ -9,19 +9,34 @@ from __future__ import annotations
 import email
 import email.errors
 import email.policy
+import email.utils
 import hashlib
 import html
 import re
+import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.header import decode_header, make_header
 from email.message import Message
-from email.utils import parseaddr
+from email.parser import BytesHeaderParser
 from html.parser import HTMLParser
 from typing import ClassVar
 
 from bot.policy.quotes import strip_quotes_and_signature
 
-_MSGID = re.compile(r"<[^<>\s]+>")
+# A Message-ID we will write back in In-Reply-To/References: bounded, so a hostile one cannot push a
+# header line past RFC 5322's 998 octets (longer ids are not used for threading).
+MAX_MESSAGE_ID = 250
+_MSGID = re.compile(rf"<[^<>\s]{{1,{MAX_MESSAGE_ID - 2}}}>")
+# One plain address we are willing to write to: a dot-atom local part and a host name (no quoted local
+# parts, no address literals, no comments), as mail from people has.
+_ADDRESS = re.compile(
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]{0,62}$")
+MAX_ADDRESS = 254
+# Nesting and part counts a person's mail never comes near; past them the rest is not read.
+MAX_MIME_DEPTH = 30
+MAX_MIME_PARTS = 500
 _CYR_LOWER = re.compile(r"[а-яё]")
 _CYR_UPPER = re.compile(r"[А-ЯЁ]")
 _UNDECODABLE = (email.errors.InvalidBase64CharactersDefect, email.errors.InvalidBase64LengthDefect)
@@ -33,6 +48,24 @@ class Attachment:
     filename: str
     content_type: str
     size: int
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    """The one address of a From or Reply-To header, or why there is none we can trust."""
+
+    address: str  # lower-cased; "" when ``problem`` is set
+    name: str  # the display name, decoded (for people to read, never for routing)
+    problem: str | None = None  # "missing", "several", "unparseable"
+
+
+@dataclass(frozen=True)
+class AuthVerdict:
+    """What the receiving server's Authentication-Results say about the From domain."""
+
+    results: dict[str, str] = field(default_factory=dict)  # method -> result, for staff to read
+    untrusted: bool = False  # dmarc=fail, or no aligned pass and SPF or DKIM failing for the From domain
+    present: bool = False  # a header from the receiving server was found
 
 
 @dataclass
@@ -54,6 +87,14 @@ class ParsedMail:
     content_type: str = "text/plain"
     unreadable: bool = False
     truncated: bool = False
+    # Why the From header names no single address we can answer (None: it does); such mail goes to staff.
+    sender_problem: str | None = None
+    # The raw From header, control characters removed and cut short: staff see what it was.
+    raw_from: str = ""
+    # The MIME structure could not be read at all (headers only): staff read it.
+    broken: bool = False
+    # Every Authentication-Results header, topmost first, as (authserv-id, header) pairs.
+    auth_headers: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def auth_failed(self) -> bool:
@@ -203,18 +244,29 @@ def _filename(part: Message) -> str:
     return decode_header_value(name) if name else ""
 
 
+def _leaf_parts(message: Message) -> Iterator[Message]:
+    """Non-multipart parts in order, without recursion and within MAX_MIME_DEPTH / MAX_MIME_PARTS."""
+    stack: list[tuple[Message, int]] = [(message, 0)]
+    seen = 0
+    while stack and seen < MAX_MIME_PARTS:
+        part, depth = stack.pop()
+        seen += 1
+        try:
+            children = part.get_payload() if part.is_multipart() else None
+        except Exception:
+            continue
+        if children is None:
+            yield part
+        elif depth < MAX_MIME_DEPTH and isinstance(children, list):
+            stack.extend((child, depth + 1) for child in reversed(children) if isinstance(child, Message))
+
+
 def _walk(message: Message) -> tuple[list[str], list[str], list[Attachment]]:
     plain: list[str] = []
     htmls: list[str] = []
     attachments: list[Attachment] = []
-    try:
-        parts = list(message.walk())
-    except Exception:
-        parts = [message]
-    for part in parts:
+    for part in _leaf_parts(message):
         try:
-            if part.is_multipart():
-                continue
             ctype = (part.get_content_type() or "text/plain").lower()
             disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
             filename = _filename(part)
@@ -237,17 +289,116 @@ def _walk(message: Message) -> tuple[list[str], list[str], list[Attachment]]:
     return plain, htmls, attachments
 
 
-def _auth_results(message: Message) -> dict[str, str]:
-    """The topmost Authentication-Results (added by our receiving server): spf, dkim, dmarc verdicts."""
-    header = _header(message, "Authentication-Results")
-    if not header:
+_RESULT = re.compile(r"^\s*([a-z0-9-]+)\s*=\s*([a-z]+)(.*)$", re.IGNORECASE | re.DOTALL)
+_PROPERTY = re.compile(r"\b(smtp\.mailfrom|smtp\.helo|header\.d|header\.i|header\.from)\s*=\s*([^\s;]+)",
+                       re.IGNORECASE)
+_FAILING = frozenset({"fail", "softfail", "permerror"})
+
+
+def _auth_headers(message: Message) -> list[tuple[str, str]]:
+    """(authserv-id, header) of every Authentication-Results, topmost (added last, by our server) first."""
+    found = []
+    try:
+        for key, value in message.raw_items():
+            if key.lower() == "authentication-results":
+                text = _unfold(str(value))
+                found.append((text.split(";", 1)[0].strip().lower(), text))
+    except Exception:
+        return []
+    return found
+
+
+def _domain_of(value: str) -> str:
+    return value.rpartition("@")[2].strip("<>\"' ").lower()
+
+
+def _aligned(domain: str, from_domain: str) -> bool:
+    """Relaxed alignment: the same domain, or one a sub-domain of the other."""
+    return bool(domain) and (domain == from_domain or domain.endswith("." + from_domain)
+                             or from_domain.endswith("." + domain))
+
+
+def auth_verdict(headers: list[tuple[str, str]], from_addr: str, server_id: str = "") -> AuthVerdict:
+    """The verdict of the receiving server's Authentication-Results on the From domain.
+
+    Only the topmost header counts, or with ``server_id`` the topmost one that server wrote: headers below
+    it came with the mail and anyone can write them. Never verifying: dmarc=fail, or SPF or DKIM failing for
+    the From domain with neither passing for it.
+    """
+    wanted = server_id.strip().lower()
+    header = next((text for sid, text in headers if not wanted or sid == wanted), None)
+    if header is None:
+        return AuthVerdict()
+    from_domain = _domain_of(from_addr)
+    results: dict[str, str] = {}
+    aligned_pass = failing = False
+    for resinfo in header.split(";")[1:]:
+        match = _RESULT.match(resinfo)
+        if match is None:
+            continue
+        method, result, rest = match.group(1).lower(), match.group(2).lower(), match.group(3)
+        if method not in ("spf", "dkim", "dmarc"):
+            continue
+        results.setdefault(method, result)
+        if method == "dmarc":
+            failing |= result == "fail"
+            continue
+        domains = [_domain_of(v) for k, v in _PROPERTY.findall(rest)
+                   if k.lower() in (("smtp.mailfrom", "smtp.helo") if method == "spf" else ("header.d", "header.i"))]
+        # A verdict about another domain says nothing about the From address.
+        about_from = not domains or any(_aligned(d, from_domain) for d in domains)
+        if about_from and result == "pass":
+            aligned_pass = True
+        elif about_from and result in _FAILING:
+            failing = True
+    untrusted = results.get("dmarc") == "fail" or (failing and not aligned_pass)
+    return AuthVerdict(results=results, untrusted=untrusted, present=True)
+
+
+def _auth_results(headers: list[tuple[str, str]]) -> dict[str, str]:
+    """The topmost header's spf, dkim and dmarc verdicts (for staff notes and flags)."""
+    if not headers:
         return {}
     results: dict[str, str] = {}
     for method in ("spf", "dkim", "dmarc"):
-        match = re.search(rf"\b{method}\s*=\s*([a-z]+)", str(header), re.IGNORECASE)
+        match = re.search(rf"\b{method}\s*=\s*([a-z]+)", headers[0][1], re.IGNORECASE)
         if match:
             results[method] = match.group(1).lower()
     return results
+
+
+def _printable(text: str, limit: int) -> str:
+    """Control and format characters (CR, LF, bidi overrides...) removed, cut to ``limit``."""
+    cleaned = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    return " ".join(cleaned.split())[:limit]
+
+
+def parse_mailbox(raw: str | None) -> Mailbox:
+    """The single address of a From/Reply-To header, parsed from the raw header (RFC 2047 words are
+    decoded only in the display name, so an encoded "victim@example.com" stays a name)."""
+    if raw is None or not raw.strip():
+        return Mailbox("", "", "missing")
+    unfolded = re.sub(r"\r?\n(?=[ \t])", "", raw)
+    if "\r" in unfolded or "\n" in unfolded or "\x00" in unfolded:
+        return Mailbox("", "", "unparseable")
+    try:
+        header = email.policy.default.header_factory("from", unfolded)
+        addresses = list(header.addresses)
+        defects = [d for d in header.defects if not isinstance(d, email.errors.UndecodableBytesDefect)]
+    except Exception:  # a CR/LF hidden in an encoded display name, and anything else that does not parse
+        return Mailbox("", "", "unparseable")
+    if not addresses:
+        return Mailbox("", "", "missing")
+    if len(addresses) > 1:
+        return Mailbox("", "", "several")
+    found = addresses[0]
+    address = str(found.addr_spec)
+    if defects or len(address) > MAX_ADDRESS or not _ADDRESS.match(address):
+        return Mailbox("", "", "unparseable")
+    name = str(found.display_name or "")
+    if any("\udc80" <= ch <= "\udcff" for ch in name):
+        name = decode_bytes(name.encode("utf-8", "surrogateescape"), None)
+    return Mailbox(address.lower(), _printable(name, 200))
 
 
 def _header(message: Message, name: str) -> str | None:
@@ -269,21 +420,31 @@ _KEPT_HEADERS = ("Auto-Submitted", "Precedence", "List-Id", "List-Unsubscribe", 
                  "X-Auto-Response-Suppress", "Return-Path", "Content-Type", "X-Loop", "X-Mailer", "X-Failed-Recipients")
 
 
-def parse_mail(raw: bytes, *, max_text_chars: int = 20_000, truncated: bool = False) -> ParsedMail:
+def _message(raw: bytes) -> tuple[Message, bool]:
+    """The parsed mail, or its headers alone when the structure cannot be parsed (True: broken)."""
     try:
-        message = email.message_from_bytes(raw, policy=email.policy.compat32)
+        return email.message_from_bytes(raw, policy=email.policy.compat32), False
+    except Exception:  # RecursionError on absurd nesting, and whatever else a hostile body can cause
+        pass
+    try:
+        return BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw), True
     except Exception:
-        message = Message()
+        return Message(), True
+
+
+def parse_mail(raw: bytes, *, max_text_chars: int = 20_000, truncated: bool = False) -> ParsedMail:
+    message, broken = _message(raw)
     headers = {}
     for name in _KEPT_HEADERS:
         value = _header(message, name)
         if value is not None:
             headers[name.lower()] = decode_header_value(value)
-    from_name, from_addr = parseaddr(decode_header_value(_header(message, "From")))
-    _, reply_to = parseaddr(decode_header_value(_header(message, "Reply-To")))
+    raw_from = _header(message, "From")
+    sender = parse_mailbox(raw_from)
+    reply_to = parse_mailbox(_header(message, "Reply-To"))
     ids = _ids(_header(message, "Message-ID"))
     message_id = ids[0] if ids else f"<sha256-{hashlib.sha256(raw).hexdigest()[:32]}@no-message-id>"
-    plain, htmls, attachments = _walk(message)
+    plain, htmls, attachments = ([], [], []) if broken else _walk(message)
     if plain and any(p.strip() for p in plain):
         full = "\n\n".join(p.strip() for p in plain if p.strip())
     elif htmls:
@@ -296,11 +457,12 @@ def parse_mail(raw: bytes, *, max_text_chars: int = 20_000, truncated: bool = Fa
         content_type = message.get_content_type()
     except Exception:
         content_type = "text/plain"
+    auth_headers = _auth_headers(message)
     return ParsedMail(
         message_id=message_id,
-        from_addr=from_addr.strip().lower(),
-        from_name=from_name,
-        reply_to=reply_to.strip().lower(),
+        from_addr=sender.address,
+        from_name=sender.name,
+        reply_to=reply_to.address,  # only a note for staff: we answer the From address, never Reply-To
         subject=decode_header_value(_header(message, "Subject")),
         in_reply_to=_ids(_header(message, "In-Reply-To")),
         references=_ids(_header(message, "References")),
@@ -308,11 +470,15 @@ def parse_mail(raw: bytes, *, max_text_chars: int = 20_000, truncated: bool = Fa
         text=text,
         content_language=str(_header(message, "Content-Language") or "").strip().lower()[:2],
         attachments=attachments,
-        auth_results=_auth_results(message),
+        auth_results=_auth_results(auth_headers),
         headers=headers,
         content_type=content_type,
         unreadable=not text and not full.strip(),
         truncated=truncated,
+        sender_problem=sender.problem,
+        raw_from=_printable(decode_header_value(raw_from) if raw_from else "", 300),
+        broken=broken,
+        auth_headers=auth_headers,
     )
 
 

@@ -18,7 +18,8 @@ from typing import Any
 import aiosqlite
 
 from bot.handoffs import HandoffService
-from bot.policy.models import Intent, Understanding
+from bot.policy.letters import understand_letter
+from bot.policy.models import REQUEST_INTENTS, Intent, Understanding
 from bot.requests.errors import RequestError, TooManyOpenRequests
 from bot.requests.models import (
     Channel,
@@ -31,7 +32,7 @@ from bot.requests.models import (
 from bot.services import Services
 from handlers.email.loop_guard import automatic_reason
 from handlers.email.message_ids import MessageIds
-from handlers.email.parsing import ParsedMail, parse_mail
+from handlers.email.parsing import AuthVerdict, ParsedMail, auth_verdict, parse_mail
 from handlers.email.store import EmailStore, InboundMail, Thread, utc_now
 from handlers.email.threading_headers import references_chain, reply_subject
 
@@ -79,7 +80,7 @@ class MailProcessor:
         self.config = services.config
         self.store = store
         self.handoffs = handoffs
-        self.ids = MessageIds(services.config)
+        self.ids = MessageIds(services.config, services.secret)
         self.t = services.translator
         self.own_addresses = {services.config.email.address.lower()}
 
@@ -143,27 +144,42 @@ class MailProcessor:
     # -- deciding --------------------------------------------------------------------------------------
 
     def _understand(self, mail: ParsedMail) -> Understanding:
-        text = mail.text or mail.subject
         lang = mail.content_language if mail.content_language in ("ru", "en") else None
-        return self.services.engine.understand(text[: self.config.email.max_text_chars], lang=lang)
+        return understand_letter(self.services.engine, mail.text[: self.config.email.max_text_chars],
+                                 mail.subject, lang=lang)
+
+    def _verdict(self, mail: ParsedMail) -> AuthVerdict:
+        """The receiving server's word on the From domain; without it, and when it is required, untrusted."""
+        cfg = self.config.email
+        verdict = auth_verdict(mail.auth_headers, mail.from_addr, cfg.auth_server_id)
+        if cfg.require_auth_results and not verdict.present:
+            return AuthVerdict(results=verdict.results, untrusted=True, present=False)
+        return verdict
 
     async def _decide(self, item: InboundMail, mail: ParsedMail) -> Decision:
+        default_lang: str = self.config.policy.default_language
         if self.ids.is_ours(mail.message_id):
             return Decision("own_copy", [])
+        if mail.sender_problem is not None:
+            # No single address we could answer (none, several, or one that does not parse): a person
+            # looks at it; nothing is sent anywhere.
+            return Decision(f"bad_sender:{mail.sender_problem}", [], handoff_reason="bad_sender", lang=default_lang)
         reason = automatic_reason(mail, self.own_addresses)
         if reason is not None:
             return Decision(f"auto:{reason}", [])
-        thread = await self._thread_of(mail)
+        verdict = self._verdict(mail)
+        thread, proven = await self._thread_of(mail)
         if thread is not None:
-            return await self._in_thread(mail, thread)
-        if mail.unreadable:
-            lang: str = self.config.policy.default_language
-            return Decision("unreadable", [self._ack(mail, lang)], handoff_reason="unreadable", lang=lang)
-        understanding = self._understand(mail)
+            return await self._in_thread(mail, thread, proven, verdict)
+        understanding = None if mail.broken else self._understand(mail)
+        if understanding is None or (mail.unreadable and understanding.intent not in REQUEST_INTENTS):
+            # No text, and a subject that asks for nothing (a subject alone is too short to answer from).
+            return Decision("unreadable", [self._ack(mail, default_lang)], handoff_reason="unreadable",
+                            lang=default_lang)
         lang = understanding.lang
         intent = understanding.intent
         if intent in _REQUEST_INTENTS:
-            return await self._new_request(item, mail, _REQUEST_INTENTS[intent], lang)
+            return await self._new_request(item, mail, _REQUEST_INTENTS[intent], lang, verdict)
         if intent is Intent.QUESTION and understanding.answer is not None:
             text = self.t(lang, "email-answer", answer=understanding.answer.text)
             return Decision("answered", [self._reply(mail, lang, "email.answer", text)], lang=lang)
@@ -173,16 +189,42 @@ class MailProcessor:
         why = "human" if intent is Intent.HUMAN else "out_of_scope" if intent is Intent.OUT_OF_SCOPE else "unplaced"
         return Decision("handoff", [self._ack(mail, lang)], handoff_reason=why, lang=lang)
 
-    async def _thread_of(self, mail: ParsedMail) -> Thread | None:
-        thread = await self.store.thread_for_message_ids(mail.thread_ids)
+    async def _thread_of(self, mail: ParsedMail) -> tuple[Thread | None, bool]:
+        """The request thread this mail belongs to, and whether it *proves* it read our mail there.
+
+        Proof is a reply naming the signed Message-ID of a mail we sent in that thread, or the thread's
+        confirmation token in the text. The writer's own earlier Message-IDs and a request id in the subject
+        only claim a thread: anyone can write those, so such mail is shown to staff and changes nothing.
+        """
+        ours = [mid for mid in mail.thread_ids if self.ids.is_ours(mid)]
+        if ours:
+            thread = await self.store.thread_for_message_ids(ours)
+            if thread is not None:
+                return thread, True
+        theirs = [mid for mid in mail.thread_ids if mid not in ours]
+        thread = await self.store.thread_for_message_ids(theirs) if theirs else None
         if thread is None:
             for request_id in _REQUEST_ID.findall(mail.subject.upper()):
                 thread = await self.store.thread(request_id)
                 if thread is not None:
                     break
-        return thread
+        if thread is not None:
+            return thread, self._answers_confirmation(mail, thread, ours)
+        for candidate in await self.store.awaiting_from(mail.from_addr):
+            if self.ids.carries_token(f"{mail.subject}\n{mail.full_text}", candidate.request_id):
+                return candidate, True
+        return None, False
 
-    async def _in_thread(self, mail: ParsedMail, thread: Thread) -> Decision:
+    def _answers_confirmation(self, mail: ParsedMail, thread: Thread, ours: list[str]) -> bool:
+        """Our confirmation or reminder mail named (by its deterministic signed id, in case it was not
+        recorded yet), or its token carried."""
+        expected = {self.ids.for_key(confirmation_key(thread.root_message_id)),
+                    self.ids.for_key(reminder_key(thread.request_id))}
+        if expected & set(ours):
+            return True
+        return self.ids.carries_token(f"{mail.subject}\n{mail.full_text}", thread.request_id)
+
+    async def _in_thread(self, mail: ParsedMail, thread: Thread, proven: bool, verdict: AuthVerdict) -> Decision:
         lang = thread.lang
         if mail.from_addr != thread.address.lower():
             # Nothing about a request goes to an address that did not make it; staff look at it.
@@ -191,8 +233,16 @@ class MailProcessor:
             request = await self.services.requests.get(thread.request_id)
         except RequestError:
             return Decision("handoff", [self._ack(mail, lang)], handoff_reason="request_closed", lang=lang)
-        update = {"last_inbound": mail.message_id}
+        # Only mail that proved it read ours moves the thread on (our next mail answers it).
+        update: dict[str, Any] = {"last_inbound": mail.message_id} if proven and not verdict.untrusted else {}
         if request.status is RequestStatus.AWAITING_VERIFICATION:
+            if not proven:
+                # "PR-2026-0001" in a subject, or a reply to their own mail: not proof of the mailbox.
+                return Decision("handoff", [], handoff_reason="unproven_confirmation", request_id=request.id,
+                                lang=lang)
+            if verdict.untrusted:
+                await self._refuse_confirmation(request.id, verdict)
+                return Decision("handoff", [], handoff_reason="auth_failed", request_id=request.id, lang=lang)
             await self._thread_points_here(request.id, mail)
             await self.services.requests.verify(request.id, VerificationMethod.EMAIL_REPLY, ACTOR, email=mail.from_addr)
             update["confirmation"] = "confirmed"
@@ -201,13 +251,24 @@ class MailProcessor:
             # Verified before a crash interrupted us: just finish the bookkeeping.
             update["confirmation"] = "confirmed"
             return Decision("confirmed", [], request_id=request.id, thread_update=update, lang=lang)
-        if request.status is RequestStatus.NEEDS_INFO and mail.text:
+        if request.status is RequestStatus.NEEDS_INFO and mail.text and proven and not verdict.untrusted:
             await self._thread_points_here(request.id, mail)
             await self.services.requests.provide_info(request.id, mail.text, actor=ACTOR)
             return Decision("info_provided", [], request_id=request.id, thread_update=update, lang=lang)
+        if verdict.untrusted:
+            return Decision("handoff", [], handoff_reason="auth_failed", request_id=request.id, lang=lang)
         reason = "request_follow_up" if request.is_open else "request_closed"
         return Decision("handoff", [self._ack(mail, lang)], handoff_reason=reason, request_id=request.id,
-                        thread_update=update, lang=lang)
+                        thread_update=update or None, lang=lang)
+
+    async def _refuse_confirmation(self, request_id: str, verdict: AuthVerdict) -> None:
+        """A confirmation in mail that failed authentication: the request stays unverified, staff are told
+        (once per request: the flag is only added the first time)."""
+        request = await self.services.requests.get(request_id)
+        if request.flags.get("confirmation_auth_failed"):
+            return
+        await self.services.requests.flag(request_id, {"confirmation_auth_failed": True,
+                                                       "auth_results": verdict.results}, ACTOR, "auth_failed")
 
     async def _thread_points_here(self, request_id: str, mail: ParsedMail) -> None:
         """Make this mail the thread's latest before a core call that enqueues mail: the outbox worker may
@@ -221,14 +282,15 @@ class MailProcessor:
                 return request
         return None
 
-    async def _new_request(self, item: InboundMail, mail: ParsedMail, kind: RequestType, lang: str) -> Decision:
+    async def _new_request(self, item: InboundMail, mail: ParsedMail, kind: RequestType, lang: str,
+                           verdict: AuthVerdict) -> Decision:
         others = {a.lower() for a in _EMAIL.findall(mail.text)} - {mail.from_addr} - self.own_addresses
         third_party = bool(others) or bool(_THIRD_PARTY.search(mail.text))
         flags: dict[str, Any] = {}
         if mail.auth_results:
             flags["auth_results"] = mail.auth_results
-            if mail.auth_failed:
-                flags["auth_failed"] = True
+        if mail.auth_failed or verdict.untrusted:
+            flags["auth_failed"] = True
         if third_party:
             flags["third_party_mentioned"] = True
         if mail.reply_to and mail.reply_to != mail.from_addr:
@@ -253,8 +315,14 @@ class MailProcessor:
                             lang=lang)
         if request.status is not RequestStatus.AWAITING_VERIFICATION:
             return Decision("request_created", [], handoff_reason=handoff, request_id=request.id, lang=lang)
+        if verdict.untrusted:
+            # The From address may be forged: no confirmation goes to it (its owner could only be spammed,
+            # and a reply from the same forger would fail the same checks). Staff see a card with the warning.
+            await self.services.requests.announce_unverified(request.id)
+            return Decision("request_unverified", [], handoff_reason=handoff, request_id=request.id, lang=lang)
         text = self.t(lang, "email-confirm", id=request.id, what=self.t(lang, "email-request-type", type=kind.value),
-                      hours=f"{self.config.email.confirmation_expire_hours:g}")
+                      hours=f"{self.config.email.confirmation_expire_hours:g}",
+                      token=self.ids.confirmation_token(request.id))
         if third_party:
             text += "\n\n" + self.t(lang, "email-confirm-third-party")
         subject = f"{self.t(lang, 'email-confirm-subject', id=request.id)} [{request.id}]"
@@ -323,7 +391,9 @@ class MailProcessor:
                                               last_inbound=decision.thread_update.get("last_inbound"))
         if decision.handoff_reason is not None:
             await self.handoffs.add(
-                conn, channel="email", sender=sender or "?", subject=mail.subject if mail else "",
+                # A From we cannot answer is shown as it came (plain text, never used to route anything).
+                conn, channel="email", sender=sender or (f"? {mail.raw_from}" if mail else "?"),
+                subject=mail.subject if mail else "",
                 text=self._with_attachments(mail, mail.text or mail.full_text) if mail else "", lang=decision.lang,
                 reason=decision.handoff_reason,
                 reference=f"{item.message_id}" if decision.request_id is None
@@ -333,6 +403,7 @@ class MailProcessor:
         return outcome
 
     async def _enqueue(self, conn: aiosqlite.Connection, mail: ParsedMail, reply: Reply, lang: str) -> None:
+        # The confirmation's key is fixed (confirmation_key): a reply naming its Message-ID proves the thread.
         payload: dict[str, Any] = {
             "text": f"{reply.text}\n\n{self.t(lang, 'email-signature')}",
             "subject": reply.subject, "lang": lang, "kind": reply.kind,
@@ -343,4 +414,17 @@ class MailProcessor:
             payload["request_id"] = reply.request_id
         await self.services.outbox.enqueue(
             conn, channel="email", recipient=mail.from_addr, kind=reply.kind, payload=payload,
-            idempotency_key=f"email:{mail.message_id}:{reply.kind}", request_id=reply.request_id)
+            idempotency_key=reply_key(mail.message_id, reply.kind), request_id=reply.request_id)
+
+
+def reply_key(message_id: str, kind: str) -> str:
+    return f"email:{message_id}:{kind}"
+
+
+def confirmation_key(root_message_id: str) -> str:
+    """Idempotency key (hence Message-ID) of the confirmation mail answering a request's first mail."""
+    return reply_key(root_message_id, "email.confirm")
+
+
+def reminder_key(request_id: str) -> str:
+    return f"email:reminder:{request_id}"

@@ -56,9 +56,28 @@ def _header_value(value: str) -> str:
     return " ".join(value.replace("\r", " ").replace("\n", " ").split())
 
 
+# A subject longer than this is cut (with "…"): nobody reads more, and threading goes by In-Reply-To.
+MAX_SUBJECT_CHARS = 250
+# RFC 5322: lines SHOULD be at most 78 characters and MUST be at most 998.
+FOLD_AT = 76
+MAX_LINE = 998
+
+
 def _encoded(value: str) -> str:
-    """A header text as RFC 2047 words when not ASCII, folded with CRLF."""
-    return Header(value, "utf-8" if not value.isascii() else "us-ascii").encode(linesep="\r\n")
+    """A header text folded with CRLF so that no line passes 78 characters: plain ASCII words when they fit,
+    else RFC 2047 encoded words, which can be split anywhere (a 1,200-character word cannot be folded)."""
+    if len(value) > MAX_SUBJECT_CHARS:
+        value = value[:MAX_SUBJECT_CHARS - 1].rstrip() + "…"
+    plain = value.isascii() and all(len(word) <= FOLD_AT - 10 for word in value.split())
+    return Header(value, "us-ascii" if plain else "utf-8", maxlinelen=FOLD_AT,
+                  header_name="Subject").encode(linesep="\r\n")
+
+
+def _check_lines(head: str) -> None:
+    """Defence in depth: a header line over RFC 5322's 998 octets makes servers refuse the whole mail."""
+    longest = max((len(line) for line in head.split("\r\n")), default=0)
+    if longest > MAX_LINE:
+        raise PermanentDeliveryError(f"a header line of {longest} octets (limit {MAX_LINE})")
 
 
 @dataclass(frozen=True)
@@ -77,7 +96,8 @@ class _Session:
 class EmailSender:
     channel = "email"
 
-    def __init__(self, config: Config, *, store: EmailStore | None = None, copy_lookup: CopyLookup | None = None,
+    def __init__(self, config: Config, secret: str, *, store: EmailStore | None = None,
+                 copy_lookup: CopyLookup | None = None,
                  translator: Translator | None = None, tls_context: ssl.SSLContext | None = None,
                  self_copy: bool = True, connections: int = SMTP_CONNECTIONS) -> None:
         self.config = config
@@ -87,7 +107,7 @@ class EmailSender:
         self.tls_context = tls_context
         # The copy only helps when someone can look for it afterwards.
         self.self_copy = self_copy and store is not None and copy_lookup is not None
-        self.ids = MessageIds(config)
+        self.ids = MessageIds(config, secret)
         # Read by the outbox worker: how many messages it may hand us at once (one per session).
         self.concurrency = max(1, connections)
         self._slots = asyncio.Semaphore(self.concurrency)
@@ -153,7 +173,9 @@ class EmailSender:
             "Content-Transfer-Encoding: base64",
         ]
         body = base64.encodebytes(str(payload.get("text") or "").encode("utf-8")).replace(b"\n", b"\r\n")
-        raw = "\r\n".join(headers).encode("ascii") + b"\r\n\r\n" + body
+        head = "\r\n".join(headers)
+        _check_lines(head)
+        raw = head.encode("ascii") + b"\r\n\r\n" + body
         return BuiltMail(message_id=message_id, subject=subject, raw=raw)
 
     # -- sending -----------------------------------------------------------------------------------

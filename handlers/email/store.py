@@ -129,6 +129,13 @@ class EmailStore:
             await conn.execute("UPDATE email_threads SET reminded_at = ? WHERE request_id = ?",
                                (iso(utc_now()), request_id))
 
+    async def awaiting_from(self, address: str) -> list[Thread]:
+        """Threads of one address still waiting for their confirmation (a token may confirm one)."""
+        rows = list(await self.db.conn.execute_fetchall(
+                "SELECT * FROM email_threads WHERE address = ? AND confirmation = 'awaiting' ORDER BY created_at"
+                " LIMIT 20", (address,)))
+        return [_thread(row) for row in rows]
+
     async def awaiting_confirmation(self) -> list[Thread]:
         rows = list(await self.db.conn.execute_fetchall(
                 "SELECT * FROM email_threads WHERE confirmation = 'awaiting' ORDER BY created_at"))

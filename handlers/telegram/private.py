@@ -318,7 +318,8 @@ def get_router() -> Router:
         if phone:
             await _reply(query, t("tg-request-created-phone", id=request.id,
                                   due=request.effective_due_date.isoformat()))
-            await announce_unverified(deps, request)
+            # A phone number the bot cannot check: staff get a card to verify it.
+            await deps.services.requests.announce_unverified(request.id)
         else:
             await _reply(query, t("tg-request-confirmed"))
 
@@ -489,15 +490,6 @@ async def _my_requests_text(deps: TelegramDeps, t: Texts, user_id: int) -> str:
                        status=t("request-status", status=request.status.value),
                        due=request.effective_due_date.isoformat()))
     return "\n".join(lines)
-
-
-async def announce_unverified(deps: TelegramDeps, request: PrivacyRequest) -> None:
-    """The core announces only verified requests; a phone request still needs a card so staff can verify it."""
-    async with deps.services.db.transaction() as conn:
-        await deps.services.outbox.enqueue(
-            conn, channel="staff", recipient="", kind="staff.request_created",
-            payload={"request_id": request.id, "kind": "staff.request_created", "text": request.id},
-            idempotency_key=f"{request.id}:unverified:staff.request_created", request_id=request.id)
 
 
 async def forward_to_staff(message: Message, deps: TelegramDeps, t: Texts) -> None:

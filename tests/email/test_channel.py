@@ -47,7 +47,7 @@ async def test_question_is_answered_in_the_same_thread(make_harness: Callable[..
         assert message["Subject"] == "Re: Вопрос про персональные данные"
         assert message["Auto-Submitted"] == "auto-replied"
         assert message["X-Auto-Response-Suppress"] == "All"
-        assert MessageIds(h.config).is_ours(message["Message-ID"])
+        assert MessageIds(h.config, h.services.secret).is_ours(message["Message-ID"])
         body = message.get_body(("plain",)).get_content()
         assert body.startswith("Здравствуйте!") and "jetbit.ru/policy" in body
         outcomes = await h.processed(1)
@@ -142,15 +142,25 @@ async def test_request_confirmed_by_reply_only_from_the_same_address(make_harnes
         await h.processed(2)
         assert (await h.services.requests.get("PR-2026-0001")).status is RequestStatus.AWAITING_VERIFICATION
         assert [x.reason for x in await h.channel.handoffs.list()] == ["thread_other_sender"]
+        # The right address and the request id in the subject, but no reply to our mail: anyone can write
+        # that, so it confirms nothing and goes to staff.
         await h.append(eml("34_confirm_reply_ru.eml"))
         await h.processed(3)
+        assert (await h.services.requests.get("PR-2026-0001")).status is RequestStatus.AWAITING_VERIFICATION
+        assert [x.reason for x in await h.channel.handoffs.list()] == ["thread_other_sender", "unproven_confirmation"]
+        # A real reply names the Message-ID of our confirmation mail: that proves the mailbox.
+        reply = eml("34_confirm_reply_ru.eml").replace(
+            b"Message-ID: <confirm34@yandex.ru>",
+            f"Message-ID: <confirm34b@yandex.ru>\r\nIn-Reply-To: {confirm.header('Message-ID')}".encode())
+        await h.append(reply)
+        await h.processed(4)
         request = await h.services.requests.get("PR-2026-0001")
         assert request.status is RequestStatus.PENDING_REVIEW
         assert request.verification_method.value == "email_reply"
         replies = await h.settle(2)
         created = replies[1]
         assert created.rcpt_tos[0] == "svetlana.orlova@yandex.ru"
-        assert created.header("In-Reply-To") == "<confirm34@yandex.ru>"
+        assert created.header("In-Reply-To") == "<confirm34b@yandex.ru>"
         assert created.header("Subject") == "Re: Удаление данных [PR-2026-0001]"
         assert "<request28@yandex.ru>" in created.header("References")
         # Staff decide: the requester hears in the same thread.
@@ -168,11 +178,16 @@ async def test_flags_auth_failure_third_party_and_reply_to(make_harness: Callabl
                      "33_request_reply_to_differs.eml"):
             await h.append(eml(name))
         await h.processed(3)
-        replies = await h.settle(3)
+        replies = await h.settle(2)
         by_rcpt = {r.rcpt_tos[0]: r for r in replies}
-        assert set(by_rcpt) == {"robert.king@example.net", "oleg.s@company.ru", "greg.white@example.com"}
+        # dmarc=fail: the From may be forged, so no confirmation is mailed to it; staff get a card instead.
+        assert set(by_rcpt) == {"oleg.s@company.ru", "greg.white@example.com"}
         requests = {r.requester.email: r for r in await h.services.requests.list()}
         king = requests["robert.king@example.net"]
+        assert king.status is RequestStatus.AWAITING_VERIFICATION
+        cards = [r.message for r in await h.services.outbox.records(limit=500)
+                 if r.message.kind == "staff.request_created" and r.request_id == king.id]
+        assert len(cards) == 1
         assert king.flags["auth_failed"] is True
         assert king.flags["auth_results"] == {"spf": "softfail", "dkim": "fail", "dmarc": "fail"}
         # Shown wherever staff read the request (the chat card and the CLI print its details).

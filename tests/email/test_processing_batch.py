@@ -11,7 +11,8 @@ from bot.handoffs import HandoffService
 from bot.requests.models import RequestStatus
 from bot.services import Services, build_services
 from handlers.email.parsing import header_message_id
-from handlers.email.processor import MailProcessor
+from handlers.email.message_ids import MessageIds
+from handlers.email.processor import MailProcessor, confirmation_key
 from handlers.email.store import EmailStore
 from tests.email.conftest import email_overrides, eml
 
@@ -49,7 +50,12 @@ async def test_reply_cap_holds_inside_one_chunk(services: Services) -> None:
 
 
 async def test_reply_in_the_same_chunk_finds_the_request_it_confirms(services: Services) -> None:
-    _, outcomes = await _process_chunk(services, [eml("28_request_deletion_ru.eml"), eml("34_confirm_reply_ru.eml")])
+    # The reply names our confirmation mail's Message-ID, which is fixed by the request mail it answers
+    # (so it proves the thread even before the confirmation was recorded as sent).
+    ours = MessageIds(services.config, services.secret).for_key(confirmation_key("<request28@yandex.ru>"))
+    reply = eml("34_confirm_reply_ru.eml").replace(
+        b"Message-ID: <confirm34@yandex.ru>", f"Message-ID: <confirm34@yandex.ru>\r\nIn-Reply-To: {ours}".encode())
+    _, outcomes = await _process_chunk(services, [eml("28_request_deletion_ru.eml"), reply])
     assert outcomes == ["request_created", "confirmed"]
     request = await services.requests.get("PR-2026-0001")
     assert request.status is RequestStatus.PENDING_REVIEW

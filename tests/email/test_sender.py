@@ -34,7 +34,7 @@ def outbox(payload: dict[str, object], recipient: str = "ivan@example.ru", key: 
 async def test_builds_threaded_auto_replied_message(make_config: Callable[..., Config],
                                                     smtp_server: SmtpServer) -> None:
     config = smtp_config(make_config, smtp_server.port)
-    sender = EmailSender(config, self_copy=False)
+    sender = EmailSender(config, "test-secret", self_copy=False)
     message_id = await sender.send(outbox({
         "text": "Здравствуйте! Ответ на ваш вопрос.", "subject": "Re: Вопрос о данных", "lang": "ru",
         "reply_to": "<abc@mail.example.ru>", "references": ["<root@mail.example.ru>", "<abc@mail.example.ru>"],
@@ -44,7 +44,7 @@ async def test_builds_threaded_auto_replied_message(make_config: Callable[..., C
     assert mail.rcpt_tos == ("ivan@example.ru",)
     assert mail.mail_from == "support@jetbit.ru"
     assert parsed["Message-ID"] == message_id
-    assert MessageIds(config).is_ours(str(message_id))
+    assert MessageIds(config, "test-secret").is_ours(str(message_id))
     assert parsed["In-Reply-To"] == "<abc@mail.example.ru>"
     assert parsed["References"] == "<root@mail.example.ru> <abc@mail.example.ru>"
     assert parsed["Subject"] == "Re: Вопрос о данных"
@@ -56,15 +56,19 @@ async def test_builds_threaded_auto_replied_message(make_config: Callable[..., C
 
 
 async def test_message_id_is_stable_per_key_and_signed(make_config: Callable[..., Config]) -> None:
-    ids = MessageIds(make_config(pseudonym_salt="s1"))
+    config = make_config()
+    ids = MessageIds(config, "s1")
     assert ids.for_key("a") == ids.for_key("a") != ids.for_key("b")
     assert ids.is_ours(ids.for_key("a"))
-    assert not MessageIds(make_config(pseudonym_salt="other")).is_ours(ids.for_key("a"))
+    other = MessageIds(config, "other")
+    assert not other.is_ours(ids.for_key("a"))
+    # Without the secret the id of a known key cannot be computed (it is not a hash of the key alone).
+    assert other.for_key("a") != ids.for_key("a")
     assert not ids.is_ours("<random@gmail.com>")
 
 
 async def test_default_subject_in_language(make_config: Callable[..., Config], smtp_server: SmtpServer) -> None:
-    sender = EmailSender(smtp_config(make_config, smtp_server.port), self_copy=False)
+    sender = EmailSender(smtp_config(make_config, smtp_server.port), "test-secret", self_copy=False)
     await sender.send(outbox({"text": "Code: 123456", "lang": "en"}))
     [mail] = smtp_server.wait_for(1, timeout=5)
     assert mail.header("Subject") == "Your message to JetBit"
@@ -75,7 +79,7 @@ async def test_permanent_and_temporary_recipient_errors(make_config: Callable[..
                                                         smtp_server: SmtpServer) -> None:
     smtp_server.behaviour.refuse["nobody@example.ru"] = "550 5.1.1 No such user"
     smtp_server.behaviour.refuse["busy@example.ru"] = "450 4.2.1 Mailbox busy"
-    sender = EmailSender(smtp_config(make_config, smtp_server.port), self_copy=False)
+    sender = EmailSender(smtp_config(make_config, smtp_server.port), "test-secret", self_copy=False)
     with pytest.raises(PermanentDeliveryError):
         await sender.send(outbox({"text": "x"}, recipient="nobody@example.ru"))
     with pytest.raises(TemporaryDeliveryError):
@@ -91,7 +95,7 @@ async def test_server_down_is_temporary(make_config: Callable[..., Config]) -> N
     server = SmtpServer().start()
     port = server.port
     server.stop()
-    sender = EmailSender(smtp_config(make_config, port), self_copy=False)
+    sender = EmailSender(smtp_config(make_config, port), "test-secret", self_copy=False)
     with pytest.raises(TemporaryDeliveryError):
         await sender.send(outbox({"text": "x"}))
 
@@ -102,13 +106,13 @@ async def test_tls_modes_with_auth(make_config: Callable[..., Config], tmp_path:
     with SmtpServer(security=security, certificate=cert,  # type: ignore[arg-type]
                     username="bot", password="s3cret") as server:
         config = smtp_config(make_config, server.port, security, username="bot", smtp_password="s3cret")
-        sender = EmailSender(config, tls_context=client_context_trusting(cert[0]), self_copy=False)
+        sender = EmailSender(config, "test-secret", tls_context=client_context_trusting(cert[0]), self_copy=False)
         await sender.send(outbox({"text": "hello", "lang": "en"}))
         [mail] = server.wait_for(1, timeout=5)
         assert mail.authenticated_as == "bot"
         wrong = smtp_config(make_config, server.port, security, username="bot", smtp_password="wrong")
         with pytest.raises(TemporaryDeliveryError):
-            await EmailSender(wrong, tls_context=client_context_trusting(cert[0]), self_copy=False).send(
+            await EmailSender(wrong, "test-secret", tls_context=client_context_trusting(cert[0]), self_copy=False).send(
                 outbox({"text": "x"}, key="k-2"))
         assert len(server.messages) == 1
 
@@ -124,7 +128,7 @@ async def test_self_copy_proves_sent_after_crash(make_config: Callable[..., Conf
             async def lookup(message_id: str) -> bool:
                 return any(message_id.encode() in p.read_bytes() for p in (maildir / "new").iterdir())
 
-            sender = EmailSender(config, store=store, copy_lookup=lookup)
+            sender = EmailSender(config, "test-secret", store=store, copy_lookup=lookup)
             message = outbox({"text": "hello"}, key="crash-1")
             # The crash window: the server accepted, the process died before anything was recorded.
             built = await sender.build(message)
@@ -153,7 +157,7 @@ async def test_verification_codes_get_no_self_copy(make_config: Callable[..., Co
                 looked_up.append(message_id)
                 return any(message_id.encode() in p.read_bytes() for p in (maildir / "new").iterdir())
 
-            sender = EmailSender(config, store=EmailStore(db), copy_lookup=lookup)
+            sender = EmailSender(config, "test-secret", store=EmailStore(db), copy_lookup=lookup)
             code = OutboxMessage(id=7, channel="email", recipient="ivan@example.ru", kind="verification.code",
                                  payload={"text": "Код: 482913", "lang": "ru"}, idempotency_key="code-1")
             await sender.send(code)
@@ -175,7 +179,7 @@ async def test_verification_codes_get_no_self_copy(make_config: Callable[..., Co
 
 async def test_built_mail_headers_fold_and_decode(make_config: Callable[..., Config],
                                                   smtp_server: SmtpServer) -> None:
-    sender = EmailSender(smtp_config(make_config, smtp_server.port), self_copy=False)
+    sender = EmailSender(smtp_config(make_config, smtp_server.port), "test-secret", self_copy=False)
     subject = "Re: " + "Очень длинная тема письма про персональные данные " * 4
     references = [f"<id-{n}-{'x' * 40}@mail.example.ru>" for n in range(10)]
     await sender.send(outbox({"text": "Строка\r\nвторая строка " + "я" * 300, "subject": subject,

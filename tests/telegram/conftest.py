@@ -26,6 +26,7 @@ from aiogram.methods import (
 from aiogram.methods.base import TelegramType
 from aiogram.types import Update
 
+from bot.app_secret import app_secret
 from bot.audit import AuditLog
 from bot.config import Config
 from bot.i18n import get_translator
@@ -195,7 +196,8 @@ async def harness(telegram_config: Config, policy_engine: PolicyEngine, tmp_path
     services = Services(config=telegram_config, db=db, engine=policy_engine,
                         requests=RequestService(db, telegram_config, outbox=outbox, audit=audit,
                                                 translator=translator),
-                        outbox=outbox, translator=translator, audit=audit)
+                        outbox=outbox, translator=translator, audit=audit,
+                        secret=await app_secret(db, telegram_config))
     try:
         yield Harness(services)
     finally:

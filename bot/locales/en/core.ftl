@@ -53,6 +53,10 @@ request-expired = Your request { $id } ({ $type_name }) has been closed because 
 staff-request-created = New request { $id }: { $type_name }, received { $channel_name }. Due { $due }.
 staff-request-updated = Request { $id } is now { $status_name } ({ $actor }).
 staff-request-info = Request { $id }: the requester answered: { $text }
+staff-request-flagged = Request { $id }: { $why ->
+    [auth_failed] a confirmation came from mail that failed the sender checks (SPF/DKIM/DMARC); it was not accepted. Verify the requester another way.
+   *[other] { $why }
+}
 staff-request-extended = Request { $id }: deadline extended to { $date } ({ $actor }). Reason: { $reason }
 staff-reminder-due = Reminder: request { $id } ({ $type_name }, { $status_name }) is due { $due }.
 staff-reminder-overdue = Overdue: request { $id } ({ $type_name }, { $status_name }) was due { $due }.

@@ -25,12 +25,14 @@ email-confirm = Hello!
 
     We have received your request for { $what } and registered it as { $id }.
 
-    To make sure that the request really comes from the owner of this address, please reply to this message (the text of the reply does not matter). Without a confirmation within { $hours } hours the request will be closed.
+    To make sure that the request really comes from the owner of this address, please reply to this message (the text of the reply does not matter). If you write a new message instead, include this confirmation code: { $token }. Without a confirmation within { $hours } hours the request will be closed.
+
+    If you did not send this request, do nothing: without your confirmation nothing will happen to your data.
 email-confirm-third-party = Please note: we can only act on a request about your own data. This request covers only the data linked to this address; a person whose data you mentioned has to write to us themselves.
 email-reminder-subject = Reminder: please confirm your request { $id }
 email-reminder = Hello!
 
-    Your request { $id } for { $what } is still waiting for your confirmation. Please reply to this message; otherwise the request will be closed.
+    Your request { $id } for { $what } is still waiting for your confirmation. Please reply to this message (or write to us with the confirmation code { $token }); otherwise the request will be closed. If you did not send this request, do nothing.
 email-too-many-open = Hello! You already have { $count } open requests: { $ids }. We will be able to accept a new one once they are handled. To add something to an open request, reply to our message about it.
 
 ## Staff side.
@@ -47,6 +49,9 @@ handoff-reason = { $reason ->
     [request_follow_up] a follow-up on a request
     [request_closed] a message about a closed request
     [error] the bot failed on this message (see the log)
+    [bad_sender] the From header names no single address we could answer (none, several, or unparseable)
+    [unproven_confirmation] a message about an unconfirmed request that does not answer our confirmation mail (it proves nothing)
+    [auth_failed] mail that failed the sender checks (SPF/DKIM/DMARC): the sender may be forged
     [third_party] a request that mentions another person's data
    *[other] { $reason }
 }

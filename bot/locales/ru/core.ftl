@@ -53,6 +53,10 @@ request-expired = Ваш запрос { $id } ({ $type_name }) закрыт: о�
 staff-request-created = Новый запрос { $id }: { $type_name }, способ поступления: { $channel_name }. Срок: { $due }.
 staff-request-updated = Запрос { $id }: { $status_name } ({ $actor }).
 staff-request-info = Запрос { $id }: заявитель ответил: { $text }
+staff-request-flagged = Запрос { $id }: { $why ->
+    [auth_failed] подтверждение пришло в письме, не прошедшем проверки отправителя (SPF/DKIM/DMARC), и не принято. Проверьте заявителя другим способом.
+   *[other] { $why }
+}
 staff-request-extended = Запрос { $id }: срок продлён до { $date } ({ $actor }). Причина: { $reason }
 staff-reminder-due = Напоминание: срок по запросу { $id } ({ $type_name }, { $status_name }) истекает { $due }.
 staff-reminder-overdue = Просрочен запрос { $id } ({ $type_name }, { $status_name }): срок истёк { $due }.
