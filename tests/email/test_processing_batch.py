@@ -10,8 +10,8 @@ from bot.config import Config
 from bot.handoffs import HandoffService
 from bot.requests.models import RequestStatus
 from bot.services import Services, build_services
-from handlers.email.parsing import header_message_id
 from handlers.email.message_ids import MessageIds
+from handlers.email.parsing import header_message_id
 from handlers.email.processor import MailProcessor, confirmation_key
 from handlers.email.store import EmailStore
 from tests.email.conftest import email_overrides, eml
