@@ -47,3 +47,13 @@ class StaffCb(CallbackData, prefix="st"):
 class RejectCb(CallbackData, prefix="rj"):
     request_id: str
     preset: int
+
+
+PROMPT_ACTIONS = ("send", "cancel")
+
+
+class PromptCb(CallbackData, prefix="sp"):
+    """Send or drop the reason/question a staff member typed in reply to a prompt (shown back first)."""
+
+    prompt_id: int
+    action: str

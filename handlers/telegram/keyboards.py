@@ -16,6 +16,7 @@ from handlers.telegram.callbacks import (
     InfoReplyCb,
     LangCb,
     MenuCb,
+    PromptCb,
     RejectCb,
     SectionCb,
     StaffCb,
@@ -106,3 +107,11 @@ def reject_presets(t: Texts, request_id: str) -> InlineKeyboardMarkup:
     return _rows(InlineKeyboardButton(text=t(f"tg-reject-preset-{n}"),
                                       callback_data=RejectCb(request_id=request_id, preset=n).pack())
                  for n in REJECT_PRESETS)
+
+
+def prompt_confirm(t: Texts, prompt_id: int) -> InlineKeyboardMarkup:
+    return _rows([InlineKeyboardButton(text=t("tg-staff-btn-send"),
+                                       callback_data=PromptCb(prompt_id=prompt_id, action="send").pack()),
+                  InlineKeyboardButton(text=t("tg-staff-btn-drop"),
+                                       callback_data=PromptCb(prompt_id=prompt_id, action="cancel").pack())],
+                 per_row=2)

@@ -16,11 +16,32 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
 @dataclass(frozen=True)
 class Handoff:
     user_id: int
     user_chat_id: int
     user_message_id: int
+    handoff_id: int | None = None  # the core handoff (bot/handoffs.py) this Telegram message is
+
+
+@dataclass(frozen=True)
+class StaffPrompt:
+    id: int
+    chat_id: int
+    prompt_message_id: int
+    staff_user_id: int
+    request_id: str
+    action: str  # reject, info
+    state: str  # open, typed, used, cancelled
+    text: str | None
+    expires_at: datetime
+
+    def expired(self, now: datetime) -> bool:
+        return now >= self.expires_at
 
 
 @dataclass(frozen=True)
@@ -132,24 +153,63 @@ class TelegramRepository:
             return cursor.rowcount > 0
 
     async def handoff_for(self, staff_chat_id: int, staff_message_id: int) -> Handoff | None:
+        """The person a staff-chat post stands for: only through the link stored when the bot posted it
+        (or when staff replied through it), never from anything written in the post."""
         async with self._db.conn.execute(
-                "SELECT user_id, user_chat_id, user_message_id FROM telegram_handoffs"
+                "SELECT user_id, user_chat_id, user_message_id, handoff_id FROM telegram_handoffs"
                 " WHERE staff_chat_id = ? AND staff_message_id = ? ORDER BY id DESC LIMIT 1",
                 (staff_chat_id, staff_message_id)) as cur:
             row = await cur.fetchone()
-        return None if row is None else Handoff(int(row[0]), int(row[1]), int(row[2]))
-
-    async def latest_handoff_of(self, user_id: int) -> Handoff | None:
-        async with self._db.conn.execute(
-                "SELECT user_id, user_chat_id, user_message_id FROM telegram_handoffs"
-                " WHERE user_id = ? AND direction = 'user' ORDER BY id DESC LIMIT 1", (user_id,)) as cur:
-            row = await cur.fetchone()
-        return None if row is None else Handoff(int(row[0]), int(row[1]), int(row[2]))
+        return None if row is None else Handoff(int(row[0]), int(row[1]), int(row[2]),
+                                                int(row[3]) if row[3] is not None else None)
 
     async def purge_handoffs(self, before: datetime) -> int:
         async with self._db.transaction() as conn:
             cursor = await conn.execute("DELETE FROM telegram_handoffs WHERE created_at < ?",
                                         (before.astimezone(UTC).isoformat(timespec="seconds"),))
+            return cursor.rowcount
+
+    # -- staff prompts (a typed reason or question) -------------------------------------------
+    async def open_prompt(self, *, chat_id: int, prompt_message_id: int, staff_user_id: int, request_id: str,
+                          action: str, expires_at: datetime) -> int:
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO telegram_staff_prompts(chat_id, prompt_message_id, staff_user_id, request_id, action,"
+                " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (chat_id, prompt_message_id, staff_user_id, request_id, action, _now(), _iso(expires_at)))
+            return int(cursor.lastrowid or 0)
+
+    async def prompt_for_post(self, chat_id: int, message_id: int) -> StaffPrompt | None:
+        return await self._prompt("chat_id = ? AND prompt_message_id = ?", (chat_id, message_id))
+
+    async def prompt(self, prompt_id: int) -> StaffPrompt | None:
+        return await self._prompt("id = ?", (prompt_id,))
+
+    async def _prompt(self, where: str, params: tuple[Any, ...]) -> StaffPrompt | None:
+        async with self._db.conn.execute(
+                "SELECT id, chat_id, prompt_message_id, staff_user_id, request_id, action, state, text, expires_at"
+                f" FROM telegram_staff_prompts WHERE {where}", params) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        return StaffPrompt(int(row[0]), int(row[1]), int(row[2]), int(row[3]), str(row[4]), str(row[5]),
+                           str(row[6]), row[7], datetime.fromisoformat(row[8]))
+
+    async def set_prompt(self, prompt_id: int, *, expected: tuple[str, ...], state: str,
+                         text: str | None = None) -> bool:
+        """Move a prompt on only from an expected state (a second press or a race changes nothing)."""
+        marks = ",".join("?" * len(expected))
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                f"UPDATE telegram_staff_prompts SET state = ?, text = COALESCE(?, text) WHERE id = ?"
+                f" AND state IN ({marks})", (state, text, prompt_id, *expected))
+            return cursor.rowcount == 1
+
+    async def cancel_prompts(self, chat_id: int, staff_user_id: int) -> int:
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE telegram_staff_prompts SET state = 'cancelled' WHERE chat_id = ? AND staff_user_id = ?"
+                " AND state IN ('open', 'typed')", (chat_id, staff_user_id))
             return cursor.rowcount
 
     # -- staff cards -------------------------------------------------------------------------

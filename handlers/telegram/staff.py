@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiogram import BaseMiddleware, F, Router
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
-from aiogram.filters import Command, CommandObject, StateFilter
-from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message, TelegramObject, User
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, ForceReply, Message, TelegramObject, User
 
 from bot.audit import staff_actor
+from bot.handoffs import HandoffAlreadyClosed, HandoffNotFound, HandoffService
 from bot.requests.errors import AlreadyDecided, IllegalTransition, RequestError, RequestNotFound
 from bot.requests.models import PrivacyRequest, RequestStatus, VerificationMethod
 from handlers.telegram import keyboards
-from handlers.telegram.callbacks import REJECT_PRESETS, STAFF_ACTIONS, RejectCb, StaffCb
+from handlers.telegram.callbacks import (
+    PROMPT_ACTIONS,
+    REJECT_PRESETS,
+    STAFF_ACTIONS,
+    PromptCb,
+    RejectCb,
+    StaffCb,
+)
 from handlers.telegram.cards import render_card
 from handlers.telegram.deps import TelegramDeps
 from handlers.telegram.filters import Magic
+from handlers.telegram.repository import StaffPrompt
 from handlers.telegram.security import refuse_forged, refuse_not_staff
 from handlers.telegram.texts import Texts, esc
 
@@ -36,12 +43,9 @@ ALLOWED: dict[str, frozenset[RequestStatus]] = {
 
 
 LIST_LIMIT = 40
-_TG_ID = re.compile(r"\(tg:(\d+)\)")
-
-
-class StaffFlow(StatesGroup):
-    reject_reason = State()
-    info_question = State()
+# How long a "type the reason" prompt waits for its reply, and then for the press that sends it.
+PROMPT_TTL = timedelta(minutes=15)
+PROMPT_TEXT_LIMIT = 1000
 
 
 def staff_name(user: User) -> str:
@@ -84,8 +88,9 @@ def get_router(deps: TelegramDeps) -> Router:
         await message.answer(t("tg-staff-help"))
 
     @router.message(Command("cancel"))
-    async def cancel(message: Message, state: FSMContext, t: Texts) -> None:
-        await state.clear()
+    async def cancel(message: Message, t: Texts, deps: TelegramDeps) -> None:
+        assert message.from_user is not None
+        await deps.repo.cancel_prompts(message.chat.id, message.from_user.id)
         await message.answer(t("tg-cancelled"))
 
     @router.message(Command("queue"))
@@ -118,7 +123,7 @@ def get_router(deps: TelegramDeps) -> Router:
         await message.answer(render_card(t, request), reply_markup=keyboards.staff_card(t, request))
 
     @router.callback_query(StaffCb.filter(F.action.in_(STAFF_ACTIONS)))
-    async def card_button(query: CallbackQuery, callback_data: StaffCb, state: FSMContext, t: Texts,
+    async def card_button(query: CallbackQuery, callback_data: StaffCb, t: Texts,
                           deps: TelegramDeps) -> None:
         try:
             request = await deps.services.requests.get(callback_data.request_id)
@@ -131,18 +136,9 @@ def get_router(deps: TelegramDeps) -> Router:
             await _refresh_card(query, t, request)
             return
         by = staff_name(query.from_user)
-        if action == "reject":
+        if action in ("reject", "info"):
             await query.answer()
-            await state.set_state(StaffFlow.reject_reason)
-            await state.update_data(request_id=request.id)
-            await _answer_in_chat(query, t("tg-staff-reject-prompt", id=request.id),
-                                  reply_markup=keyboards.reject_presets(t, request.id))
-            return
-        if action == "info":
-            await query.answer()
-            await state.set_state(StaffFlow.info_question)
-            await state.update_data(request_id=request.id)
-            await _answer_in_chat(query, t("tg-staff-info-prompt", id=request.id))
+            await _open_prompt(query, t, deps, request, action)
             return
         try:
             if action == "approve":
@@ -168,62 +164,62 @@ def get_router(deps: TelegramDeps) -> Router:
         await _refresh_card(query, t, updated)
 
     @router.callback_query(RejectCb.filter(F.preset.in_(REJECT_PRESETS)))
-    async def reject_preset(query: CallbackQuery, callback_data: RejectCb, state: FSMContext, t: Texts,
-                            deps: TelegramDeps) -> None:
+    async def reject_preset(query: CallbackQuery, callback_data: RejectCb, t: Texts, deps: TelegramDeps) -> None:
         try:
             await deps.services.requests.get(callback_data.request_id)
         except RequestNotFound:
             await refuse_forged(query, deps, t, reason="unknown_request")
             return
-        await state.clear()
         reason = t(f"tg-reject-preset-{callback_data.preset}")
         await query.answer()
         await _decide(query, t, deps, callback_data.request_id, "reject", reason)
 
-    @router.message(StateFilter(StaffFlow.reject_reason), Magic(F.text & ~F.text.startswith("/")))
-    async def reject_reason(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
-        data = await state.get_data()
-        await state.clear()
-        await _decide(message, t, deps, data.get("request_id", ""), "reject", (message.text or "")[:1000])
-
-    @router.message(StateFilter(StaffFlow.info_question), Magic(F.text & ~F.text.startswith("/")))
-    async def info_question(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
-        data = await state.get_data()
-        await state.clear()
-        await _decide(message, t, deps, data.get("request_id", ""), "info", (message.text or "")[:1000])
+    @router.callback_query(PromptCb.filter(F.action.in_(PROMPT_ACTIONS)))
+    async def prompt_button(query: CallbackQuery, callback_data: PromptCb, t: Texts, deps: TelegramDeps) -> None:
+        prompt = await deps.repo.prompt(callback_data.prompt_id)
+        if prompt is None or prompt.chat_id != deps.staff_chat_id:
+            await refuse_forged(query, deps, t, reason="unknown_prompt")
+            return
+        if prompt.staff_user_id != query.from_user.id:
+            await query.answer(t("tg-staff-prompt-not-yours"), show_alert=True)
+            return
+        if callback_data.action == "cancel":
+            await deps.repo.set_prompt(prompt.id, expected=("open", "typed"), state="cancelled")
+            await query.answer(t("tg-staff-prompt-dropped"))
+            await _drop_buttons(query)
+            return
+        if prompt.state != "typed" or not prompt.text:
+            await query.answer(t("tg-staff-prompt-stale"), show_alert=True)
+            return
+        if prompt.expired(_now()):
+            await query.answer(t("tg-staff-prompt-expired"), show_alert=True)
+            return
+        if not await deps.repo.set_prompt(prompt.id, expected=("typed",), state="used"):
+            await query.answer(t("tg-staff-prompt-stale"), show_alert=True)  # a double press
+            return
+        await query.answer()
+        await _drop_buttons(query)
+        await _decide(query, t, deps, prompt.request_id, prompt.action, prompt.text)
 
     @router.message(Magic(F.reply_to_message), Magic(F.text & ~F.text.startswith("/")))
-    async def reply_to_person(message: Message, t: Texts, deps: TelegramDeps) -> None:
-        assert message.reply_to_message is not None and message.from_user is not None
-        assert message.bot is not None
+    async def reply_in_staff_chat(message: Message, t: Texts, deps: TelegramDeps) -> None:
+        """A reply is routed only by what the replied-to post is linked to in the database: a prompt of
+        ours, or a person's "talk to a person" message. Nothing written in a post (a name, a subject) ever
+        decides where a staff member's words go."""
+        assert message.reply_to_message is not None and message.bot is not None
         replied = message.reply_to_message
-        handoff = await deps.repo.handoff_for(message.chat.id, replied.message_id)
-        if handoff is None and replied.from_user is not None and replied.from_user.id == message.bot.id:
-            # The post may not be linked yet (a reply racing the outbox, or a crash between sending the
-            # post and recording it): the post names the person as "(tg:ID)".
-            named = _TG_ID.search(replied.text or "")
-            handoff = await deps.repo.latest_handoff_of(int(named.group(1))) if named else None
-        if handoff is None:
+        if replied.from_user is None or replied.from_user.id != message.bot.id:
             return  # staff talking among themselves
-        lang = await deps.repo.user_language(handoff.user_id) or deps.config.policy.default_language
-        person_t = Texts(deps.translator, lang)
-        try:
-            await message.bot.send_message(handoff.user_chat_id,
-                                           person_t("tg-staff-reply-to-person", text=esc(message.text or "")),
-                                           reply_to_message_id=handoff.user_message_id,
-                                           allow_sending_without_reply=True)
-        except TelegramForbiddenError:
-            await deps.repo.mark_blocked(handoff.user_chat_id)
-            await message.reply(t("tg-staff-reply-blocked"))
+        prompt = await deps.repo.prompt_for_post(message.chat.id, replied.message_id)
+        if prompt is not None:
+            await _prompt_answered(message, t, deps, prompt)
             return
-        except TelegramAPIError:
-            await message.reply(t("tg-staff-reply-failed"))
+        handoff = await deps.repo.handoff_for(message.chat.id, replied.message_id)
+        if handoff is None:
+            await message.reply(t("tg-staff-reply-not-linked"))
             return
-        await deps.repo.record_handoff(staff_chat_id=message.chat.id, staff_message_id=message.message_id,
-                                       user_id=handoff.user_id, user_chat_id=handoff.user_chat_id,
-                                       user_message_id=handoff.user_message_id, direction="staff",
-                                       text=message.text or "", staff_user_id=message.from_user.id)
-        await message.reply(t("tg-staff-reply-sent"))
+        await _reply_to_person(message, t, deps, handoff.user_id, handoff.user_chat_id, handoff.user_message_id,
+                               handoff.handoff_id)
 
     return router
 
@@ -248,6 +244,86 @@ async def _decide(event: Message | CallbackQuery, t: Texts, deps: TelegramDeps, 
     await _answer_in_chat(event, t("tg-staff-done-id", id=updated.id,
                                    status=t("request-status", status=updated.status.value)))
     await _edit_card(event, t, deps, updated)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _open_prompt(query: CallbackQuery, t: Texts, deps: TelegramDeps, request: PrivacyRequest,
+                       action: str) -> None:
+    """Ask for the reason (reject) or the question (need info) as a reply to this very post."""
+    if not isinstance(query.message, Message):
+        return
+    minutes = int(PROMPT_TTL.total_seconds() // 60)
+    text = t("tg-staff-reject-prompt" if action == "reject" else "tg-staff-info-prompt", id=request.id,
+             minutes=minutes, name=query.from_user.full_name)
+    # ForceReply (selective) opens the reply box for the member who pressed; the presets stay for reject.
+    markup = keyboards.reject_presets(t, request.id) if action == "reject" else ForceReply(selective=True)
+    post = await query.message.answer(text, reply_markup=markup)
+    await deps.repo.open_prompt(chat_id=post.chat.id, prompt_message_id=post.message_id,
+                                staff_user_id=query.from_user.id, request_id=request.id, action=action,
+                                expires_at=_now() + PROMPT_TTL)
+
+
+async def _prompt_answered(message: Message, t: Texts, deps: TelegramDeps, prompt: StaffPrompt) -> None:
+    """The typed reason/question, shown back with Send/Drop: nothing reaches the requester unconfirmed."""
+    assert message.from_user is not None
+    if prompt.staff_user_id != message.from_user.id:
+        await message.reply(t("tg-staff-prompt-not-yours"))
+        return
+    if prompt.state not in ("open", "typed"):
+        await message.reply(t("tg-staff-prompt-stale"))
+        return
+    if prompt.expired(_now()):
+        await message.reply(t("tg-staff-prompt-expired"))
+        return
+    text = (message.text or "").strip()[:PROMPT_TEXT_LIMIT]
+    if not await deps.repo.set_prompt(prompt.id, expected=("open", "typed"), state="typed", text=text):
+        await message.reply(t("tg-staff-prompt-stale"))
+        return
+    await message.reply(t("tg-staff-prompt-confirm-reject" if prompt.action == "reject" else
+                          "tg-staff-prompt-confirm-info", id=prompt.request_id, text=esc(text)),
+                        reply_markup=keyboards.prompt_confirm(t, prompt.id))
+
+
+async def _reply_to_person(message: Message, t: Texts, deps: TelegramDeps, user_id: int, chat_id: int,
+                           reply_to: int, handoff_id: int | None) -> None:
+    assert message.bot is not None and message.from_user is not None
+    lang = await deps.repo.user_language(user_id) or deps.config.policy.default_language
+    person_t = Texts(deps.translator, lang)
+    try:
+        await message.bot.send_message(chat_id, person_t("tg-staff-reply-to-person", text=esc(message.text or "")),
+                                       reply_to_message_id=reply_to, allow_sending_without_reply=True)
+    except TelegramForbiddenError:
+        await deps.repo.mark_blocked(chat_id)
+        await message.reply(t("tg-staff-reply-blocked"))
+        return
+    except TelegramAPIError:
+        await message.reply(t("tg-staff-reply-failed"))
+        return
+    await deps.repo.record_handoff(staff_chat_id=message.chat.id, staff_message_id=message.message_id,
+                                   user_id=user_id, user_chat_id=chat_id, user_message_id=reply_to,
+                                   direction="staff", text=message.text or "", staff_user_id=message.from_user.id,
+                                   handoff_id=handoff_id)
+    if handoff_id is not None:
+        # Answered: the handoff leaves the open list (and falls under retention like any closed one).
+        services = deps.services
+        handoffs = HandoffService(services.db, services.config, outbox=services.outbox,
+                                  translator=services.translator)
+        try:
+            await handoffs.close(handoff_id, by=staff_name(message.from_user))
+        except (HandoffNotFound, HandoffAlreadyClosed):
+            pass
+    await message.reply(t("tg-staff-reply-sent"))
+
+
+async def _drop_buttons(query: CallbackQuery) -> None:
+    if isinstance(query.message, Message):
+        try:
+            await query.message.edit_reply_markup(reply_markup=None)
+        except TelegramAPIError:
+            pass
 
 
 async def _answer_in_chat(event: Message | CallbackQuery, text: str, **kwargs: Any) -> None:

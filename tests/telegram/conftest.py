@@ -24,7 +24,7 @@ from aiogram.methods import (
     TelegramMethod,
 )
 from aiogram.methods.base import TelegramType
-from aiogram.types import Update
+from aiogram.types import InlineKeyboardMarkup, Update
 
 from bot.app_secret import app_secret
 from bot.audit import AuditLog
@@ -87,7 +87,7 @@ class RecordingSession(BaseSession):
                     else {"id": chat_id, "type": "supergroup", "title": "Staff"})
             result = {"message_id": message_id, "date": int(time.time()), "chat": chat, "from": BOT_USER,
                       "text": getattr(method, "text", None) or "…"}
-            if method.reply_markup is not None:
+            if isinstance(method.reply_markup, InlineKeyboardMarkup):  # Telegram echoes only inline keyboards
                 result["reply_markup"] = method.reply_markup.model_dump(exclude_none=True)
         self.results.append(result)
         response = self.check_response(bot, method, 200, self.json_dumps({"ok": True, "result": result}))

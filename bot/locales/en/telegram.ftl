@@ -145,8 +145,8 @@ tg-staff-done-id = Request { $id }: { $status }.
 tg-staff-stale = This request is already { $status } (by { $by } { $at }).
 tg-staff-already-decided = Already decided: { $status }, by { $by } { $at }.
 tg-staff-action-failed = Not done: { $error }
-tg-staff-reject-prompt = Request { $id }: choose a reason or type your own (/cancel to stop).
-tg-staff-info-prompt = Request { $id }: type the question for the requester (/cancel to stop).
+tg-staff-reject-prompt = Request { $id }: reply to this message with the reason for the rejection (within { $minutes } min; you will see it again before it is sent), or choose a preset reason:
+tg-staff-info-prompt = Request { $id }: reply to this message with your question for the requester (within { $minutes } min; you will see it again before it is sent).
 tg-reject-preset-1 = We could not confirm your identity.
 tg-reject-preset-2 = We hold no personal data under the details you gave.
 tg-reject-preset-3 = The law requires us to keep this data.
@@ -193,3 +193,17 @@ tg-cmd-stats = Counts by state
 tg-cmd-request = A request's card: /request ID
 tg-invalid-token = PRIVACY_BOT_TELEGRAM_TOKEN is not a bot token (it looks like 123456:ABC-DEF...).
 tg-error = Sorry, something went wrong on our side. Please try again a little later.
+
+tg-staff-prompt-confirm-reject = Reject request { $id } and send the requester this reason?
+    
+    «{ $text }»
+tg-staff-prompt-confirm-info = Send the requester of { $id } this question?
+    
+    «{ $text }»
+tg-staff-btn-send = 📨 Send
+tg-staff-btn-drop = ✖️ Drop
+tg-staff-prompt-not-yours = This prompt belongs to the staff member who pressed the button.
+tg-staff-prompt-stale = This prompt was already used or dropped. Press the button on the card again.
+tg-staff-prompt-expired = This prompt has expired. Press the button on the card again.
+tg-staff-prompt-dropped = Dropped; nothing was sent.
+tg-staff-reply-not-linked = Not sent: this post is not linked to a person, so a reply to it reaches nobody outside this chat. To answer someone, reply to their forwarded message (if it was posted a moment ago, try again in a few seconds).
