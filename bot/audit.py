@@ -1,11 +1,15 @@
 """The audit trail of privacy requests: every event appended with time, actor and details.
 
-Details must not carry the requester's personal data (message bodies, addresses): the trail is
-append-only, so retention could not remove it later. Reasons written by staff are kept as written.
+The trail is append-only (triggers refuse UPDATE, DELETE and REPLACE), so retention could never remove
+personal data from it: it must never hold any. ``append`` enforces that: the actor is a role ("system",
+"requester", a channel name) or a staff member, never a person's Telegram id or address; details use known
+keys with short values (no free text: a reason or a question is kept with the request, which retention
+redacts, and the trail records only its length).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +21,32 @@ from bot.storage.timefmt import utcnow
 
 SYSTEM = "system"
 REQUESTER = "requester"
+# A role or channel ("email" acting on mail it received), or "staff:<who>".
+_ACTOR = re.compile(r"^(?:[a-z_]{1,20}|staff:[^\n]{1,200})$")
+DETAIL_KEYS = frozenset({
+    "type", "channel", "status", "due_date", "received_at", "method", "details_length", "length",
+    "from", "to", "reason_length", "why", "flags", "what", "kind", "outbox_id", "confirmed_after_restart",
+    "error", "overdue", "due", "closed_at", "retention_days", "channel_copies", "security_event",
+})
+MAX_DETAIL_CHARS = 64
+
+
+class AuditDetailsRefused(ValueError):
+    """Something that could be personal data was about to enter the append-only trail."""
+
+
+def _check(actor: str, details: dict[str, Any]) -> None:
+    if not _ACTOR.match(actor):
+        raise AuditDetailsRefused(f"audit actor {actor[:20]!r}... is not a role or a staff member")
+    for key, value in details.items():
+        if key not in DETAIL_KEYS:
+            raise AuditDetailsRefused(f"audit detail {key!r} is not a known key")
+        values = value if isinstance(value, list | tuple) else [value]
+        for item in values:
+            if isinstance(item, str) and len(item) > MAX_DETAIL_CHARS:
+                raise AuditDetailsRefused(f"audit detail {key!r} is free text ({len(item)} characters)")
+            if isinstance(item, dict):
+                raise AuditDetailsRefused(f"audit detail {key!r} is a mapping")
 
 
 def staff_actor(name: str) -> str:
@@ -41,7 +71,9 @@ class AuditLog:
     async def append(self, conn: aiosqlite.Connection, request_id: str, event: str, actor: str,
                      details: dict[str, Any] | None = None, at: datetime | None = None) -> int:
         """Append one event inside the caller's transaction."""
-        return await audit_repo.append(conn, request_id, event, actor, details or {}, at or utcnow())
+        details = details or {}
+        _check(actor, details)
+        return await audit_repo.append(conn, request_id, event, actor, details, at or utcnow())
 
     async def events(self, conn: aiosqlite.Connection, request_id: str) -> list[AuditEvent]:
         return [AuditEvent(id=i, request_id=request_id, at=at, event=ev, actor=actor, details=det)

@@ -53,6 +53,7 @@ class TelegramConfig(_Table):
     verification_code_ttl_seconds: int = Field(default=900, ge=60)
     verification_max_attempts: int = Field(default=5, ge=1)
     verification_resend_after_seconds: int = Field(default=60, ge=0)
+    verification_codes_per_hour: int = Field(default=5, ge=1)
     verification_reminder_after_seconds: int = Field(default=600, ge=60)
 
 
@@ -110,6 +111,9 @@ class RetentionConfig(_Table):
     message_bodies_days: int = Field(default=90, ge=1)
     transcripts_days: int = Field(default=90, ge=1)
     verification_codes_days: int = Field(default=1, ge=1)
+    conversations_days: int = Field(default=3, ge=1)
+    profiles_days: int = Field(default=365, ge=1)
+    security_events_days: int = Field(default=365, ge=1)
     closed_request_details_days: int = Field(default=1095, ge=1)
     run_every_hours: float = Field(default=24.0, gt=0)
 

@@ -3,8 +3,7 @@
 - closed requests older than ``closed_request_details_days``: personal fields removed; a pseudonymised
   proof record remains (salted hash of the identifiers, type, dates, decision), and the redaction is
   logged in the audit trail;
-- message bodies, transcripts and verification codes older than their periods are removed;
-- delivered outbox messages (they hold rendered text and addresses) go with the message bodies.
+- every other table with personal data follows its rule in ``bot/storage/retention_repo.py`` (one place).
 
 The salt comes from PRIVACY_BOT_PSEUDONYM_SALT, or is generated once and kept in the database's meta
 table (never in a file), so the same person always gets the same pseudonym.
@@ -88,19 +87,18 @@ class RetentionJob:
                         "retention_days": periods.closed_request_details_days, "channel_copies": copies})
                 report.redacted.append(request.id)
 
-        bodies_cutoff = now - timedelta(days=periods.message_bodies_days)
-        cutoffs = {
-            "message_bodies": bodies_cutoff,
-            "transcripts": now - timedelta(days=periods.transcripts_days),
-            "verification_codes": now - timedelta(days=periods.verification_codes_days),
-        }
         async with self.db.transaction() as conn:
-            report.message_bodies = await requests_repo.purge_message_bodies(conn, bodies_cutoff)
-            report.outbox_messages = await self.outbox.purge_delivered(conn, bodies_cutoff)
-            for purge in retention_repo.PURGES:
-                removed = await retention_repo.apply_purge(conn, purge, cutoffs[purge.category])
-                if removed:
-                    report.other[purge.table] = report.other.get(purge.table, 0) + removed
+            for rule in retention_repo.RULES:
+                days = getattr(periods, f"{rule.period}_days")
+                removed = await retention_repo.apply_rule(conn, rule, now - timedelta(days=days))
+                if not removed:
+                    continue
+                if rule.table == "request_messages":
+                    report.message_bodies += removed
+                elif rule.table == "outbox":
+                    report.outbox_messages += removed
+                else:
+                    report.other[rule.table] = report.other.get(rule.table, 0) + removed
         log.info("retention: %d requests redacted, %d message bodies, %d outbox messages, %d other records",
                  len(report.redacted), report.message_bodies, report.outbox_messages, report.other_total)
         return report

@@ -11,6 +11,7 @@ from bot.outbox.base import Sender
 from bot.outbox.worker import OutboxWorker
 from bot.retention import RetentionJob
 from bot.services import Services
+from bot.verification import CODE_KIND, CodeMail, VerificationCodes
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +31,10 @@ async def _every(seconds: float, job: Callable[[], Awaitable[object]], stop: asy
 async def run_workers(services: Services, senders: Mapping[str, Sender], stop: asyncio.Event, *,
                       reminder_seconds: float = REMINDER_CHECK_SECONDS) -> None:
     """Run until ``stop`` is set."""
+    codes = VerificationCodes(services.db, services.config.telegram, services.secret)
     worker = OutboxWorker(services.db, senders, services.config, repository=services.outbox,
-                          audit=services.audit, translator=services.translator)
+                          audit=services.audit, translator=services.translator,
+                          fillers={CODE_KIND: CodeMail(codes, services.translator)})
     retention = RetentionJob(services.db, services.config, audit=services.audit, outbox=services.outbox)
     await asyncio.gather(
         worker.run(stop),

@@ -16,6 +16,10 @@ from bot.storage.db import Database
 from bot.storage.timefmt import from_db, to_db, utcnow
 
 _COLUMNS = "id, channel, recipient, kind, payload, idempotency_key, attempts, request_id"
+# What a delivered or failed message keeps of its payload: its kind and request, never its text (staff
+# forwards, answers, codes): the text lives on only where it was sent. Rows go after retention.
+_SPENT_PAYLOAD = ("json_object('kind', json_extract(payload, '$.kind'), "
+                  "'request_id', json_extract(payload, '$.request_id'))")
 
 
 @dataclass(frozen=True)
@@ -116,20 +120,21 @@ class OutboxRepository:
 
     async def mark_sent_many(self, conn: aiosqlite.Connection, sent: list[tuple[int, str | None]]) -> None:
         now = to_db(utcnow())
-        await conn.executemany("UPDATE outbox SET status = 'sent', sent_at = ?, external_id = ?, last_error = NULL "
-                               "WHERE id = ?", [(now, external_id, message_id) for message_id, external_id in sent])
+        await conn.executemany(f"UPDATE outbox SET status = 'sent', sent_at = ?, external_id = ?, last_error = NULL, "
+                               f"payload = {_SPENT_PAYLOAD} WHERE id = ?",
+                               [(now, external_id, message_id) for message_id, external_id in sent])
 
     async def mark_sent(self, conn: aiosqlite.Connection, message_id: int, external_id: str | None) -> None:
-        await conn.execute("UPDATE outbox SET status = 'sent', sent_at = ?, external_id = ?, last_error = NULL "
-                           "WHERE id = ?", (to_db(utcnow()), external_id, message_id))
+        await conn.execute(f"UPDATE outbox SET status = 'sent', sent_at = ?, external_id = ?, last_error = NULL, "
+                           f"payload = {_SPENT_PAYLOAD} WHERE id = ?", (to_db(utcnow()), external_id, message_id))
 
     async def mark_retry(self, conn: aiosqlite.Connection, message_id: int, error: str, at: datetime) -> None:
         await conn.execute("UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ?",
                            (to_db(at), error[:500], message_id))
 
     async def mark_failed(self, conn: aiosqlite.Connection, message_id: int, error: str) -> None:
-        await conn.execute("UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?",
-                           (error[:500], message_id))
+        await conn.execute(f"UPDATE outbox SET status = 'failed', last_error = ?, payload = {_SPENT_PAYLOAD} "
+                           "WHERE id = ?", (error[:500], message_id))
 
     async def release_claims(self) -> int:
         """At worker start: claimed-but-unfinished rows (a crash mid-send) become due now.
@@ -171,9 +176,3 @@ class OutboxRepository:
     async def counts(self) -> dict[str, int]:
         async with self.db.conn.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status") as cur:
             return {r[0]: r[1] for r in await cur.fetchall()}
-
-    async def purge_delivered(self, conn: aiosqlite.Connection, cutoff: datetime) -> int:
-        """Delivered or failed messages carry personal text and addresses; drop them after retention."""
-        cur = await conn.execute("DELETE FROM outbox WHERE status IN ('sent', 'failed') AND created_at < ?",
-                                 (to_db(cutoff),))
-        return cur.rowcount

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
 import aiosqlite
@@ -28,14 +28,19 @@ from bot.storage.timefmt import utcnow
 log = logging.getLogger(__name__)
 
 EMAIL_VERIFIED = frozenset({VerificationMethod.EMAIL_CODE, VerificationMethod.EMAIL_REPLY, VerificationMethod.STAFF})
+# Completes a message right before it is sent (a secret made only then, such as a verification code);
+# None: the message is no longer wanted and is dropped.
+Filler = Callable[[OutboxMessage], Awaitable[OutboxMessage | None]]
 
 
 class OutboxWorker:
     def __init__(self, db: Database, senders: Mapping[str, Sender], config: Config, *,
                  repository: OutboxRepository | None = None, audit: AuditLog | None = None,
-                 translator: Translator | None = None, lease_seconds: float = 300.0) -> None:
+                 translator: Translator | None = None, lease_seconds: float = 300.0,
+                 fillers: Mapping[str, Filler] | None = None) -> None:
         self.db = db
         self.senders = dict(senders)
+        self.fillers = dict(fillers or {})
         self.config = config
         self.repo = repository or OutboxRepository(db)
         self.audit = audit or AuditLog()
@@ -121,6 +126,14 @@ class OutboxWorker:
             if already:
                 await marks.add(message, request_id, None, confirmed_after_restart=True)
                 return
+        filler = self.fillers.get(message.kind)
+        if filler is not None:
+            filled = await filler(message)
+            if filled is None:
+                async with self.db.transaction() as conn:
+                    await self.repo.mark_failed(conn, message.id, "dropped: no longer wanted")
+                return
+            message = filled
         try:
             external_id = await sender.send(message)
         except PermanentDeliveryError as exc:

@@ -339,7 +339,7 @@ class RequestService:
             if not changed:  # unreachable under BEGIN IMMEDIATE; kept so a change is never silent
                 raise IllegalTransition(request.id, request.status.value, request.status.value)
             event_id = await self.audit.append(conn, request.id, "extended", by, {
-                "from": request.due_date.isoformat(), "to": new_due.isoformat(), "reason": reason})
+                "from": request.due_date.isoformat(), "to": new_due.isoformat(), "reason_length": len(reason)})
             updated = await self._load(conn, request.id)
             await self._notify_requester(conn, updated, event_id, "request.extended", "request-extended",
                                          date=format_date(updated.lang, new_due), reason=reason)
@@ -424,7 +424,8 @@ class RequestService:
                 raise await self._refuse(conn, await self._load(conn, request.id), target)
             details: dict[str, Any] = {"from": request.status.value, "to": target.value}
             if reason:
-                details["reason"] = reason
+                # The text stays with the request (redacted by retention); the trail only notes it was given.
+                details["reason_length"] = len(reason)
             event_id = await self.audit.append(conn, request.id, "status_changed", actor, details)
             updated = await self._load(conn, request.id)
             await after(conn, updated, event_id)

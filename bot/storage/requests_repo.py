@@ -244,6 +244,7 @@ async def redact(conn: aiosqlite.Connection, request_id: str, pseudonym: str, at
     cur = await conn.execute(
         "UPDATE requests SET tg_user_id = NULL, tg_chat_id = NULL, tg_name = NULL, email = NULL, phone = NULL, "
         "phone_digits = NULL, details = '', corrections = '[]', info_question = NULL, thread_ref = NULL, "
+        "decision_reason = NULL, extension_reason = NULL, "
         "flags = '{}', requester_pseudonym = ?, redacted_at = ?, updated_at = ? "
         "WHERE id = ? AND redacted_at IS NULL",
         (pseudonym, to_db(at), to_db(at), request_id))
@@ -261,12 +262,6 @@ async def messages(conn: aiosqlite.Connection, request_id: str) -> list[dict[str
     async with conn.execute("SELECT id, at, author, body FROM request_messages WHERE request_id = ? ORDER BY id",
                             (request_id,)) as cur:
         return [{"id": r[0], "at": from_db(r[1]), "author": r[2], "body": r[3]} for r in await cur.fetchall()]
-
-
-async def purge_message_bodies(conn: aiosqlite.Connection, cutoff: datetime) -> int:
-    cur = await conn.execute("UPDATE request_messages SET body = NULL WHERE body IS NOT NULL AND at < ?",
-                             (to_db(cutoff),))
-    return cur.rowcount
 
 
 async def get_meta(conn: aiosqlite.Connection, key: str) -> str | None:

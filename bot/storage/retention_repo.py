@@ -1,7 +1,10 @@
-"""SQL of the retention job for tables other areas own (channels' message copies, codes, transcripts).
+"""Every table that can hold personal data, and how long it may: the one place retention rules live.
 
-Each purge names a table and columns; it runs only when that table exists, so the core works with or
-without a channel's migrations. Times in those tables are ISO 8601 text, compared as text.
+``RULES`` lists the tables with a time-based rule (which ``[retention]`` period applies, which column dates
+a row, and what is cleared or deleted); ``REDACTED_WITH_REQUEST`` the copies cleared when a closed request
+is redacted; ``NO_PERSONAL_DATA`` the tables that hold none, each with the reason. A test checks that every
+table of the schema is in exactly one of them, so a new table cannot be forgotten. Rules for a table that
+does not exist (a channel not installed) are skipped.
 """
 
 from __future__ import annotations
@@ -15,31 +18,60 @@ from bot.storage.timefmt import to_db
 
 
 @dataclass(frozen=True)
-class Purge:
-    category: str  # which retention period applies: message_bodies, transcripts, verification_codes
+class Rule:
+    # which [retention] period applies (a key of RetentionConfig without "_days")
+    period: str
     table: str
     time_column: str
     # SET clause that removes the personal content; None deletes the row
     clear: str | None
-    pending: str  # condition true while there is still something to clear
-    needs: tuple[str, ...] = ()  # other columns the statement uses
+    # condition true while there is still something to clear
+    pending: str = "1"
+    # what the rows are, for people reading the rules (and `privacy-bot retention rules`)
+    what: str = ""
 
 
-PURGES: tuple[Purge, ...] = (
-    Purge("message_bodies", "email_inbound", "received_at", "raw = NULL", "raw IS NOT NULL", ("raw",)),
-    Purge("transcripts", "telegram_handoffs", "created_at", "text = NULL", "text IS NOT NULL", ("text",)),
-    # a handoff still waiting for a person keeps its text
-    Purge("transcripts", "handoffs", "created_at", "text = '', subject = '', sender = ''",
-          "text <> '' AND closed_at IS NOT NULL", ("text", "subject", "sender", "closed_at")),
-    Purge("verification_codes", "verification_codes", "issued_at", None, "1"),
+RULES: tuple[Rule, ...] = (
+    Rule("message_bodies", "request_messages", "at", "body = NULL", "body IS NOT NULL",
+         "what a requester or staff wrote about a request"),
+    Rule("message_bodies", "outbox", "created_at", None, "status IN ('sent', 'failed')",
+         "delivered messages: addresses and delivery records (their text is dropped when sent)"),
+    Rule("message_bodies", "email_inbound", "received_at", "raw = NULL, from_addr = ''",
+         "raw IS NOT NULL OR from_addr <> ''", "mail received: its bytes and sender"),
+    Rule("message_bodies", "email_outbound", "created_at", "recipient = '', subject = ''",
+         "recipient <> '' OR subject <> ''", "mail sent: recipient and subject"),
+    Rule("transcripts", "telegram_handoffs", "created_at", None, what="talk-to-a-person messages and replies"),
+    Rule("transcripts", "handoffs", "created_at",
+         "text = '', subject = '', sender = '', reference = NULL, closed_at = COALESCE(closed_at,"
+         " strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), closed_by = CASE WHEN closed_at IS NULL THEN 'retention'"
+         " ELSE closed_by END",
+         "text <> '' OR sender <> '' OR subject <> '' OR reference IS NOT NULL",
+         "what needed a person, open or answered"),
+    Rule("verification_codes", "verification_codes", "issued_at", None, what="codes (hashed) and the address"),
+    Rule("verification_codes", "verification_sends", "sent_at", None, what="when codes were sent, per person"),
+    Rule("conversations", "telegram_fsm", "updated_at", None, what="a flow in progress or abandoned"),
+    Rule("conversations", "telegram_staff_prompts", "created_at", None, what="reasons typed by staff"),
+    Rule("profiles", "telegram_users", "last_seen", None, what="a person's language and blocked mark"),
+    Rule("security_events", "telegram_security_events", "at", None, what="refused presses and commands"),
 )
 
-# Per-request copies of personal data in other areas' tables, cleared when a request is redacted.
-REQUEST_LINKED: tuple[tuple[str, str], ...] = (
+# Copies of a request's personal data kept by channels, cleared when the request is redacted.
+REDACTED_WITH_REQUEST: tuple[tuple[str, str], ...] = (
     ("email_inbound", "raw = NULL, from_addr = ''"),
-    ("email_threads", "address = ''"),
-    ("email_outbound", "recipient = ''"),
+    ("email_threads", "address = '', subject = ''"),
+    ("email_outbound", "recipient = '', subject = ''"),
 )
+
+# The request itself (redacted by RetentionJob) and its trail (never holds any: bot/audit.py refuses it).
+CORE_REQUEST_TABLES = frozenset({"requests", "request_audit"})
+
+NO_PERSONAL_DATA: dict[str, str] = {
+    "meta": "the installation's key and settings",
+    "schema_migrations": "applied migrations",
+    "request_counters": "the last request number of each year",
+    "email_mailbox_state": "the last UID fetched per mailbox",
+    "telegram_cards": "which staff-chat message shows which request",
+}
 
 
 async def _columns(conn: aiosqlite.Connection, table: str) -> set[str]:
@@ -47,20 +79,21 @@ async def _columns(conn: aiosqlite.Connection, table: str) -> set[str]:
         return {str(row[1]) for row in await cur.fetchall()}
 
 
-async def apply_purge(conn: aiosqlite.Connection, purge: Purge, cutoff: datetime) -> int:
-    columns = await _columns(conn, purge.table)
-    if not {purge.time_column, *purge.needs} <= columns:
-        return 0  # that area's table is not there (or has another shape): nothing of ours to purge
-    where = f"{purge.time_column} < ? AND {purge.pending}"
-    sql = (f"DELETE FROM {purge.table} WHERE {where}" if purge.clear is None
-           else f"UPDATE {purge.table} SET {purge.clear} WHERE {where}")
+async def apply_rule(conn: aiosqlite.Connection, rule: Rule, cutoff: datetime) -> int:
+    if rule.time_column not in await _columns(conn, rule.table):
+        return 0  # that area's table is not there: nothing of ours to purge
+    where = f"{rule.time_column} < ? AND ({rule.pending})"
+    sql = (f"DELETE FROM {rule.table} WHERE {where}" if rule.clear is None
+           else f"UPDATE {rule.table} SET {rule.clear} WHERE {where}")
+    # Channels write "2026-01-01T00:00:00+00:00", the core "2026-01-01T00:00:00.000000Z": both compare
+    # correctly as text against the core format down to the second.
     cur = await conn.execute(sql, (to_db(cutoff),))
     return cur.rowcount
 
 
 async def clear_request_copies(conn: aiosqlite.Connection, request_id: str) -> int:
     cleared = 0
-    for table, assignments in REQUEST_LINKED:
+    for table, assignments in REDACTED_WITH_REQUEST:
         if "request_id" not in await _columns(conn, table):
             continue
         cur = await conn.execute(f"UPDATE {table} SET {assignments} WHERE request_id = ?", (request_id,))

@@ -29,7 +29,7 @@ class TelegramDeps:
     def build(cls, services: Services) -> TelegramDeps:
         config = services.config
         return cls(services=services, repo=TelegramRepository(services.db),
-                   codes=VerificationCodes(services.db, config.telegram),
+                   codes=VerificationCodes(services.db, config.telegram, services.secret),
                    storage=SQLiteStorage(services.db), staff_chat_id=config.telegram.staff_chat_id,
                    staff_user_ids=frozenset(config.telegram.staff_user_ids))
 

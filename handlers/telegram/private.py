@@ -12,6 +12,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bot.audit import REQUESTER
 from bot.handoffs import HandoffService
 from bot.requests.errors import RequestError, TooManyOpenRequests
 from bot.requests.models import (
@@ -23,7 +24,7 @@ from bot.requests.models import (
     RequestType,
     VerificationMethod,
 )
-from bot.verification import CheckStatus, ResendTooSoon
+from bot.verification import CODE_KIND, CheckStatus, ResendTooSoon, code_mail_payload
 from handlers.telegram import keyboards
 from handlers.telegram.callbacks import (
     ANSWER_ACTIONS,
@@ -65,10 +66,6 @@ class Conversation(StatesGroup):
 
 def verification_subject(user_id: int) -> str:
     return f"tg:{user_id}"
-
-
-def actor_of(user_id: int) -> str:
-    return f"telegram:{user_id}"
 
 
 def get_router() -> Router:
@@ -298,7 +295,7 @@ def get_router() -> Router:
                 type=RequestType(data["type"]), channel=Channel.TELEGRAM, lang=t.lang, requester=requester,
                 details=data.get("details", ""),
                 corrections=tuple(CorrectionItem.from_dict(c) for c in data.get("corrections", [])),
-                verified=verified, actor=actor_of(user.id), flags=flags or None)
+                verified=verified, actor=REQUESTER, flags=flags or None)
         except TooManyOpenRequests as exc:
             await state.clear()
             await _reply(query, t("tg-too-many-open", ids=", ".join(exc.open_ids)))
@@ -350,7 +347,7 @@ def get_router() -> Router:
         await state.clear()
         try:
             await deps.services.requests.provide_info(data.get("request_id", ""), message.text or "",
-                                                      actor=actor_of(message.from_user.id))
+                                                      actor=REQUESTER)
         except RequestError:
             await message.answer(t("tg-info-failed"))
             return
@@ -430,15 +427,15 @@ async def _ask_contact(target: Message | CallbackQuery, state: FSMContext, t: Te
 
 
 async def _issue_code(deps: TelegramDeps, t: Texts, user_id: int, email: str) -> None:
-    """The code and its email are written in one transaction; the outbox sends the email."""
+    """The code is reserved and its mail enqueued in one transaction; the code itself is made when the
+    outbox sends the mail (bot/verification.py CodeMail), so it is never stored in clear."""
+    subject = verification_subject(user_id)
     async with deps.services.db.transaction() as conn:
-        issued = await deps.codes.issue(conn, verification_subject(user_id), email)
+        await deps.codes.reserve(conn, subject, email)
         minutes = deps.config.telegram.verification_code_ttl_seconds // 60
         await deps.services.outbox.enqueue(
-            conn, channel="email", recipient=email, kind="verification.code",
-            payload={"subject": t("tg-code-email-subject"),
-                     "text": t("tg-code-email-body", code=issued.code, minutes=minutes),
-                     "lang": t.lang, "kind": "verification.code"})
+            conn, channel="email", recipient=email, kind=CODE_KIND,
+            payload=code_mail_payload(subject, t.lang, t("tg-code-email-subject"), minutes))
 
 
 async def _send_code(message: Message, deps: TelegramDeps, t: Texts, user_id: int, email: str) -> bool:

@@ -1,13 +1,11 @@
 """The channel's own timed work: reminding a person who has not typed their email code yet (people give
-up at this step), and retention of the channel's own records (talk-to-a-person texts, codes)."""
+up at this step). Retention of the channel's tables is the core's (bot/storage/retention_repo.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import time
-from datetime import UTC, datetime, timedelta
 
 from handlers.telegram.deps import TelegramDeps
 from handlers.telegram.texts import Texts
@@ -32,24 +30,10 @@ async def send_code_reminders(deps: TelegramDeps) -> int:
     return sent
 
 
-async def apply_retention(deps: TelegramDeps, now: datetime | None = None) -> int:
-    """Forget talk-to-a-person texts and codes older than the [retention] periods."""
-    retention = deps.config.retention
-    now = now or datetime.now(UTC)
-    removed = await deps.repo.purge_handoffs(now - timedelta(days=retention.transcripts_days))
-    removed += await deps.codes.purge(timedelta(days=retention.verification_codes_days))
-    return removed
-
-
 async def run_code_reminders(deps: TelegramDeps, stop: asyncio.Event, every: float = 30.0) -> None:
-    retention_every = deps.config.retention.run_every_hours * 3600.0
-    last_retention = 0.0
     while not stop.is_set():
         try:
             await send_code_reminders(deps)
-            if time.monotonic() - last_retention >= retention_every or not last_retention:
-                await apply_retention(deps)
-                last_retention = time.monotonic()
         except Exception:
             log.exception("telegram: timed work failed")
         with contextlib.suppress(TimeoutError):

@@ -111,15 +111,27 @@ class TelegramRepository:
     async def forget_user(self, user_id: int) -> None:
         """Erase the person's chat data kept by the channel (``/forget``); the FSM storage forgets its own."""
         self._profiles.pop(user_id, None)
+        subject = f"tg:{user_id}"
         async with self._db.transaction() as conn:
+            mine = "(SELECT handoff_id FROM telegram_handoffs WHERE user_id = ? AND handoff_id IS NOT NULL)"
+            # Posts of their words not yet shown to staff are not shown any more.
+            await conn.execute(f"DELETE FROM outbox WHERE kind = 'staff.handoff' AND status = 'pending'"
+                               f" AND json_extract(payload, '$.handoff_id') IN {mine}", (user_id,))
             # The core handoff records of their talk-to-a-person messages keep the fact, not the words.
             await conn.execute(
-                "UPDATE handoffs SET text = '', subject = '', sender = '' WHERE id IN"
-                " (SELECT handoff_id FROM telegram_handoffs WHERE user_id = ? AND handoff_id IS NOT NULL)",
-                (user_id,))
+                f"UPDATE handoffs SET text = '', subject = '', sender = '', reference = NULL,"
+                f" closed_at = COALESCE(closed_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),"
+                f" closed_by = COALESCE(closed_by, 'forgotten') WHERE id IN {mine}", (user_id,))
             await conn.execute("DELETE FROM telegram_handoffs WHERE user_id = ?", (user_id,))
             await conn.execute("DELETE FROM telegram_users WHERE user_id = ?", (user_id,))
-            await conn.execute("DELETE FROM verification_codes WHERE subject = ?", (f"tg:{user_id}",))
+            await conn.execute("DELETE FROM verification_codes WHERE subject = ?", (subject,))
+            await conn.execute("DELETE FROM verification_sends WHERE subject = ?", (subject,))
+            await conn.execute("DELETE FROM telegram_security_events WHERE user_id = ?", (user_id,))
+            # Messages to their chat, except those an open request still owes them.
+            await conn.execute(
+                "DELETE FROM outbox WHERE channel = 'telegram' AND recipient = ? AND (status <> 'pending'"
+                " OR request_id IS NULL OR request_id NOT IN (SELECT id FROM requests WHERE status IN"
+                " ('awaiting_verification', 'pending_review', 'needs_info', 'approved')))", (str(user_id),))
 
     async def held_about(self, user_id: int) -> dict[str, int]:
         """How much the channel keeps about one person (for ``/privacy``)."""
@@ -229,11 +241,12 @@ class TelegramRepository:
 
     # -- security ----------------------------------------------------------------------------
     async def security_event(self, event: str, *, user_id: int | None, chat_id: int | None,
-                             details: dict[str, Any]) -> None:
+                             details: dict[str, Any]) -> int:
         async with self._db.transaction() as conn:
-            await conn.execute(
+            cursor = await conn.execute(
                 "INSERT INTO telegram_security_events(at, event, user_id, chat_id, details) VALUES (?, ?, ?, ?, ?)",
                 (_now(), event, user_id, chat_id, json.dumps(details, ensure_ascii=False)))
+            return int(cursor.lastrowid or 0)
 
     async def security_events(self) -> list[dict[str, Any]]:
         async with self._db.conn.execute(

@@ -16,14 +16,19 @@ log = logging.getLogger(__name__)
 
 async def audit_refusal(deps: TelegramDeps, event: str, *, user_id: int | None, chat_id: int | None,
                         request_id: str | None = None, details: dict[str, Any] | None = None) -> None:
-    """In the request's own audit trail when the request exists, else in the channel's security log."""
+    """Who did it goes to the channel's security log (kept for [retention] security_events_days); a
+    refusal about an existing request is also an event in its trail, naming no one (the trail is kept
+    for good and must hold no personal data)."""
     info = {"user_id": user_id, "chat_id": chat_id, **(details or {})}
-    if request_id and await request_exists(deps, request_id):
+    if request_id and not await request_exists(deps, request_id):
+        request_id = None
+    event_id = await deps.repo.security_event(event, user_id=user_id, chat_id=chat_id,
+                                              details={**info, "request_id": request_id})
+    if request_id:
         async with deps.services.db.transaction() as conn:
-            await deps.services.audit.append(conn, request_id, event, f"telegram:{user_id}", info)
-    else:
-        await deps.repo.security_event(event, user_id=user_id, chat_id=chat_id, details=info)
-    log.warning("telegram: refused %s from user %s in chat %s", event, user_id, chat_id)
+            await deps.services.audit.append(conn, request_id, event, "telegram", {
+                "security_event": event_id, "why": str((details or {}).get("reason", event))[:64]})
+    log.warning("telegram: refused %s (security event %s)", event, event_id)
 
 
 async def request_exists(deps: TelegramDeps, request_id: str) -> bool:

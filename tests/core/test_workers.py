@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+from bot.app_secret import SECRET_META_KEY as SALT_META_KEY
 from bot.config import Config
 from bot.outbox.recording import RecordingSender
 from bot.requests.models import Channel, Requester, RequestType, VerificationMethod
-from bot.retention import SALT_META_KEY
 from bot.services import build_services
 from bot.workers import run_workers
 

@@ -37,6 +37,7 @@ from bot.policy.engine import PolicyEngine
 from bot.requests.service import RequestService
 from bot.services import Services
 from bot.storage.db import Database
+from bot.verification import CODE_KIND, CodeMail
 from handlers.telegram.deps import TelegramDeps
 from handlers.telegram.dispatcher import build_dispatcher
 from handlers.telegram.senders import StaffSender, TelegramSender
@@ -161,7 +162,8 @@ class Harness:
     async def deliver(self) -> int:
         worker = OutboxWorker(self.services.db, self.senders, self.services.config,
                               repository=self.services.outbox, audit=self.services.audit,
-                              translator=self.services.translator)
+                              translator=self.services.translator,
+                              fillers={CODE_KIND: CodeMail(self.deps.codes, self.services.translator)})
         total = 0
         while True:
             handled = await worker.deliver_due()

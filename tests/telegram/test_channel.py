@@ -19,10 +19,11 @@ from aiogram.types import Message
 
 from bot.cli import main as cli_main
 from bot.config import REPO_ROOT, Config
+from bot.retention import RetentionJob
 from bot.verification import VerificationCodes
 from handlers.telegram.channel import TelegramChannel, webhook_secret
 from handlers.telegram.polling import Poller
-from handlers.telegram.reminders import apply_retention, send_code_reminders
+from handlers.telegram.reminders import send_code_reminders
 from tests.servers.botapi import TEST_TOKEN, BotApiServer
 from tests.telegram.conftest import STAFF_CHAT, USER, Harness
 
@@ -98,10 +99,11 @@ class Clock:
 async def test_a_stalled_code_is_reminded_once_and_old_records_are_forgotten(harness: Harness) -> None:
     h = harness
     clock = Clock()
-    h.deps.codes = VerificationCodes(h.services.db, h.services.config.telegram, clock=clock)
+    h.deps.codes = VerificationCodes(h.services.db, h.services.config.telegram, h.services.secret, clock=clock)
     await h.send(USER, "Удалите мои данные")
     await h.press(USER, h.last_buttons(USER)["Пропустить"])
     await h.send(USER, "me@example.com")
+    await h.deliver()  # the code is made when its mail goes out; a reminder is only about a code sent
     assert await send_code_reminders(h.deps) == 0
     clock.now += timedelta(seconds=601)
     assert await send_code_reminders(h.deps) == 1
@@ -116,10 +118,12 @@ async def test_a_stalled_code_is_reminded_once_and_old_records_are_forgotten(har
     await h.press(USER, "m:human")
     await h.send(USER, "Позовите человека")
     assert (await h.deps.repo.held_about(USER))["handoff_messages"] == 1
-    assert await apply_retention(h.deps) == 0
-    clock.now += timedelta(days=2)
-    removed = await apply_retention(h.deps, now=datetime.now(UTC) + timedelta(days=91))
-    assert removed == 2  # the handoff text (90 days) and the code (1 day)
+    job = RetentionJob(h.services.db, h.services.config)
+    assert (await job.run()).other == {}
+    report = await job.run(now=datetime.now(UTC) + timedelta(days=91))
+    # the handoff (90 days), the code and its send record (1 day)
+    assert {t: report.other.get(t) for t in ("telegram_handoffs", "verification_codes", "verification_sends")} == {
+        "telegram_handoffs": 1, "verification_codes": 1, "verification_sends": 1}
     assert (await h.deps.repo.held_about(USER))["handoff_messages"] == 0
 
 

@@ -1,4 +1,5 @@
-"""Email ownership codes: hashed, constant-time compared, expiring, limited attempts, resend pause, reminders."""
+"""Email ownership codes: hashed, constant-time compared, expiring, limited attempts, resend pause and hourly
+cap that hold across flows, any digits people type, made only when their mail is sent."""
 
 from __future__ import annotations
 
@@ -8,8 +9,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.config import Config
+from bot.i18n import get_translator
+from bot.outbox.base import OutboxMessage
 from bot.storage.db import Database
-from bot.verification import CheckStatus, ResendTooSoon, VerificationCodes
+from bot.verification import (
+    CheckStatus,
+    CodeMail,
+    ResendTooSoon,
+    VerificationCodes,
+    ascii_digits,
+    code_mail_payload,
+)
 
 
 class Clock:
@@ -39,12 +49,16 @@ def clock() -> Clock:
 
 @pytest.fixture
 def codes(db: Database, config: Config, clock: Clock) -> VerificationCodes:
-    return VerificationCodes(db, config.telegram, clock=clock)
+    return VerificationCodes(db, config.telegram, "test-secret", clock=clock)
 
 
 async def _issue(db: Database, codes: VerificationCodes, subject: str = "tg:1", email: str = "a@b.ru") -> str:
+    """Reserve a code and make it, as the outbox does when the code mail is sent."""
     async with db.transaction() as conn:
-        return (await codes.issue(conn, subject, email)).code
+        await codes.reserve(conn, subject, email)
+    code = await codes.fill(subject, email)
+    assert code is not None
+    return code
 
 
 async def test_code_is_six_digits_and_only_a_salted_hash_is_stored(db: Database, codes: VerificationCodes) -> None:
@@ -54,7 +68,7 @@ async def test_code_is_six_digits_and_only_a_salted_hash_is_stored(db: Database,
         row = await cursor.fetchone()
     assert row is not None
     assert code not in " ".join(str(v) for v in tuple(row)) and len(bytes(row["salt"])) == 16
-    other = await _issue(db, codes, subject="tg:2")
+    other = await _issue(db, codes, subject="tg:2", email="c@d.ru")
     async with db.conn.execute("SELECT code_hash FROM verification_codes") as cursor:
         hashes = {bytes(r[0]) for r in await cursor.fetchall()}
     assert len(hashes) == 2 or code == other
@@ -67,9 +81,9 @@ async def test_right_code_passes_wrong_ones_count_down_then_lock(db: Database, c
     assert [r.attempts_left for r in results] == [4, 3, 2, 1]
     assert (await codes.check("tg:1", wrong)).status is CheckStatus.LOCKED
     assert (await codes.check("tg:1", code)).status is CheckStatus.LOCKED  # locked even for the right code
-    fresh = await _issue(db, codes, subject="tg:3")
+    fresh = await _issue(db, codes, subject="tg:3", email="e@f.ru")
     ok = await codes.check("tg:3", f" {fresh[:3]} {fresh[3:]} ")  # spaces typed by people are fine
-    assert ok.ok and ok.email == "a@b.ru"
+    assert ok.ok and ok.email == "e@f.ru"
 
 
 async def test_code_expires_after_its_lifetime(db: Database, codes: VerificationCodes, clock: Clock) -> None:
@@ -104,5 +118,63 @@ async def test_stalled_codes_are_reminded_once(db: Database, codes: Verification
     async with db.transaction() as conn:
         await codes.mark_reminded(conn, "tg:1")
     assert await codes.stalled() == []
-    clock.advance(24 * 3600)
-    assert await codes.purge(timedelta(days=1)) == 1
+
+
+async def test_the_code_exists_in_clear_only_in_the_mail(db: Database, codes: VerificationCodes, clock: Clock) -> None:
+    async with db.transaction() as conn:
+        await codes.reserve(conn, "tg:1", "a@b.ru")
+    # Reserved, not made: nothing could be typed yet, and nothing readable is stored.
+    assert (await codes.check("tg:1", "123456")).status is CheckStatus.WRONG
+    mail = OutboxMessage(id=1, channel="email", recipient="a@b.ru", kind="verification.code",
+                         payload=code_mail_payload("tg:1", "en", "Your code", 15))
+    assert not any(ch.isdigit() for ch in str(mail.payload).replace("15", "").replace("tg:1", ""))
+    filled = await CodeMail(codes, get_translator())(mail)
+    assert filled is not None
+    code = ascii_digits(str(filled.payload["text"]))[:6]
+    assert (await codes.check("tg:1", code)).ok
+    # A mail for a code no longer wanted (cancelled) is dropped, not sent with a dead code.
+    await codes.discard("tg:1")
+    assert await CodeMail(codes, get_translator())(mail) is None
+
+
+async def test_any_digits_people_type_are_read(db: Database, codes: VerificationCodes) -> None:
+    assert ascii_digits("１２３ ٤٥٦") == "123456"  # full-width and Arabic-Indic
+    assert ascii_digits("¹²³⁴⁵⁶") == "123456"  # superscript
+    assert ascii_digits("۱۲۳-४५६") == "123456"  # Persian and Devanagari
+    code = await _issue(db, codes)
+    fullwidth = "".join(chr(ord("０") + int(d)) for d in code)
+    arabic = "".join(chr(0x0660 + int(d)) for d in code)
+    assert (await codes.check("tg:1", fullwidth)).ok
+    other = await _issue(db, codes, subject="tg:2", email="c@d.ru")
+    assert (await codes.check("tg:2", " ".join(chr(0x0660 + int(d)) for d in other))).ok
+    assert arabic  # (built from the same code, read the same way above)
+
+
+async def test_limits_hold_across_flows_per_person_and_per_address(db: Database, codes: VerificationCodes,
+                                                                    config: Config, clock: Clock) -> None:
+    await _issue(db, codes)
+    await codes.discard("tg:1")  # /cancel, then a new flow at once
+    with pytest.raises(ResendTooSoon):
+        await _issue(db, codes)
+    # Another person asking a code for the same address right away: the address's pause holds too.
+    with pytest.raises(ResendTooSoon):
+        await _issue(db, codes, subject="tg:2")
+    # The hourly cap: five codes an hour to one address, whoever asks and however often they cancel.
+    cap = config.telegram.verification_codes_per_hour
+    sent = 1
+    for n in range(10):
+        clock.advance(61)
+        try:
+            await _issue(db, codes, subject=f"tg:{10 + n}")
+            sent += 1
+        except ResendTooSoon as exc:
+            assert exc.wait_seconds > 60
+            break
+    assert sent == cap
+    # ... and per person, whatever address they give.
+    clock.advance(3600)
+    for n in range(cap):
+        await _issue(db, codes, subject="tg:99", email=f"x{n}@b.ru")
+        clock.advance(61)
+    with pytest.raises(ResendTooSoon):
+        await _issue(db, codes, subject="tg:99", email="another@b.ru")
