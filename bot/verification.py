@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -28,6 +27,7 @@ import aiosqlite
 
 from bot.app_secret import derive_key
 from bot.config import TelegramConfig
+from bot.digits import ascii_digits
 from bot.i18n import Translator
 from bot.outbox.base import OutboxMessage
 from bot.storage.db import Database
@@ -56,17 +56,6 @@ def _hash(salt: bytes, code: str) -> bytes:
 
 def new_code() -> str:
     return f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
-
-
-def ascii_digits(text: str) -> str:
-    """Every digit a person may type (full-width, Arabic-Indic, superscript...) as 0-9; other characters go.
-    Phones and codes are compared on this form."""
-    out = []
-    for ch in unicodedata.normalize("NFKC", text):
-        value = unicodedata.digit(ch, None) if not ch.isascii() else (int(ch) if ch.isdigit() else None)
-        if value is not None:
-            out.append(str(value))
-    return "".join(out)
 
 
 class CheckStatus(StrEnum):

@@ -7,6 +7,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from bot.digits import ascii_digits
+
 
 class RequestType(StrEnum):
     DELETION = "deletion"
@@ -60,7 +62,7 @@ class Requester:
     def normalized_phone(self) -> str | None:
         if not self.phone:
             return None
-        digits = "".join(ch for ch in self.phone if ch.isdigit())
+        digits = ascii_digits(self.phone)
         # Russian numbers are written both as 8XXXXXXXXXX and +7XXXXXXXXXX.
         if len(digits) == 11 and digits[0] == "8":
             digits = "7" + digits[1:]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 import json
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -85,6 +85,29 @@ def display_names(translator: Translator, lang: str, *, type: str | None = None,
     if channel is not None:
         names["channel_name"] = translator(lang, "request-channel", channel=channel)
     return names
+
+
+def proven_identity(requester: Requester, channel: Channel, method: VerificationMethod) -> Requester:
+    """Only the identifiers a channel or a check proved: the Telegram account a Telegram update came from
+    (or that staff entered), an email address proven by a code, a reply or staff, a phone checked by staff.
+    Duplicates and open-request limits match on these alone: a phone number or address someone merely
+    typed never links them to another person's request, nor tells them anything about it."""
+    tg_proven = channel in (Channel.TELEGRAM, Channel.MANUAL)
+    return Requester(
+        telegram_user_id=requester.telegram_user_id if tg_proven else None,
+        telegram_chat_id=requester.telegram_chat_id if tg_proven else None,
+        email=requester.email if method in EMAIL_VERIFIED else None,
+        phone=requester.phone if method is VerificationMethod.STAFF else None)
+
+
+def submitter_route(requester: Requester, channel: Channel, method: VerificationMethod) -> tuple[str, str] | None:
+    """Where to answer whoever just submitted (their own proven channel, never an existing request's)."""
+    proven = proven_identity(requester, channel, method)
+    if channel is Channel.TELEGRAM and proven.telegram_chat_id:
+        return "telegram", str(proven.telegram_chat_id)
+    if proven.email:
+        return "email", proven.email
+    return None
 
 
 def requester_route(request: PrivacyRequest) -> tuple[str, str] | None:
@@ -179,10 +202,11 @@ class RequestService:
         method = verified if verified is not None else (
             VerificationMethod.UNVERIFIED_PHONE if flags.get("phone_unverified") else VerificationMethod.NONE)
         async with self.db.transaction() as conn:
-            open_requests = await requests_repo.open_for_requester(conn, requester)
+            open_requests = await requests_repo.open_for_requester(conn, proven_identity(requester, channel, method))
             for existing in open_requests:
                 if existing.type is type:
-                    await self._link_duplicate(conn, existing, channel, actor, details)
+                    await self._link_duplicate(conn, existing, channel, actor, details,
+                                               submitter_route(requester, channel, method), lang)
                     return CreateResult(request=existing, duplicate_of=existing.id)
             limit = self.config.requests.max_open_per_requester
             if len(open_requests) >= limit:
@@ -208,15 +232,20 @@ class RequestService:
         return CreateResult(request=stored)
 
     async def _link_duplicate(self, conn: aiosqlite.Connection, existing: PrivacyRequest, channel: Channel,
-                              actor: str, details: str) -> None:
+                              actor: str, details: str, route: tuple[str, str] | None, lang: str) -> None:
+        """A submission of the same proven person about the same thing: kept with the open request, and the
+        submitter told where they submitted (the match was on a proven identity, so it is their own)."""
         # What the new submission said is kept with the open request (a message body, under retention).
         if details.strip() and details.strip() != existing.details.strip():
             await requests_repo.add_message(conn, existing.id, actor, details.strip(), utcnow())
         event_id = await self.audit.append(conn, existing.id, "duplicate_linked", actor,
                                            {"channel": channel.value, "details_length": len(details.strip())})
-        if existing.status is not S.AWAITING_VERIFICATION:
-            await self._notify_requester(conn, existing, event_id, "request.duplicate", "request-duplicate",
-                                         due=format_date(existing.lang, existing.effective_due_date))
+        if route is None:
+            await self.audit.append(conn, existing.id, "message_skipped", SYSTEM,
+                                    {"kind": "request.duplicate", "why": "no proven channel to the submitter"})
+            return
+        await self._notify(conn, existing, route, lang, event_id, "request.duplicate", "request-duplicate",
+                           to="submitter", due=format_date(lang, existing.effective_due_date))
 
     async def _announce_review(self, conn: aiosqlite.Connection, request: PrivacyRequest, event_id: int) -> None:
         """A request reaching review: the requester learns its id and due date, staff get a card."""
@@ -230,10 +259,20 @@ class RequestService:
 
     async def verify(self, request_id: str, method: VerificationMethod, actor: str, *,
                      email: str | None = None) -> PrivacyRequest:
-        """Identity confirmed: awaiting_verification -> pending_review (``email``: the address proven)."""
+        """Identity confirmed: awaiting_verification -> pending_review (``email``: the address proven).
+
+        Now that the identity is proven, an open request of the same person and type makes this one a
+        duplicate: it is closed as such (cancelled, ``duplicate_of`` set) and the person told which is open.
+        """
         method = VerificationMethod(method)
         if method in NOT_VERIFIED:
             raise ValueError(f"{method.value} does not verify a requester")
+        request = await self.get(request_id)
+        proven_as = replace(request.requester, email=email.strip().lower() if email else request.requester.email)
+        for existing in await requests_repo.open_for_requester(
+                self.db.conn, proven_identity(proven_as, request.channel, method)):
+            if existing.type is request.type and existing.id != request.id:
+                return await self._close_as_duplicate(request, existing, method, proven_as, actor)
 
         async def apply(conn: aiosqlite.Connection, request: PrivacyRequest) -> dict[str, Any]:
             fields: dict[str, Any] = {"verification_method": method, "verified_at": utcnow()}
@@ -246,6 +285,20 @@ class RequestService:
             await self._announce_review(conn, request, event_id)
 
         return await self._transition(request_id, S.PENDING_REVIEW, actor, apply, after, staff_update=False,
+                                      only_from=S.AWAITING_VERIFICATION)
+
+    async def _close_as_duplicate(self, request: PrivacyRequest, existing: PrivacyRequest,
+                                  method: VerificationMethod, proven_as: Requester, actor: str) -> PrivacyRequest:
+        async def apply(conn: aiosqlite.Connection, current: PrivacyRequest) -> dict[str, Any]:
+            return {"verification_method": method, "verified_at": utcnow(), "email": proven_as.normalized_email(),
+                    "duplicate_of": existing.id, "decided_by": SYSTEM, "decided_at": utcnow()}
+
+        async def after(conn: aiosqlite.Connection, current: PrivacyRequest, _: int) -> None:
+            await self.audit.append(conn, current.id, "verified", actor, {"method": method.value})
+            await self._link_duplicate(conn, existing, current.channel, actor, current.details,
+                                       submitter_route(proven_as, current.channel, method), current.lang)
+
+        return await self._transition(request.id, S.CANCELLED, actor, apply, after, staff_update=False,
                                       only_from=S.AWAITING_VERIFICATION)
 
     async def approve(self, request_id: str, by: str) -> PrivacyRequest:
@@ -441,19 +494,25 @@ class RequestService:
             await self.audit.append(conn, request.id, "message_skipped", SYSTEM,
                                     {"kind": kind, "why": "no verified channel to the requester"})
             return None
+        return await self._notify(conn, request, route, request.lang, event_id, kind, message_id, **args)
+
+    async def _notify(self, conn: aiosqlite.Connection, request: PrivacyRequest, route: tuple[str, str], lang: str,
+                      event_id: int, kind: str, message_id: str, *, to: str = "requester", **args: Any) -> int:
+        """A message about ``request`` to ``route``: the requester's own (``to="requester"``, threaded into
+        the request's mail thread), or whoever submitted a duplicate of it (``to="submitter"``)."""
         channel, recipient = route
         args = {"id": request.id, "type": request.type.value, **args,
-                **display_names(self.translator, request.lang, type=request.type.value,
+                **display_names(self.translator, lang, type=request.type.value,
                                 status=request.status.value, channel=request.channel.value)}
         payload = {
-            "text": self.translator(request.lang, message_id, **args),
-            "subject": self.translator(request.lang, f"{message_id}-subject", **args),
-            "lang": request.lang, "request_id": request.id, "kind": kind,
+            "text": self.translator(lang, message_id, **args),
+            "subject": self.translator(lang, f"{message_id}-subject", **args),
+            "lang": lang, "request_id": request.id, "kind": kind,
         }
-        if request.thread_ref and channel == "email" and request.channel is Channel.EMAIL:
+        if to == "requester" and request.thread_ref and channel == "email" and request.channel is Channel.EMAIL:
             payload["reply_to"] = request.thread_ref
         return await self.outbox.enqueue(conn, channel=channel, recipient=recipient, kind=kind, payload=payload,
-                                         idempotency_key=f"{request.id}:{event_id}:{kind}:requester",
+                                         idempotency_key=f"{request.id}:{event_id}:{kind}:{to}",
                                          request_id=request.id)
 
     async def _notify_staff(self, conn: aiosqlite.Connection, request: PrivacyRequest, event_id: int,

@@ -140,17 +140,19 @@ async def update_fields(conn: aiosqlite.Connection, request_id: str, expected_st
 
 
 async def open_for_requester(conn: aiosqlite.Connection, requester: Requester) -> list[PrivacyRequest]:
-    """Open requests sharing any identifier with ``requester`` (Telegram user, email, phone)."""
+    """Open requests sharing a *proven* identifier with ``requester`` (pass only proven ones: see
+    ``proven_identity``): the same Telegram user, an email address proven on that request too (code, reply,
+    staff), a phone number staff verified there."""
     clauses: list[str] = []
     params: list[Any] = []
     if requester.telegram_user_id:
         clauses.append("tg_user_id = ?")
         params.append(requester.telegram_user_id)
     if requester.normalized_email():
-        clauses.append("email = ?")
+        clauses.append("(email = ? AND verification_method IN ('email_code', 'email_reply', 'staff'))")
         params.append(requester.normalized_email())
     if requester.normalized_phone():
-        clauses.append("phone_digits = ?")
+        clauses.append("(phone_digits = ? AND verification_method = 'staff')")
         params.append(requester.normalized_phone())
     if not clauses:
         return []

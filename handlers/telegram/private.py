@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import re
 from typing import Any
 
@@ -14,6 +13,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.audit import REQUESTER
 from bot.handoffs import HandoffService
+from bot.policy.letters import understand_letter
 from bot.requests.errors import RequestError, TooManyOpenRequests
 from bot.requests.models import (
     Channel,
@@ -356,9 +356,8 @@ def get_router() -> Router:
     # -- free text -------------------------------------------------------------------------------
     @rest.message(StateFilter(None), Magic(F.text))
     async def free_text(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
-        understanding = deps.services.engine.understand(message.text or "")
-        if inspect.isawaitable(understanding):
-            understanding = await understanding
+        # Pasted material under a request stated first does not overturn it (the same reading as a letter).
+        understanding = understand_letter(deps.services.engine, message.text or "")
         intent = str(understanding.intent)
         if intent in ("deletion", "correction", "access"):
             await _start_flow(message, state, t, RequestType(intent))

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.config import Config
+from bot.digits import ascii_digits
 from bot.i18n import get_translator
 from bot.outbox.base import OutboxMessage
 from bot.storage.db import Database
@@ -17,7 +18,6 @@ from bot.verification import (
     CodeMail,
     ResendTooSoon,
     VerificationCodes,
-    ascii_digits,
     code_mail_payload,
 )
 
