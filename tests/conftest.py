@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.config import REPO_ROOT, Config, load_config
+from tests.servers.dovecot import DovecotServer
 
 
 @pytest.fixture
@@ -26,3 +29,16 @@ def make_config(tmp_path: Path) -> Callable[..., Config]:
 @pytest.fixture
 def config(make_config: Callable[..., Config]) -> Config:
     return make_config()
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[DovecotServer]:
+    """One private Dovecot for the whole session (the email and the security tests share it)."""
+    # Not under pytest's tmp dir: that is 0700 and Dovecot's unprivileged processes must reach the mail.
+    root = Path(tempfile.mkdtemp(prefix="privacy-bot-dovecot-"))
+    server = DovecotServer(root).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)

@@ -23,6 +23,10 @@ def render_card(t: Texts, request: PrivacyRequest) -> str:
         t("tg-card-verification", method=request.verification_method.value,
           phone=1 if request.flags.get("phone_unverified") else 0),
     ]
+    if request.flags.get("confirmation_auth_failed"):
+        lines.append(t("tg-card-auth-warning", confirmation="yes"))
+    elif request.flags.get("auth_failed") and not request.is_verified:
+        lines.append(t("tg-card-auth-warning", confirmation="no"))
     if request.details:
         lines.append(t("tg-card-details", details=esc(request.details[:1500])))
     for item in request.corrections:

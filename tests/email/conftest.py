@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
-import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,18 +23,6 @@ __all__ = ["smtp_server"]
 
 EML_DIR = Path(__file__).resolve().parent.parent / "data" / "eml"
 SUPPORT = "support@jetbit.ru"
-
-
-@pytest.fixture(scope="session")
-def dovecot() -> Iterator[DovecotServer]:
-    # Not under pytest's tmp dir: that is 0700 and Dovecot's unprivileged processes must reach the mail.
-    root = Path(tempfile.mkdtemp(prefix="privacy-bot-dovecot-"))
-    server = DovecotServer(root).start()
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

@@ -170,6 +170,10 @@ tg-card-decided = Decided by { $by }, { $at }
 tg-card-reason = Reason: { $reason }
 tg-card-question = Question: { $question }
 tg-card-duplicate = Duplicate of { $id }
+tg-card-auth-warning = ⚠ { $confirmation ->
+    [yes] A confirmation came in mail that failed the sender checks (SPF/DKIM/DMARC) and was not accepted: verify the requester another way.
+   *[no] The request came in mail that failed the sender checks (SPF/DKIM/DMARC): the From address may be forged. Nothing was sent to it; verify the requester another way or cancel.
+}
 
 # Console chat
 tg-console-intro = Console chat with the privacy bot: type messages as in Telegram; type a button's number to press it; /quit or Ctrl-D to leave.

@@ -1,0 +1,197 @@
+"""The bot as an outsider meets it: ``privacy-bot run`` as a real process, with Telegram (our loopback Bot API
+server) and email (a private Dovecot for IMAP, aiosmtpd for SMTP delivering our self-copies back into the
+mailbox) both connected, and a real SQLite file the tests read afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import signal
+import sqlite3
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aioimaplib
+
+from bot.config import REPO_ROOT
+from tests.servers.botapi import TEST_TOKEN, BotApiServer, Call
+from tests.servers.dovecot import DovecotServer
+from tests.servers.smtp import ReceivedMail, SmtpServer
+
+SUPPORT = "support@jetbit.ru"
+STAFF_CHAT = -1009876543210
+STAFF = 777
+OTHER_STAFF = 778
+START_WITHIN = 40.0  # the answer engine loads in a few seconds on a busy machine
+STEP = 15.0
+
+
+@dataclass
+class LiveBot:
+    api: BotApiServer
+    smtp: SmtpServer
+    dovecot: DovecotServer
+    database: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
+    proc: asyncio.subprocess.Process | None = None
+
+    @property
+    def log_path(self) -> Path:
+        return self.database.with_suffix(".log")
+
+    def env(self) -> dict[str, str]:
+        return {
+            **{k: v for k, v in os.environ.items() if not k.startswith("PRIVACY_BOT")},
+            "PRIVACY_BOT_TELEGRAM_TOKEN": TEST_TOKEN,
+            "PRIVACY_BOT__TELEGRAM__API_BASE": self.api.base_url,
+            "PRIVACY_BOT__TELEGRAM__STAFF_CHAT_ID": str(STAFF_CHAT),
+            "PRIVACY_BOT__TELEGRAM__STAFF_USER_IDS": f"[{STAFF}, {OTHER_STAFF}]",
+            "PRIVACY_BOT__STORAGE__DATABASE": str(self.database),
+            "PRIVACY_BOT__EMAIL__ENABLED": "true",
+            "PRIVACY_BOT__EMAIL__IMAP_PORT": str(self.dovecot.port),
+            "PRIVACY_BOT__EMAIL__IMAP_SECURITY": "none",
+            "PRIVACY_BOT__EMAIL__IMAP_USERNAME": self.dovecot.user,
+            "PRIVACY_BOT_IMAP_PASSWORD": self.dovecot.password,
+            "PRIVACY_BOT__EMAIL__IMAP_COMMAND_TIMEOUT_SECONDS": "5",
+            "PRIVACY_BOT__EMAIL__SMTP_PORT": str(self.smtp.port),
+            "PRIVACY_BOT__EMAIL__SMTP_SECURITY": "none",
+            "PRIVACY_BOT__EMAIL__SMTP_TIMEOUT_SECONDS": "5",
+            "PRIVACY_BOT__OUTBOX__POLL_SECONDS": "0.2",
+            "PRIVACY_BOT__OUTBOX__BASE_BACKOFF_SECONDS": "0.2",
+            **self.extra_env,
+        }
+
+    async def start(self) -> None:
+        mark = self.api.mark()
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "--config", str(REPO_ROOT / "config.toml"), "run",
+            env=self.env(), cwd=str(REPO_ROOT), stdout=asyncio.subprocess.DEVNULL,
+            stderr=self.log_path.open("ab"))
+        await self.api.wait_for(lambda c: c.method == "deleteWebhook", after=mark, within=START_WITHIN)
+        await self.wait_db("SELECT COUNT(*) FROM email_mailbox_state", lambda rows: rows[0][0] >= 1)
+
+    async def stop(self) -> tuple[int, str]:
+        assert self.proc is not None
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(self.proc.wait(), 30)
+        except TimeoutError:
+            self.proc.kill()
+            await self.proc.wait()
+        return int(self.proc.returncode or 0), self.log_path.read_text(errors="replace")
+
+    # -- email ---------------------------------------------------------------------------------------
+
+    async def mail(self, raw: bytes | str) -> None:
+        """Drop a mail into the support mailbox (as the receiving server would)."""
+        data = raw.encode() if isinstance(raw, str) else raw
+        client = aioimaplib.IMAP4(host="127.0.0.1", port=self.dovecot.port, timeout=5)
+        await client.wait_hello_from_server()
+        await client.login(self.dovecot.user, self.dovecot.password)
+        response = await client.append(data, mailbox="INBOX")
+        assert response.result == "OK", response
+        await client.logout()
+
+    def mail_to(self, address: str) -> list[ReceivedMail]:
+        return [m for m in self.smtp.messages if address.lower() in (r.lower() for r in m.rcpt_tos)]
+
+    def to_people(self) -> list[ReceivedMail]:
+        return [m for m in self.smtp.messages if any(r.lower() != SUPPORT for r in m.rcpt_tos)]
+
+    async def wait_mail_to(self, address: str, count: int = 1, within: float = STEP) -> list[ReceivedMail]:
+        deadline = time.monotonic() + within
+        while len(self.mail_to(address)) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"expected {count} mail(s) to {address}, got {len(self.mail_to(address))}")
+            await asyncio.sleep(0.1)
+        return self.mail_to(address)
+
+    async def processed(self, message_id: str, within: float = STEP) -> str:
+        """The outcome the bot recorded for an inbound mail (waits until it is processed)."""
+        rows = await self.wait_db("SELECT outcome FROM email_inbound WHERE message_id = ? AND state = 'processed'",
+                                  lambda rows: bool(rows), params=(message_id,), within=within)
+        return str(rows[0][0])
+
+    # -- the database the bot writes -------------------------------------------------------------
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with contextlib.closing(sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=10)) as conn:
+            return [tuple(row) for row in conn.execute(sql, params).fetchall()]
+
+    async def wait_db(self, sql: str, predicate: Callable[[list[tuple[Any, ...]]], bool], *,
+                      params: tuple[Any, ...] = (), within: float = STEP) -> list[tuple[Any, ...]]:
+        deadline = time.monotonic() + within
+        while True:
+            try:
+                rows = self.query(sql, params)
+            except sqlite3.OperationalError:  # not created yet
+                rows = []
+            if rows and predicate(rows):
+                return rows
+            if time.monotonic() > deadline:
+                raise AssertionError(f"database never satisfied: {sql} {params} -> {rows}")
+            await asyncio.sleep(0.1)
+
+    # -- Telegram ------------------------------------------------------------------------------------
+
+    async def said(self, chat_id: int, contains: str = "", after: int = 0, within: float = STEP) -> Call:
+        return await self.api.wait_for_message(chat_id, contains, after=after, within=within)
+
+    def press(self, user: int, call: Call, button_text: str, **kwargs: Any) -> None:
+        self.api.press(user, call, call.button(button_text)["callback_data"], **kwargs)
+
+    def staff_posts(self, after: int = 0) -> list[Call]:
+        return [c for c in self.api.calls[after:] if c.method in ("sendMessage", "editMessageText")
+                and c.chat_id == STAFF_CHAT and c.result is not None]
+
+
+@contextlib.asynccontextmanager
+async def live_bot(tmp_path: Path, dovecot: DovecotServer, **extra_env: str) -> AsyncIterator[LiveBot]:
+    """A running bot; on leaving, it must stop cleanly (exit 0, no traceback in its log)."""
+    dovecot.reset_mailbox()
+    with SmtpServer(local_maildirs={SUPPORT: dovecot.maildir}) as smtp:
+        async with BotApiServer() as api:
+            bot = LiveBot(api, smtp, dovecot, tmp_path / "bot.sqlite3", dict(extra_env))
+            await bot.start()
+            try:
+                yield bot
+            finally:
+                code, log = await bot.stop()
+                print(log[-6000:], file=sys.stderr)  # shown when a test fails
+            assert code == 0, log[-3000:]
+            assert "Traceback" not in log, log[-3000:]
+
+
+def message_id() -> str:
+    return f"<{uuid.uuid4().hex}@sender.example>"
+
+
+def eml(*, sender: str, subject: str, body: str, mid: str | None = None, headers: str = "",
+        content_type: str = "text/plain; charset=utf-8") -> tuple[str, bytes]:
+    """A plain mail as a person's client would write it; returns (Message-ID, bytes). ``sender`` is the raw
+    From header value, written as given (an attacker writes what they like there)."""
+    mid = mid or message_id()
+    head = (f"From: {sender}\r\nTo: {SUPPORT}\r\nSubject: {subject}\r\nDate: Mon, 30 Nov 2026 10:00:00 +0300\r\n"
+            f"Message-ID: {mid}\r\n{headers}MIME-Version: 1.0\r\nContent-Type: {content_type}\r\n"
+            "Content-Transfer-Encoding: 8bit\r\n\r\n")
+    return mid, head.encode("utf-8") + body.replace("\n", "\r\n").encode("utf-8")
+
+
+def body_of(mail: ReceivedMail) -> str:
+    part = mail.message().get_body(("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+def request_id_in(text: str) -> str:
+    found = re.search(r"PR-\d{4}-\d{4,}", text)
+    assert found, text
+    return found.group(0)
