@@ -195,3 +195,51 @@ def request_id_in(text: str) -> str:
     found = re.search(r"PR-\d{4}-\d{4,}", text)
     assert found, text
     return found.group(0)
+
+
+async def phone_request(bot: LiveBot, user: int, phone: str, *, first_name: str = "Test",
+                        text: str = "Удалите мои данные") -> tuple[str, Call]:
+    """A person asks for deletion in Telegram and gives a phone (no code can prove it): the request is
+    registered at once and staff get a card to verify it. Returns (request id, the bot's message with it)."""
+    mark = bot.api.mark()
+    bot.api.send_text(user, text, first_name=first_name)
+    intro = await bot.said(user, "удалили", after=mark)
+    mark = bot.api.mark()
+    bot.press(user, intro, "Пропустить", first_name=first_name)
+    await bot.said(user, "номеру телефона", after=mark)
+    mark = bot.api.mark()
+    bot.api.send_text(user, phone, first_name=first_name)
+    summary = await bot.said(user, "Проверьте ваш запрос", after=mark)
+    mark = bot.api.mark()
+    bot.press(user, summary, "Подтвердить", first_name=first_name)
+    created = await bot.said(user, "зарегистрирован", after=mark)
+    return request_id_in(created.text), created
+
+
+async def staff_card(bot: LiveBot, request_id: str, button: str = "", after: int = 0) -> Call:
+    """The request's card in the staff chat (the first shown from ``after`` on with ``button``)."""
+    return await bot.api.wait_for(lambda c: c.method in ("sendMessage", "editMessageText")
+                                  and c.chat_id == STAFF_CHAT and f"<b>{request_id}</b>" in c.text
+                                  and any(button in str(b.get("text", "")) for b in c.buttons), after=after)
+
+
+async def talk_to_person(bot: LiveBot, user: int, text: str, *, first_name: str = "Test") -> tuple[int, Call]:
+    """A person asks for a person and writes ``text``; returns (their message id, the staff-chat post)."""
+    mark = bot.api.mark()
+    bot.api.send_text(user, "/start", first_name=first_name)
+    menu = await bot.said(user, "Здравствуйте", after=mark)
+    mark = bot.api.mark()
+    bot.press(user, menu, "Связаться с сотрудником", first_name=first_name)
+    await bot.said(user, "передам его сотрудникам", after=mark)
+    mark = bot.api.mark()
+    original = bot.api.send_text(user, text, first_name=first_name)
+    post = await bot.said(STAFF_CHAT, text, after=mark)
+    # The link between the post and the person is stored right after the post is sent.
+    await bot.wait_db("SELECT COUNT(*) FROM telegram_handoffs WHERE staff_message_id = ?", lambda r: r[0][0] == 1,
+                      params=(int(post.result["message_id"]),))
+    return original, post
+
+
+def staff_reply(bot: LiveBot, to: Call, text: str, *, staff: int = STAFF) -> None:
+    bot.api.send_text(staff, text, chat_id=STAFF_CHAT, reply_to_message_id=int(to.result["message_id"]),
+                      reply_to_text=to.text)
