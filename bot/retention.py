@@ -99,6 +99,7 @@ class RetentionJob:
                     report.outbox_messages += removed
                 else:
                     report.other[rule.table] = report.other.get(rule.table, 0) + removed
+        await self.db.checkpoint()
         log.info("retention: %d requests redacted, %d message bodies, %d outbox messages, %d other records",
                  len(report.redacted), report.message_bodies, report.outbox_messages, report.other_total)
         return report

@@ -67,8 +67,14 @@ class Database:
         await self._conn.execute("PRAGMA foreign_keys=ON")
         await self._conn.execute("PRAGMA busy_timeout=10000")
         await self._conn.execute("PRAGMA synchronous=NORMAL")
+        # What retention or /forget deletes is overwritten in the file, not left in free pages.
+        await self._conn.execute("PRAGMA secure_delete=ON")
         await self.apply_migrations(discover_migrations() if migrations is None else migrations)
         return self
+
+    async def checkpoint(self) -> None:
+        """Write the WAL back into the database file and empty it, so deleted data lingers in neither."""
+        await self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def close(self) -> None:
         if self._conn is not None:

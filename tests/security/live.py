@@ -26,7 +26,7 @@ from tests.servers.dovecot import DovecotServer
 from tests.servers.smtp import ReceivedMail, SmtpServer
 
 SUPPORT = "support@jetbit.ru"
-STAFF_CHAT = -1009876543210
+STAFF_CHAT = -1004242424242
 STAFF = 777
 OTHER_STAFF = 778
 START_WITHIN = 40.0  # the answer engine loads in a few seconds on a busy machine
@@ -113,6 +113,19 @@ class LiveBot:
                 raise AssertionError(f"expected {count} mail(s) to {address}, got {len(self.mail_to(address))}")
             await asyncio.sleep(0.1)
         return self.mail_to(address)
+
+    async def wait_mail_where(self, address: str, predicate: Callable[[ReceivedMail], bool],
+                              within: float = STEP) -> ReceivedMail:
+        """The first mail to ``address`` matching ``predicate`` (mail arrives in no particular order)."""
+        deadline = time.monotonic() + within
+        while True:
+            for mail in self.mail_to(address):
+                if predicate(mail):
+                    return mail
+            if time.monotonic() > deadline:
+                subjects = [m.header("Subject") for m in self.mail_to(address)]
+                raise AssertionError(f"no matching mail to {address}: {subjects}")
+            await asyncio.sleep(0.1)
 
     async def processed(self, message_id: str, within: float = STEP) -> str:
         """The outcome the bot recorded for an inbound mail (waits until it is processed)."""
