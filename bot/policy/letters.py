@@ -13,13 +13,19 @@ from typing import Protocol
 
 from bot.policy.models import REQUEST_INTENTS, Intent, Understanding
 
-# The opening of a letter that states its request: its first paragraphs up to this many characters
-# (a salutation paragraph alone is short, so the next one joins it).
-HEAD_CHARS = 300
+# The opening of a letter that states its request: its first paragraph, or first two or three when the
+# first is only a salutation; never more than this many characters.
+HEAD_PARAGRAPHS = 3
 HEAD_MAX_CHARS = 800
+# Only a long letter is read for its opening: in a short one the whole text is the better reading (on the
+# labelled sets, reading the opening of every letter turned 6 right answers wrong for 1 made right).
+LONG_LETTER_CHARS = 1500
 # Reply and forward prefixes in any number ("Re: Fwd: RE:"), and our own "[PR-2026-0001]" tags.
 _SUBJECT_NOISE = re.compile(r"^\s*(?:(?:re|ha|aw|sv|fw|fwd|ответ|отв|пересл)(?:\[\d+\])?\s*:\s*)+|\[[^\]]{0,40}\]",
                             re.IGNORECASE)
+
+
+DATA_REQUESTS = frozenset({Intent.DELETION, Intent.CORRECTION, Intent.ACCESS})
 
 
 class Understands(Protocol):
@@ -31,18 +37,10 @@ def subject_words(subject: str) -> str:
     return " ".join(_SUBJECT_NOISE.sub(" ", subject or "").split())
 
 
-def letter_head(body: str) -> str:
-    """The first paragraphs of a letter, up to HEAD_CHARS (never more than HEAD_MAX_CHARS)."""
-    head: list[str] = []
-    size = 0
-    for paragraph in re.split(r"\n\s*\n", body.strip()):
-        if not paragraph.strip():
-            continue
-        head.append(paragraph.strip())
-        size += len(paragraph)
-        if size >= HEAD_CHARS:
-            break
-    return "\n\n".join(head)[:HEAD_MAX_CHARS]
+def letter_heads(body: str) -> list[str]:
+    """The opening of a letter, growing by a paragraph at a time: its first one, its first two, ..."""
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", body.strip()) if p.strip()]
+    return ["\n\n".join(paragraphs[:n])[:HEAD_MAX_CHARS] for n in range(1, min(HEAD_PARAGRAPHS, len(paragraphs)) + 1)]
 
 
 def _says_nothing(understanding: Understanding) -> bool:
@@ -57,10 +55,12 @@ def understand_letter(engine: Understands, body: str, subject: str = "", lang: s
     whole = engine.understand(body, lang=lang)
     if whole.intent in REQUEST_INTENTS:
         return whole
-    head = letter_head(body)
-    if len(head) < len(body):
+    for head in letter_heads(body) if len(body) >= LONG_LETTER_CHARS else []:
+        if len(head) >= len(body):
+            break
         top = engine.understand(head, lang=lang or whole.lang)
-        if top.intent in REQUEST_INTENTS:
+        # Only a request about the writer's data: "Dear Hiring Manager," alone reads as asking for a person.
+        if top.intent in DATA_REQUESTS:
             return top
     if subject and _says_nothing(whole):
         # "Hello," under "Subject: delete my data": the subject is what the letter is about.

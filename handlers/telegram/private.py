@@ -441,7 +441,9 @@ async def _send_code(message: Message, deps: TelegramDeps, t: Texts, user_id: in
     try:
         await _issue_code(deps, t, user_id, email)
     except ResendTooSoon as exc:
-        await message.answer(t("tg-code-resend-wait", seconds=exc.wait_seconds))
+        # Limits hold across flows (bot/verification.py): say when, and keep "resend" at hand.
+        await message.answer(t("tg-code-resend-wait", seconds=exc.wait_seconds),
+                             reply_markup=keyboards.flow(t, "resend", "cancel"))
         return True
     minutes = deps.config.telegram.verification_code_ttl_seconds // 60
     await message.answer(t("tg-code-sent", email=esc(email), minutes=minutes),
