@@ -111,13 +111,17 @@ def _log_failure(task: asyncio.Task[Any], what: str) -> None:
 
 
 async def run_app(config: Config, *, force_console: bool = False, as_staff: bool = False,
-                  stdin: TextIO | None = None, out: TextIO | None = None) -> int:
+                  stdin: TextIO | None = None, out: TextIO | None = None, console_hint: str | None = None) -> int:
+    """``console_hint`` goes to stderr once the services are up, so a database that cannot be opened is
+    reported alone."""
     console_mode = force_console or not (config.telegram_enabled or config.email.enabled)
     if console_mode:
         # The terminal is the chat: routine INFO lines would interleave with it.
         root = logging.getLogger()
         root.setLevel(max(root.level, logging.WARNING))
     services = await build_services(config)
+    if console_hint:
+        print(console_hint, file=sys.stderr)
     stop = asyncio.Event()
     _install_signals(stop)
     try:

@@ -212,10 +212,21 @@ class Database:
             await self._conn.execute("PRAGMA busy_timeout=10000")
             await self._conn.execute("PRAGMA synchronous=NORMAL")
             await self.apply_migrations(discover_migrations() if migrations is None else migrations)
+            await self._check_writable()
         except BaseException:
             await self.close()
             raise
         return self
+
+    async def _check_writable(self) -> None:
+        """A write that changes nothing, rolled back. The bot writes on every path (even a listing is
+        audited or exported), and a file it may only read would otherwise pass BEGIN IMMEDIATE and fail
+        at the first real write, half-way through some piece of work."""
+        await self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            await self.conn.execute("DELETE FROM schema_migrations WHERE 0")
+        finally:
+            await self._rollback()
 
     async def close(self) -> None:
         conn, self._conn = self._conn, None
