@@ -22,12 +22,15 @@ import ctypes
 import hashlib
 import os
 import resource
+import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +47,7 @@ CONFIG = REPO_ROOT / "config.toml"
 TIMEOUT = 30.0  # per process; a hang fails here
 WITHIN = 15.0  # what "well within the timeout" means: a failing command takes about a second
 STAFF_CHAT = -1001234567890
+SUPPORT = "support@jetbit.ru"
 
 CREATE = ["requests", "create", "--type", "deletion", "--channel", "manual", "--phone", "+7 900 123-45-67",
           "--name", "Иван", "--details", "учётная запись", "--by", "anna"]
@@ -476,3 +480,142 @@ async def test_polling_never_confirms_an_update_in_flight_or_one_handled_while_t
             await bot.session.close()
         # Handled while the database was failing: left for the next start, with everything after it.
         assert [u["message"]["text"] for u in api._updates] == ["breaks the database", "after"]
+
+
+# -- the running bot, email channel ------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def dovecot() -> Iterator[Any]:
+    from tests.servers.dovecot import DovecotServer
+
+    # Not under pytest's tmp dir: that is 0700 and Dovecot's unprivileged processes must reach the mail.
+    root = Path(tempfile.mkdtemp(prefix="privacy-bot-dovecot-"))
+    server = DovecotServer(root).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _mail_with_attachment() -> bytes:
+    mail = EmailMessage()
+    mail["From"] = "Ivan <ivan@example.com>"
+    mail["To"] = SUPPORT
+    mail["Subject"] = "Вопрос о данных"
+    mail["Message-ID"] = MESSAGE_ID
+    mail["Date"] = "Mon, 07 Dec 2026 10:00:00 +0300"
+    mail.set_content("Передаёте ли вы мои персональные данные другим компаниям?")
+    # Stored whole (up to max_message_bytes): a write far past the file size limit.
+    mail.add_attachment(os.urandom(150_000), maintype="application", subtype="octet-stream", filename="scan.bin")
+    return mail.as_bytes()
+
+
+MESSAGE_ID = "<full-disk-1@example.com>"
+
+
+def _flags(maildir: Path) -> list[str]:
+    """The IMAP flag letters of the test mail, per copy in the Maildir ("" once a client saw it arrive,
+    without \\Seen); our own replies' copies, delivered there too, are left out."""
+    paths = [p for sub in ("new", "cur") for p in (maildir / sub).iterdir()]
+    ours = [p.name for p in paths if f"Message-ID: {MESSAGE_ID}".encode() in p.read_bytes()]
+    return [name.split(":2,", 1)[1] if ":2," in name else "" for name in ours]
+
+
+def test_running_email_bot_stops_with_one_line_when_the_disk_fills_and_leaves_the_mail_unseen(
+        tmp_path: Path, dovecot: Any) -> None:
+    from tests.email.conftest import email_overrides
+    from tests.servers.smtp import SmtpServer
+
+    dovecot.reset_mailbox()
+    database = tmp_path / "bot.sqlite3"
+    asyncio.run(_fill(database, 0))
+    dovecot.deliver(_mail_with_attachment())
+    with SmtpServer(local_maildirs={SUPPORT: dovecot.maildir}) as smtp:
+        env = _env(database, PRIVACY_BOT_IMAP_PASSWORD=dovecot.password, PRIVACY_BOT__LOGGING__LEVEL="WARNING",
+                   **email_overrides(dovecot.port, smtp.port, PRIVACY_BOT__EMAIL__IMAP_POLL_SECONDS="1"))
+        command = [sys.executable, "-m", "bot", "--config", str(CONFIG), "run"]
+        started = time.monotonic()
+        full = subprocess.run(command, env=env, cwd=str(REPO_ROOT), capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, timeout=TIMEOUT + 20,
+                              preexec_fn=_file_size_limit(FILE_LIMIT))
+        elapsed = time.monotonic() - started
+        assert full.returncode != 0, full.stderr
+        assert "Traceback" not in full.stderr, full.stderr
+        assert full.stderr.splitlines() == [
+            f"privacy-bot: database {database}: disk is full for this process "
+            f"(file size limit of {FILE_LIMIT} bytes, ulimit -f)"], full.stderr
+        assert elapsed < TIMEOUT + 20, elapsed
+        # Not stored, not answered, not flagged \Seen: the mailbox still offers it.
+        assert _flags(dovecot.maildir) == [""]  # one copy, not seen
+        assert not [m for m in smtp.messages if "ivan@example.com" in m.rcpt_tos]
+        assert _request_count(database) == 0
+
+        # Restarted with room to write: the mail is stored, answered and flagged.
+        log = tmp_path / "bot.log"
+        with log.open("wb") as sink:
+            bot = subprocess.Popen(command, env=env, cwd=str(REPO_ROOT), stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.DEVNULL, stderr=sink)
+            try:
+                deadline = time.monotonic() + 40.0
+                while not [m for m in smtp.messages if "ivan@example.com" in m.rcpt_tos]:
+                    assert bot.poll() is None, log.read_text(errors="replace")
+                    assert time.monotonic() < deadline, log.read_text(errors="replace")
+                    time.sleep(0.1)
+                while _flags(dovecot.maildir) != ["S"] and time.monotonic() < deadline:
+                    time.sleep(0.1)
+            finally:
+                bot.terminate()
+                code = bot.wait(TIMEOUT)
+        assert code == 0, log.read_text(errors="replace")
+        reply = next(m for m in smtp.messages if "ivan@example.com" in m.rcpt_tos).message()
+        assert reply["In-Reply-To"] == MESSAGE_ID
+        assert _flags(dovecot.maildir) == ["S"]
+
+
+# -- webhook mode ----------------------------------------------------------------------------------------
+
+async def test_webhook_answers_500_while_the_database_fails_so_telegram_delivers_again(tmp_path: Path) -> None:
+    import socket
+
+    import aiohttp
+
+    from bot.services import build_services
+    from handlers.telegram.channel import TelegramChannel, webhook_secret
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with BotApiServer() as api:
+        config = load_config(CONFIG, environ={
+            "PRIVACY_BOT__STORAGE__DATABASE": str(tmp_path / "bot.sqlite3"),
+            "PRIVACY_BOT__TELEGRAM__MODE": "webhook", "PRIVACY_BOT__TELEGRAM__WEBHOOK_PORT": str(port),
+            "PRIVACY_BOT__TELEGRAM__WEBHOOK_URL": "https://bot.example/telegram/webhook",
+            "PRIVACY_BOT__TELEGRAM__API_BASE": api.base_url,
+            "PRIVACY_BOT__TELEGRAM__STAFF_CHAT_ID": str(STAFF_CHAT), "PRIVACY_BOT_TELEGRAM_TOKEN": TEST_TOKEN})
+        services = await build_services(config)
+        stop = asyncio.Event()
+        running: asyncio.Task[None] | None = None
+        try:
+            running = asyncio.create_task(TelegramChannel(services).run(stop))
+            await api.wait_for(lambda c: c.method == "setWebhook", within=10)
+            # From here SQLite itself refuses every write of this connection, as for a read-only file.
+            await services.db.conn.execute("PRAGMA query_only = ON")
+            update = {"update_id": 1, "message": {"message_id": 1, "date": 0, "text": "Удалите мои данные",
+                                                  "chat": {"id": 4242, "type": "private"},
+                                                  "from": {"id": 4242, "is_bot": False, "first_name": "A",
+                                                           "language_code": "ru"}}}
+            url = f"http://127.0.0.1:{port}/telegram/webhook"
+            headers = {"X-Telegram-Bot-Api-Secret-Token": webhook_secret(TEST_TOKEN)}
+            async with aiohttp.ClientSession() as http, http.post(url, json=update, headers=headers) as resp:
+                assert resp.status == 500  # not 200: Telegram keeps the update and sends it again
+            assert services.db.failure is not None
+            assert str(services.db.failure) == f"database {config.database_path}: read-only " \
+                                               "(no permission to write the file or its folder)"
+            # No "something went wrong" to the person: the update is handled for real once it comes again.
+            assert api.calls_of("sendMessage", 4242) == []
+        finally:
+            stop.set()
+            if running is not None:
+                await asyncio.wait_for(running, 15)
+            await services.close()
