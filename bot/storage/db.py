@@ -53,8 +53,13 @@ def discover_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return migrations
 
 
-# Primary SQLite result codes (the low byte of an extended code) that mean the file itself is unusable.
+BUSY_TIMEOUT_MS = 10_000
+
+# Primary SQLite result codes (the low byte of an extended code) that mean the file itself is unusable,
+# and the two of a lock held by someone else (passing, so never fatal to a running bot).
 _SQLITE_PERM = 3
+_SQLITE_BUSY = 5
+_SQLITE_LOCKED = 6
 _SQLITE_READONLY = 8
 _SQLITE_IOERR = 10
 _SQLITE_CORRUPT = 11
@@ -101,6 +106,12 @@ def unusable_problem(error: sqlite3.Error, path: Path) -> str | None:
     if primary == _SQLITE_PERM:
         return "permission denied"
     return None
+
+
+def _passing_problem(error: sqlite3.Error) -> str:
+    if getattr(error, "sqlite_errorcode", 0) & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        return f"locked by another process for more than {BUSY_TIMEOUT_MS // 1000} s"
+    return str(error)
 
 
 def _companions(path: Path) -> list[Path]:
@@ -153,6 +164,12 @@ class _Connection(aiosqlite.Connection):
                 raise
             raise unusable from exc
 
+    async def stopped(self, within: float = 5.0) -> None:
+        """Returns once the worker thread has ended. After a failed connect aiosqlite queues the thread's
+        stop without waiting for it, and the event loop must outlive the thread, whose last act is a
+        callback into the loop."""
+        await asyncio.to_thread(self._thread.join, within)
+
 
 class Database:
     """Owns the connection. Reads may run any time; writes go through ``transaction()``.
@@ -203,30 +220,47 @@ class Database:
         try:
             # Awaiting starts the worker thread; aiosqlite stops it again when connecting fails.
             self._conn = await connection
-        except sqlite3.Error as exc:
-            raise self._unusable(exc) or DatabaseUnusable(self.path, str(exc)) from exc
+        except BaseException as exc:
+            await connection.stopped()
+            if isinstance(exc, sqlite3.Error):
+                raise self._unusable(exc) or DatabaseUnusable(self.path, _passing_problem(exc)) from exc
+            raise
         try:
             self._conn.row_factory = aiosqlite.Row
             await self._conn.execute("PRAGMA journal_mode=WAL")
             await self._conn.execute("PRAGMA foreign_keys=ON")
-            await self._conn.execute("PRAGMA busy_timeout=10000")
+            await self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             await self._conn.execute("PRAGMA synchronous=NORMAL")
             await self.apply_migrations(discover_migrations() if migrations is None else migrations)
             await self._check_writable()
-        except BaseException:
+        except BaseException as exc:
             await self.close()
+            if isinstance(exc, sqlite3.Error):
+                # Not opened is not opened: even an error that is passing (a lock held longer than the
+                # busy timeout) ends here in one line rather than a traceback.
+                raise DatabaseUnusable(self.path, _passing_problem(exc)) from exc
             raise
         return self
 
     async def _check_writable(self) -> None:
         """A write that changes nothing, rolled back. The bot writes on every path (even a listing is
         audited or exported), and a file it may only read would otherwise pass BEGIN IMMEDIATE and fail
-        at the first real write, half-way through some piece of work."""
-        await self.conn.execute("BEGIN IMMEDIATE")
+        at the first real write, half-way through some piece of work. Without waiting for the lock: a
+        file another process is writing right now is writable, and a listing must not queue behind it."""
+        await self.conn.execute("PRAGMA busy_timeout=0")
         try:
-            await self.conn.execute("DELETE FROM schema_migrations WHERE 0")
+            try:
+                await self.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if getattr(exc, "sqlite_errorcode", 0) & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED):
+                    return
+                raise
+            try:
+                await self.conn.execute("DELETE FROM schema_migrations WHERE 0")
+            finally:
+                await self._rollback()
         finally:
-            await self._rollback()
+            await self.conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
     async def close(self) -> None:
         conn, self._conn = self._conn, None
@@ -236,6 +270,8 @@ class Database:
             await conn.close()
         except Exception as exc:  # aiosqlite stops its thread even so; the error that brought us here matters
             log.debug("closing the database failed: %s", exc)
+        if isinstance(conn, _Connection):
+            await conn.stopped()
 
     async def __aenter__(self) -> Database:
         return await self.open()

@@ -207,22 +207,24 @@ def test_run_stops_at_once_on_a_damaged_file(tmp_path: Path, content: str) -> No
 
 
 async def test_a_failed_open_leaves_no_thread_behind(tmp_path: Path) -> None:
-    """The hang was the aiosqlite worker thread of a connection nobody closed: the process waited for it."""
-    database = tmp_path / "x.sqlite3"
-    database.write_bytes(b"not a database at all" * 1000)
-    before = set(threading.enumerate())
-    for _ in range(3):
-        db = Database(database)
-        with pytest.raises(DatabaseUnusable, match="file is not a database") as caught:
+    """The hang was the aiosqlite worker thread of a connection nobody closed: the process waited for it.
+    Failing after connecting (garbage) and failing to connect at all (a folder) both stop it."""
+    garbage = tmp_path / "x.sqlite3"
+    garbage.write_bytes(b"not a database at all" * 1000)
+    folder = tmp_path / "folder.sqlite3"
+    folder.mkdir()
+    def workers() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if "_connection_worker_thread" in t.name]
+
+    assert workers() == []
+    for path, problem in [(garbage, "file is not a database"), (folder, "is a folder, not a file")] * 2:
+        db = Database(path)
+        with pytest.raises(DatabaseUnusable) as caught:
             await db.open()
-        assert str(caught.value) == f"database {database}: file is not a database"
+        assert str(caught.value) == f"database {path}: {problem}"
         with pytest.raises(RuntimeError, match="not open"):
             db.conn  # noqa: B018
-    for _ in range(50):
-        if set(threading.enumerate()) <= before:
-            break
-        await asyncio.sleep(0.02)
-    assert set(threading.enumerate()) <= before
+        assert workers() == []  # already gone when open() returns
 
 
 # -- read-only -------------------------------------------------------------------------------------------
@@ -239,6 +241,57 @@ def test_read_only_database_one_line(tmp_path: Path, command: str) -> None:
     assert result.stdout == ""
     assert _digest(database) == before
     assert sorted(p.name for p in folder.iterdir()) == ["bot.sqlite3"]
+
+
+def test_read_only_file_in_a_writable_folder_is_refused_at_open(tmp_path: Path) -> None:
+    """SQLite would read it (and fail at the first write, half-way through some work): refused at once."""
+    database = _real_database(tmp_path / "bot.sqlite3")
+    database.chmod(0o444)
+    try:
+        probe = subprocess.run([sys.executable, "-c", f"open({str(database)!r}, 'r+b')"], capture_output=True,
+                               text=True, timeout=TIMEOUT, preexec_fn=READ_ONLY_CHILD)
+        assert "PermissionError" in probe.stderr, probe.stderr
+        for command in ("requests list", "handoffs list"):
+            result, elapsed = _bot(COMMANDS[command], database, preexec=READ_ONLY_CHILD)
+            _assert_one_line(result, elapsed, database, "read-only")
+    finally:
+        database.chmod(0o644)
+
+
+@pytest.mark.parametrize("where", ["new file", "new folder"])
+def test_a_database_that_cannot_be_created_in_a_read_only_folder(tmp_path: Path, where: str) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    database = folder / "bot.sqlite3" if where == "new file" else folder / "sub" / "bot.sqlite3"
+    folder.chmod(0o555)
+    try:
+        result, elapsed = _bot(COMMANDS["requests list"], database, preexec=READ_ONLY_CHILD)
+    finally:
+        folder.chmod(0o755)
+    expected = "read-only folder: cannot create the file" if where == "new file" else \
+        "cannot create its folder (Permission denied)"
+    _assert_one_line(result, elapsed, database, expected)
+    assert list(folder.iterdir()) == []
+
+
+async def test_opening_does_not_queue_behind_another_writer(tmp_path: Path) -> None:
+    """The writability check must not make a listing wait for a write lock held elsewhere."""
+    path = tmp_path / "bot.sqlite3"
+    await _fill(path, 1)
+    writer = sqlite3.connect(path, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        started = time.monotonic()
+        db = await Database(path).open()
+        try:
+            async with db.conn.execute("SELECT COUNT(*) FROM requests") as cursor:
+                assert (await cursor.fetchone())[0] == 1
+        finally:
+            await db.close()
+        assert time.monotonic() - started < 2.0  # not the 10 s busy timeout
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
 
 
 # -- full ------------------------------------------------------------------------------------------------
