@@ -66,6 +66,7 @@ _SQLITE_CORRUPT = 11
 _SQLITE_FULL = 13
 _SQLITE_CANTOPEN = 14
 _SQLITE_NOTADB = 26
+_SQLITE_READONLY_DBMOVED = _SQLITE_READONLY | (4 << 8)
 # An I/O error with less free space than this, or a file this close to the process's file size limit,
 # is a full disk: SQLite reports a failed write past RLIMIT_FSIZE (EFBIG) as a plain I/O error.
 _LOW_SPACE_BYTES = 1 << 20
@@ -97,6 +98,8 @@ def unusable_problem(error: sqlite3.Error, path: Path) -> str | None:
         return "file is damaged (database disk image is malformed)"
     if primary == _SQLITE_FULL:
         return "disk is full"
+    if code == _SQLITE_READONLY_DBMOVED:
+        return "the file was moved or deleted while in use"
     if primary == _SQLITE_READONLY:
         return "read-only (no permission to write the file or its folder)"
     if primary == _SQLITE_IOERR:
@@ -125,11 +128,16 @@ def _io_problem(path: Path) -> str:
         if stat.f_bavail * stat.f_frsize < _LOW_SPACE_BYTES:
             return "disk is full"
     limit, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
-    if limit != resource.RLIM_INFINITY:
-        sizes = [p.stat().st_size for p in _companions(path) if p.exists()]
-        if sizes and max(sizes) + _FILE_LIMIT_SLACK >= limit:
-            return f"disk is full for this process (file size limit of {limit} bytes, ulimit -f)"
+    if limit != resource.RLIM_INFINITY and max(map(_size, _companions(path))) + _FILE_LIMIT_SLACK >= limit:
+        return f"disk is full for this process (file size limit of {limit} bytes, ulimit -f)"
     return "disk I/O error"
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # a journal file that is not there (any more)
+        return -_FILE_LIMIT_SLACK
 
 
 def _open_problem(path: Path) -> str:
