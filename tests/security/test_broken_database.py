@@ -227,6 +227,34 @@ async def test_a_failed_open_leaves_no_thread_behind(tmp_path: Path) -> None:
         assert workers() == []  # already gone when open() returns
 
 
+async def test_a_damaged_page_met_while_running_is_fatal_and_stops_all_writes(tmp_path: Path) -> None:
+    """Damage that shows only when a statement reads the page: the first statement to meet it records the
+    failure (what the running bot waits on), and no transaction is begun after it."""
+    path = tmp_path / "bot.sqlite3"
+    await _fill(path, 3)
+    db = await Database(path).open()
+    try:
+        waiting = asyncio.create_task(db.wait_unusable())
+        await asyncio.sleep(0)
+        assert not waiting.done()
+        size = path.stat().st_size
+        with path.open("r+b") as file:  # everything after the first two pages (the schema stays readable)
+            for offset in range(8192, size, 4096):
+                file.seek(offset)
+                file.write(os.urandom(4096))
+        with pytest.raises(DatabaseUnusable, match="file is damaged"):
+            async with db.conn.execute("SELECT * FROM requests") as cursor:
+                await cursor.fetchall()
+        failure = await asyncio.wait_for(waiting, 1)
+        assert failure is db.failure
+        assert str(failure) == f"database {path}: file is damaged (database disk image is malformed)"
+        with pytest.raises(DatabaseUnusable, match="file is damaged"):
+            async with db.transaction():
+                pytest.fail("a transaction began on a failed file")
+    finally:
+        await db.close()
+
+
 # -- read-only -------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("command", ["requests list", "requests create", "run"])
