@@ -131,47 +131,49 @@ async def main(total: int, create_count: int, queries: int) -> int:
     config = Config(storage=StorageConfig(database=path))
     rng = random.Random(20260101)
     db = await Database(path).open()
-    service = RequestService(db, config)
+    try:  # a failure must not leave the connection's thread keeping the process alive
+        service = RequestService(db, config)
 
-    # 1. creation through the service (row + audit + outbox messages, one transaction each)
-    start = time.perf_counter()
-    for i in range(create_count):
-        await service.create(type=rng.choice(list(RequestType)), channel=Channel.TELEGRAM, lang="ru",
-                             requester=Requester(telegram_user_id=i + 1, telegram_chat_id=i + 1),
-                             details="удалить всё", verified=VerificationMethod.EMAIL_CODE, actor="requester")
-    create_rate = create_count / (time.perf_counter() - start)
-    plain_rate = baseline_insert_rate(workdir / "baseline.sqlite3", create_count)
+        # 1. creation through the service (row + audit + outbox messages, one transaction each)
+        start = time.perf_counter()
+        for i in range(create_count):
+            await service.create(type=rng.choice(list(RequestType)), channel=Channel.TELEGRAM, lang="ru",
+                                 requester=Requester(telegram_user_id=i + 1, telegram_chat_id=i + 1),
+                                 details="удалить всё", verified=VerificationMethod.EMAIL_CODE, actor="requester")
+        create_rate = create_count / (time.perf_counter() - start)
+        plain_rate = baseline_insert_rate(workdir / "baseline.sqlite3", create_count)
 
-    # 2. fill up to the total with realistic rows (most closed), with their trail and sent messages
-    start = time.perf_counter()
-    await fill(db, total - create_count, config, rng)
-    await db.conn.execute("ANALYZE")
-    fill_seconds = time.perf_counter() - start
-    async with db.conn.execute("SELECT COUNT(*), SUM(status IN ('awaiting_verification', 'pending_review', "
-                               "'needs_info', 'approved')) FROM requests") as cur:
-        row = await cur.fetchone()
-    assert row is not None
-    count, open_count = row
+        # 2. fill up to the total with realistic rows (most closed), with their trail and sent messages
+        start = time.perf_counter()
+        await fill(db, total - create_count, config, rng)
+        await db.conn.execute("ANALYZE")
+        fill_seconds = time.perf_counter() - start
+        async with db.conn.execute("SELECT COUNT(*), SUM(status IN ('awaiting_verification', 'pending_review', "
+                                   "'needs_info', 'approved')) FROM requests") as cur:
+            row = await cur.fetchone()
+        assert row is not None
+        count, open_count = row
 
-    # 3. the staff queue: first page of open requests by effective due date
-    timings = []
-    for _ in range(queries):
-        t0 = time.perf_counter()
-        page = await service.open_queue(limit=50)
-        timings.append((time.perf_counter() - t0) * 1000)
-    assert len(page) == 50
-    # baseline: the same query with every index ignored (what it costs without requests_open_queue)
-    unindexed_sql = requests_repo.QUEUE_SQL.replace("INDEXED BY requests_open_queue", "NOT INDEXED")
-    base_timings = []
-    for _ in range(max(5, queries // 20)):
-        t0 = time.perf_counter()
-        async with db.conn.execute(unindexed_sql, (50, 0)) as cur:
-            rows = await cur.fetchall()
-        [requests_repo.row_to_request(r) for r in rows]
-        base_timings.append((time.perf_counter() - t0) * 1000)
+        # 3. the staff queue: first page of open requests by effective due date
+        timings = []
+        for _ in range(queries):
+            t0 = time.perf_counter()
+            page = await service.open_queue(limit=50)
+            timings.append((time.perf_counter() - t0) * 1000)
+        assert len(page) == 50
+        # baseline: the same query with every index ignored (what it costs without requests_open_queue)
+        unindexed_sql = requests_repo.QUEUE_SQL.replace("INDEXED BY requests_open_queue", "NOT INDEXED")
+        base_timings = []
+        for _ in range(max(5, queries // 20)):
+            t0 = time.perf_counter()
+            async with db.conn.execute(unindexed_sql, (50, 0)) as cur:
+                rows = await cur.fetchall()
+            [requests_repo.row_to_request(r) for r in rows]
+            base_timings.append((time.perf_counter() - t0) * 1000)
 
-    await db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    await db.close()
+        await db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        await db.close()
     size_mb = path.stat().st_size / 1e6
 
     p50, p99 = statistics.median(timings), percentile(timings, 99)

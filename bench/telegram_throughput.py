@@ -101,14 +101,16 @@ async def run_full(api: BotApiServer, database: Path, body: Callable[[], Awaitab
                "PRIVACY_BOT__LOGGING__LEVEL": "WARNING"}
     config = load_config(REPO_ROOT / "config.toml", environ=environ)
     services = await build_services(config)
-    channel = TelegramChannel(services)
-    stop = asyncio.Event()
-    running = asyncio.create_task(channel.run(stop))
     try:
-        return await body()
+        channel = TelegramChannel(services)
+        stop = asyncio.Event()
+        running = asyncio.create_task(channel.run(stop))
+        try:
+            return await body()
+        finally:
+            stop.set()
+            await running
     finally:
-        stop.set()
-        await running
         await services.close()
 
 

@@ -3,6 +3,11 @@
 With no channel configured (no Telegram token, email off) the console chat runs instead, so the bot can
 be tried without Telegram. SIGTERM and Ctrl-C set one stop event: channels stop taking updates and
 finish the ones in flight, the outbox worker finishes its pass, then the database is closed.
+
+A database that becomes unusable while running (disk full, I/O errors, read-only, damaged) stops the bot
+the same way, and ``run_app`` then raises its DatabaseUnusable: the command line prints one line and
+exits 1. Nothing is lost: Telegram updates handled while it failed are not confirmed, mails not marked
+processed stay unprocessed and unseen, outbox messages not marked sent are sent after the restart.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Any, TextIO
 from bot.config import Config
 from bot.outbox.base import Sender
 from bot.services import Services, build_services
+from bot.storage.db import DatabaseUnusable
 from bot.workers import run_workers
 
 log = logging.getLogger(__name__)
@@ -61,41 +67,61 @@ def collect_senders(services: Services, sources: list[Any]) -> dict[str, Sender]
 
 async def _run(services: Services, runners: list[Any], senders: dict[str, Sender] | None,
                stop: asyncio.Event) -> bool:
-    """Run until ``stop`` (or until a part fails); True when everything ended cleanly.
+    """Run until ``stop``, until a part fails or until the database becomes unusable; True when
+    everything ended cleanly.
 
     ``senders=None`` runs no workers (the outbox is left to the bot process that owns the channels).
     """
     tasks = [] if senders is None else [asyncio.create_task(run_workers(services, senders, stop), name="workers")]
     tasks += [asyncio.create_task(runner.run(stop), name=type(runner).__name__) for runner in runners]
     stopping = asyncio.create_task(stop.wait())
-    done, _ = await asyncio.wait([*tasks, stopping], return_when=asyncio.FIRST_COMPLETED)
-    ok = True
-    for task in done:
-        if task is not stopping and task.exception() is not None:
-            log.error("%s stopped with an error", task.get_name(), exc_info=task.exception())
+    # Every part catches its own errors to keep going; a failing file would have them retry for ever.
+    failing = asyncio.create_task(services.db.wait_unusable())
+    try:
+        done, _ = await asyncio.wait([*tasks, stopping, failing], return_when=asyncio.FIRST_COMPLETED)
+        ok = True
+        for task in done:
+            if task in (stopping, failing):
+                continue
+            if task.exception() is not None:
+                _log_failure(task, "stopped with an error")
+                ok = False
+        stop.set()
+        log.info("stopping: finishing work in flight")
+        finished, unfinished = await asyncio.wait(tasks, timeout=STOP_TIMEOUT_SECONDS) if tasks else (set(), set())
+        for task in unfinished:
+            log.warning("%s did not stop in time; cancelled", task.get_name())
+            task.cancel()
             ok = False
-    stop.set()
-    log.info("stopping: finishing work in flight")
-    finished, unfinished = await asyncio.wait(tasks, timeout=STOP_TIMEOUT_SECONDS)
-    for task in unfinished:
-        log.warning("%s did not stop in time; cancelled", task.get_name())
-        task.cancel()
-        ok = False
-    for task in finished:
-        if not task.cancelled() and task.exception() is not None and task not in done:
-            log.error("%s failed while stopping", task.get_name(), exc_info=task.exception())
-            ok = False
-    return ok
+        for task in finished:
+            if not task.cancelled() and task.exception() is not None and task not in done:
+                _log_failure(task, "failed while stopping")
+                ok = False
+        return ok and services.db.failure is None
+    finally:
+        stopping.cancel()
+        failing.cancel()
+
+
+def _log_failure(task: asyncio.Task[Any], what: str) -> None:
+    error = task.exception()
+    if isinstance(error, DatabaseUnusable):
+        return  # reported once, by run_app's caller
+    log.error("%s %s", task.get_name(), what, exc_info=error)
 
 
 async def run_app(config: Config, *, force_console: bool = False, as_staff: bool = False,
-                  stdin: TextIO | None = None, out: TextIO | None = None) -> int:
+                  stdin: TextIO | None = None, out: TextIO | None = None, console_hint: str | None = None) -> int:
+    """``console_hint`` goes to stderr once the services are up, so a database that cannot be opened is
+    reported alone."""
     console_mode = force_console or not (config.telegram_enabled or config.email.enabled)
     if console_mode:
         # The terminal is the chat: routine INFO lines would interleave with it.
         root = logging.getLogger()
         root.setLevel(max(root.level, logging.WARNING))
     services = await build_services(config)
+    if console_hint:
+        print(console_hint, file=sys.stderr)
     stop = asyncio.Event()
     _install_signals(stop)
     try:
@@ -117,4 +143,6 @@ async def run_app(config: Config, *, force_console: bool = False, as_staff: bool
             ok = await _run(services, [console], console_senders, stop)
     finally:
         await services.close()
+    if services.db.failure is not None:
+        raise services.db.failure
     return 0 if ok else 1

@@ -3,18 +3,28 @@
 Precedence (lowest to highest): model defaults, the TOML file, ``PRIVACY_BOT__<TABLE>__<KEY>`` variables.
 Secrets never come from the file: a secret-looking key there is refused, so a token cannot be committed
 by accident.
+
+Every value is checked when the configuration is loaded (time zone, URLs, addresses, id prefix, paths,
+bounds, and keys that only make sense together), so a mistake stops the bot at start with one line
+naming the file or the environment variable it came from, never at the first request that uses it.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import re
 import tomllib
-from collections.abc import Mapping
+import typing
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 ENV_CONFIG_PATH = "PRIVACY_BOT_CONFIG"
 ENV_PREFIX = "PRIVACY_BOT__"
@@ -36,53 +46,178 @@ class ConfigError(Exception):
 
 
 class _Table(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # inf and nan pass "> 0" and then break date arithmetic (timedelta overflow) at the first use.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+
+# -- value checks ----------------------------------------------------------------------------------------
+
+def _http_url(value: str) -> str:
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        parts = None
+    if (parts is None or parts.scheme not in ("http", "https") or not parts.hostname
+            or any(ch.isspace() for ch in value)):
+        raise PydanticCustomError("url", "expected an http:// or https:// URL with a host")
+    return value
+
+
+def _http_url_or_empty(value: str) -> str:
+    return value if value == "" else _http_url(value)
+
+
+def _api_base(value: str) -> str:
+    _http_url(value)
+    if urlsplit(value).query or urlsplit(value).fragment:
+        raise PydanticCustomError("url", "expected a base URL without ? or # (the bot adds /bot<token>/<method>)")
+    return value
+
+
+_HOST = re.compile(r"^[A-Za-z0-9._:\-\[\]]+$")
+
+
+def _host(value: str) -> str:
+    if not _HOST.match(value) or "://" in value:
+        raise PydanticCustomError("host", "expected a host name or an IP address (no scheme, no path)")
+    return value
+
+
+def _webhook_path(value: str) -> str:
+    if not value.startswith("/") or any(ch.isspace() or ch in "?#" for ch in value):
+        raise PydanticCustomError("path", 'expected a path starting with "/" (no spaces, ? or #)')
+    return value
+
+
+_LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+_DOMAIN_LABEL = re.compile(r"^(?!-)[^\W_]([^\W_]|-){0,62}(?<!-)$")
+
+
+def _email_address(value: str) -> str:
+    local, at, domain = value.rpartition("@")
+    labels = domain.split(".")
+    if (not at or len(local) > 64 or not _LOCAL_PART.match(local) or len(labels) < 2
+            or not all(_DOMAIN_LABEL.match(label) for label in labels) or labels[-1].isdigit()):
+        raise PydanticCustomError("email", "expected an email address such as support@example.com")
+    return value
+
+
+def _one_line(value: str) -> str:
+    # A line break in a header value would let it add headers of its own.
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise PydanticCustomError("one_line", "must be one line of text (no line breaks or control characters)")
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError("blank", "must not be empty")
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise PydanticCustomError("timezone", "unknown time zone (expected an IANA name such as Europe/Moscow)") from None
+    return value
+
+
+# The email channel finds request ids in subjects with [A-Z]{1,8}-YYYY-NNNN (handlers/email/processor.py),
+# and an id must fit Telegram's 64-byte button data ("st:complete:" + id): 8 letters leave ample room.
+_ID_PREFIX = re.compile(r"^[A-Z]{1,8}$")
+
+
+def _id_prefix(value: str) -> str:
+    if not _ID_PREFIX.match(value):
+        raise PydanticCustomError("id_prefix", "expected 1 to 8 capital Latin letters, as PR in PR-2026-0001")
+    return value
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _less(model: BaseModel, first: str, second: str, *, or_equal: bool = False) -> None:
+    a, b = getattr(model, first), getattr(model, second)
+    if a > b or (a == b and not or_equal):
+        relation = "at most" if or_equal else "less than"
+        raise PydanticCustomError("order", f"{first} ({a}) must be {relation} {second} ({b})",
+                                  {"keys": f"{first} {second}"})
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+Host = Annotated[str, AfterValidator(_host)]
 
 
 class TelegramConfig(_Table):
-    api_base: str = "https://api.telegram.org"
+    api_base: Annotated[str, AfterValidator(_api_base)] = "https://api.telegram.org"
     staff_chat_id: int = 0
-    staff_user_ids: list[int] = Field(default_factory=list)
+    staff_user_ids: list[Annotated[int, Field(gt=0)]] = Field(default_factory=list)
     mode: Literal["polling", "webhook"] = "polling"
-    webhook_url: str = ""
-    webhook_host: str = "127.0.0.1"
+    webhook_url: Annotated[str, AfterValidator(_http_url_or_empty)] = ""
+    webhook_host: Host = "127.0.0.1"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
-    webhook_path: str = "/telegram/webhook"
-    flood_messages_per_minute: int = Field(default=20, ge=1)
-    max_message_length: int = Field(default=2000, ge=100)
-    verification_code_ttl_seconds: int = Field(default=900, ge=60)
-    verification_max_attempts: int = Field(default=5, ge=1)
-    verification_resend_after_seconds: int = Field(default=60, ge=0)
-    verification_codes_per_hour: int = Field(default=5, ge=1)
-    verification_reminder_after_seconds: int = Field(default=600, ge=60)
+    webhook_path: Annotated[str, AfterValidator(_webhook_path)] = "/telegram/webhook"
+    flood_messages_per_minute: int = Field(default=20, ge=1, le=1000)
+    # Telegram itself delivers at most 4096 characters in a message.
+    max_message_length: int = Field(default=2000, ge=100, le=4096)
+    verification_code_ttl_seconds: int = Field(default=900, ge=60, le=86400)
+    verification_max_attempts: int = Field(default=5, ge=1, le=100)
+    verification_resend_after_seconds: int = Field(default=60, ge=0, le=86400)
+    verification_codes_per_hour: int = Field(default=5, ge=1, le=1000)
+    verification_reminder_after_seconds: int = Field(default=600, ge=60, le=86400)
+
+    @model_validator(mode="after")
+    def _code_timing(self) -> TelegramConfig:
+        # A resend only once the code has died is no resend; a reminder is only sent for a live code.
+        _less(self, "verification_resend_after_seconds", "verification_code_ttl_seconds")
+        _less(self, "verification_reminder_after_seconds", "verification_code_ttl_seconds")
+        return self
 
 
 class EmailConfig(_Table):
     enabled: bool = False
-    address: str = "support@jetbit.ru"
-    display_name: str = "JetBit Support"
-    imap_host: str = "127.0.0.1"
+    address: Annotated[str, AfterValidator(_email_address)] = "support@jetbit.ru"
+    display_name: Annotated[str, AfterValidator(_one_line), Field(max_length=200)] = "JetBit Support"
+    imap_host: Host = "127.0.0.1"
     imap_port: int = Field(default=993, ge=1, le=65535)
     imap_security: Literal["ssl", "starttls", "none"] = "ssl"
-    imap_username: str = ""
-    imap_folder: str = "INBOX"
-    imap_poll_seconds: float = Field(default=60.0, gt=0)
-    imap_command_timeout_seconds: float = Field(default=30.0, gt=0)
+    imap_username: Annotated[str, AfterValidator(_one_line)] = ""
+    imap_folder: Annotated[str, AfterValidator(_not_blank), AfterValidator(_one_line)] = "INBOX"
+    imap_poll_seconds: float = Field(default=60.0, gt=0, le=3600)
+    imap_command_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
     imap_fetch_chunk: int = Field(default=100, ge=1, le=200)
-    smtp_host: str = "127.0.0.1"
+    smtp_host: Host = "127.0.0.1"
     smtp_port: int = Field(default=465, ge=1, le=65535)
     smtp_security: Literal["ssl", "starttls", "none"] = "ssl"
-    smtp_username: str = ""
-    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
-    max_message_bytes: int = Field(default=2_000_000, ge=10_000)
-    max_text_chars: int = Field(default=20_000, ge=1_000)
-    replies_per_sender_per_hour: int = Field(default=5, ge=1)
-    confirmation_reminder_hours: float = Field(default=24.0, gt=0)
-    confirmation_expire_hours: float = Field(default=72.0, gt=0)
+    smtp_username: Annotated[str, AfterValidator(_one_line)] = ""
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+    max_message_bytes: int = Field(default=2_000_000, ge=10_000, le=100_000_000)
+    max_text_chars: int = Field(default=20_000, ge=1_000, le=1_000_000)
+    replies_per_sender_per_hour: int = Field(default=5, ge=1, le=1000)
+    confirmation_reminder_hours: float = Field(default=24.0, gt=0, le=8760)
+    confirmation_expire_hours: float = Field(default=72.0, gt=0, le=8760)
     # authserv-id of the receiving server's Authentication-Results ("" = trust the topmost header)
-    auth_server_id: str = ""
+    auth_server_id: Annotated[str, AfterValidator(_one_line), Field(max_length=255)] = ""
     # mail without that server's Authentication-Results never verifies a request
     require_auth_results: bool = False
+
+    @model_validator(mode="after")
+    def _consistent(self) -> EmailConfig:
+        # The reminder is sent only to a request not yet expired.
+        _less(self, "confirmation_reminder_hours", "confirmation_expire_hours")
+        if self.imap_security == "none" and not _is_loopback(self.imap_host):
+            raise PydanticCustomError(
+                "plaintext", f'imap_security "none" sends the mailbox password in clear: only for a loopback '
+                f"imap_host, not {self.imap_host!r}", {"keys": "imap_security imap_host"})
+        return self
 
 
 class StorageConfig(_Table):
@@ -91,38 +226,45 @@ class StorageConfig(_Table):
 
 class PolicyConfig(_Table):
     directory: Path = Path("policy_text")
-    url: str = "https://jetbit.ru/policy/"
+    url: HttpUrl = "https://jetbit.ru/policy/"
     min_confidence: float = Field(default=0.15, ge=0.0, le=1.0)
     default_language: Literal["ru", "en"] = "ru"
 
 
 class RequestsConfig(_Table):
-    timezone: str = "Europe/Moscow"
-    access_working_days: int = Field(default=10, ge=1)
-    access_extension_working_days: int = Field(default=5, ge=0)
-    correction_working_days: int = Field(default=7, ge=1)
-    deletion_calendar_days: int = Field(default=30, ge=1)
-    max_open_per_requester: int = Field(default=3, ge=1)
-    remind_when_due_within_working_days: int = Field(default=2, ge=0)
-    id_prefix: str = "PR"
+    timezone: Annotated[str, AfterValidator(_timezone)] = "Europe/Moscow"
+    # Upper bounds keep deadline arithmetic in range (a working-day count is walked day by day).
+    access_working_days: int = Field(default=10, ge=1, le=250)
+    access_extension_working_days: int = Field(default=5, ge=0, le=250)
+    correction_working_days: int = Field(default=7, ge=1, le=250)
+    deletion_calendar_days: int = Field(default=30, ge=1, le=366)
+    max_open_per_requester: int = Field(default=3, ge=1, le=1000)
+    remind_when_due_within_working_days: int = Field(default=2, ge=0, le=250)
+    id_prefix: Annotated[str, AfterValidator(_id_prefix)] = "PR"
 
 
 class RetentionConfig(_Table):
-    message_bodies_days: int = Field(default=90, ge=1)
-    transcripts_days: int = Field(default=90, ge=1)
-    verification_codes_days: int = Field(default=1, ge=1)
-    conversations_days: int = Field(default=3, ge=1)
-    profiles_days: int = Field(default=365, ge=1)
-    security_events_days: int = Field(default=365, ge=1)
-    closed_request_details_days: int = Field(default=1095, ge=1)
-    run_every_hours: float = Field(default=24.0, gt=0)
+    # At most a century: "now minus the period" must stay a representable date.
+    message_bodies_days: int = Field(default=90, ge=1, le=36500)
+    transcripts_days: int = Field(default=90, ge=1, le=36500)
+    verification_codes_days: int = Field(default=1, ge=1, le=36500)
+    conversations_days: int = Field(default=3, ge=1, le=36500)
+    profiles_days: int = Field(default=365, ge=1, le=36500)
+    security_events_days: int = Field(default=365, ge=1, le=36500)
+    closed_request_details_days: int = Field(default=1095, ge=1, le=36500)
+    run_every_hours: float = Field(default=24.0, gt=0, le=8760)
 
 
 class OutboxConfig(_Table):
-    max_attempts: int = Field(default=8, ge=1)
-    base_backoff_seconds: float = Field(default=2.0, gt=0)
-    max_backoff_seconds: float = Field(default=3600.0, gt=0)
-    poll_seconds: float = Field(default=1.0, gt=0)
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    base_backoff_seconds: float = Field(default=2.0, gt=0, le=86400)
+    max_backoff_seconds: float = Field(default=3600.0, gt=0, le=7 * 86400)
+    poll_seconds: float = Field(default=1.0, gt=0, le=3600)
+
+    @model_validator(mode="after")
+    def _backoff_bounds(self) -> OutboxConfig:
+        _less(self, "base_backoff_seconds", "max_backoff_seconds", or_equal=True)
+        return self
 
 
 class LoggingConfig(_Table):
@@ -175,6 +317,9 @@ class Config(_Table):
         return bool(self.secrets.telegram_token)
 
 
+_RESERVED = ("secrets", "source")  # Config fields that are not tables of the file
+
+
 def _find_secret(data: Mapping[str, Any], trail: str = "") -> str | None:
     for key, value in data.items():
         where = f"{trail}.{key}" if trail else key
@@ -187,9 +332,21 @@ def _find_secret(data: Mapping[str, Any], trail: str = "") -> str | None:
     return None
 
 
-def _env_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+def _field_type(table: str, key: str) -> Any:
+    """The declared type of ``[table] key``, or None when there is no such key."""
+    field = Config.model_fields.get(table)
+    model = field.annotation if field is not None and table not in _RESERVED else None
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return None
+    inner = model.model_fields.get(key)
+    return None if inner is None else inner.annotation
+
+
+def _env_overrides(environ: Mapping[str, str]) -> tuple[dict[str, dict[str, Any]], dict[tuple[str, str], str]]:
+    """The overrides by table, and for each (table, key) the variable it came from (named in errors)."""
     overrides: dict[str, dict[str, Any]] = {}
-    for name, raw in environ.items():
+    origins: dict[tuple[str, str], str] = {}
+    for name in sorted(environ):
         if not name.startswith(ENV_PREFIX):
             continue
         parts = name[len(ENV_PREFIX):].lower().split("__")
@@ -199,27 +356,23 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, Any]]:
         if key in SECRET_KEYS:
             raise ConfigError(f"environment variable {name}: secrets have their own variables "
                               f"({ENV_TELEGRAM_TOKEN}, {ENV_IMAP_PASSWORD}, {ENV_SMTP_PASSWORD})")
-        overrides.setdefault(table, {})[key] = _parse_env_value(raw)
-    return overrides
+        if table in _RESERVED:
+            raise ConfigError(f"environment variable {name}: [{table}] unknown key")
+        overrides.setdefault(table, {})[key] = _parse_env_value(name, environ[name], _field_type(table, key))
+        origins[(table, key)] = name
+    return overrides, origins
 
 
-def _parse_env_value(raw: str) -> Any:
-    """JSON when it parses (lists, numbers, booleans), the plain string otherwise."""
-    stripped = raw.strip()
-    if stripped[:1] in "[{" or stripped in ("true", "false") or _looks_numeric(stripped):
+def _parse_env_value(name: str, raw: str, declared: Any) -> Any:
+    """By the type of the key it sets, not by how the value looks: a list is JSON, anything else is the
+    text itself for the model to convert, so a user name of 100500 stays the string "100500"."""
+    if typing.get_origin(declared) in (list, tuple, set, frozenset, dict):
         try:
-            return json.loads(stripped)
-        except json.JSONDecodeError:
-            return raw
+            return json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"environment variable {name}: expected a JSON list such as [1, 2] "
+                              f"({exc.msg})") from None
     return raw
-
-
-def _looks_numeric(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _merge(base: dict[str, Any], extra: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
@@ -235,9 +388,24 @@ def _merge(base: dict[str, Any], extra: Mapping[str, dict[str, Any]]) -> dict[st
     return merged
 
 
-def _format_validation_error(source: str, error: ValidationError) -> str:
+def _origin_finder(source: str, origins: Mapping[tuple[str, str], str]) -> Callable[..., str]:
+    """Where keys of one table were set: the environment variable(s), else the config file."""
+
+    def where(table: str, *keys: str) -> str:
+        names = [origins[(table, key)] for key in keys if (table, key) in origins]
+        if not keys:  # a whole table: only its variables can have brought it in
+            names = [name for (t, _), name in origins.items() if t == table]
+        if not names:
+            return source
+        return f"environment variable{'s' if len(names) > 1 else ''} {', '.join(names)}"
+
+    return where
+
+
+def _format_validation_error(where: Callable[..., str], error: ValidationError) -> str:
     first = error.errors()[0]
-    key = ".".join(str(part) for part in first["loc"])
+    loc = [str(part) for part in first["loc"]]
+    key = ".".join(loc)
     kind = first["type"]
     if kind == "extra_forbidden":
         problem = "unknown key"
@@ -245,11 +413,32 @@ def _format_validation_error(source: str, error: ValidationError) -> str:
         problem = "missing key"
     else:
         problem = first["msg"]
-        if "input" in first and not isinstance(first["input"], dict | list):
+        if isinstance(first.get("input"), str | int | float | bool) and kind not in ("order", "plaintext"):
             problem += f" (got {first['input']!r})"
+    if len(loc) >= 2:
+        origin = where(loc[0], loc[1])
+    else:
+        named = str((first.get("ctx") or {}).get("keys", "")).split()
+        origin = where(loc[0], *named) if loc else where("")
     more = len(error.errors()) - 1
     suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-    return f"{source}: [{key}] {problem}{suffix}"
+    return f"{origin}: [{key}] {problem}{suffix}"
+
+
+def _check_surroundings(config: Config, where: Callable[..., str]) -> None:
+    """What the model alone cannot see: folders on this machine and secrets in the environment."""
+    policy = config.policy_directory
+    if not policy.is_dir():
+        raise ConfigError(f"{where('policy', 'directory')}: [policy.directory] folder not found: {policy}")
+    database = config.database_path
+    if database.is_dir():
+        raise ConfigError(f"{where('storage', 'database')}: [storage.database] is a folder, not a file: {database}")
+    if database.parent.exists() and not database.parent.is_dir():
+        raise ConfigError(f"{where('storage', 'database')}: [storage.database] {database.parent} is not a folder")
+    # A user name means the server wants a login: without the password every send would fail, one by one.
+    if config.email.smtp_username and not config.secrets.smtp_password:
+        raise ConfigError(f"{where('email', 'smtp_username')}: [email.smtp_username] is set, so "
+                          f"{ENV_SMTP_PASSWORD} must be too")
 
 
 def config_path_from(cli_path: str | os.PathLike[str] | None, environ: Mapping[str, str] | None = None) -> Path:
@@ -283,15 +472,16 @@ def load_config(path: str | os.PathLike[str] | None = None,
         raise ConfigError(f"{source}: [{secret_key}] secrets must not be stored in the config file; "
                           f"set them in the environment ({ENV_TELEGRAM_TOKEN}, {ENV_IMAP_PASSWORD}, "
                           f"{ENV_SMTP_PASSWORD})")
-    for reserved in ("secrets", "source"):
+    for reserved in _RESERVED:
         if reserved in data:
             raise ConfigError(f"{source}: [{reserved}] unknown key")
 
-    merged = _merge(data, _env_overrides(environ))
+    overrides, origins = _env_overrides(environ)
+    where = _origin_finder(source, origins)
     try:
-        config = Config.model_validate(merged)
+        config = Config.model_validate(_merge(data, overrides))
     except ValidationError as exc:
-        raise ConfigError(_format_validation_error(source, exc)) from None
+        raise ConfigError(_format_validation_error(where, exc)) from None
     config.secrets = Secrets(
         telegram_token=environ.get(ENV_TELEGRAM_TOKEN) or None,
         imap_password=environ.get(ENV_IMAP_PASSWORD) or None,
@@ -299,4 +489,5 @@ def load_config(path: str | os.PathLike[str] | None = None,
         pseudonym_salt=environ.get(ENV_PSEUDONYM_SALT) or None,
     )
     config.source = config_path.resolve()
+    _check_surroundings(config, where)
     return config

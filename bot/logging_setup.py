@@ -7,6 +7,8 @@ import re
 import sys
 from typing import Any
 
+from bot.storage.db import DatabaseUnusable
+
 _EMAIL = re.compile(r"([A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]*@([A-Za-z0-9.\-]+\.[A-Za-z]{2,})")
 _PHONE = re.compile(r"(?<![\w-])(\+?\d[\d\s\-()]{8,}\d)(?![\w-])")
 
@@ -36,9 +38,26 @@ class MaskingFormatter(logging.Formatter):
         return mask_personal_data(super().formatException(ei))
 
 
+class DatabaseFailureFilter(logging.Filter):
+    """Drops records of errors caused by an unusable database file. The process stops on the first one
+    and reports it in one line as it exits; until then every part that touches the file (each update in
+    flight, the outbox, the mail receiver) would log its own traceback of the same fact."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        seen: set[int] = set()
+        while error is not None and id(error) not in seen:
+            if isinstance(error, DatabaseUnusable):
+                return False
+            seen.add(id(error))
+            error = error.__cause__ or error.__context__
+        return True
+
+
 def setup_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(DatabaseFailureFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

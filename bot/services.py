@@ -32,7 +32,10 @@ class Services:
 
 
 async def open_core(config: Config) -> tuple[Database, RequestService]:
-    """The database and the request core alone (the staff command line needs no policy engine)."""
+    """The database and the request core alone (the staff command line needs no policy engine).
+
+    The caller closes the database; Database.open closes it itself when opening fails.
+    """
     db = await Database(config.database_path).open()
     return db, RequestService(db, config, outbox=OutboxRepository(db), audit=AuditLog(),
                               translator=get_translator())
@@ -40,12 +43,20 @@ async def open_core(config: Config) -> tuple[Database, RequestService]:
 
 async def build_services(config: Config) -> Services:
     translator = get_translator()
-    # Loading the engine reads the policy and builds its indexes: CPU work, kept off the event loop.
-    engine = await asyncio.to_thread(PolicyEngine.load, config.policy_directory, config.policy.url,
-                                     config.policy.min_confidence, config.policy.default_language, translator)
+    # The database first: a damaged, read-only or full file stops the bot at once, not after the engine
+    # has spent seconds loading.
     db = await Database(config.database_path).open()
+    try:
+        secret = await app_secret(db, config)
+        # Loading the engine reads the policy and builds its indexes: CPU work, kept off the event loop.
+        engine = await asyncio.to_thread(PolicyEngine.load, config.policy_directory, config.policy.url,
+                                         config.policy.min_confidence, config.policy.default_language,
+                                         translator)
+    except BaseException:
+        await db.close()
+        raise
     outbox = OutboxRepository(db)
     audit = AuditLog()
     requests = RequestService(db, config, outbox=outbox, audit=audit, translator=translator)
     return Services(config=config, db=db, engine=engine, requests=requests, outbox=outbox,
-                    translator=translator, audit=audit, secret=await app_secret(db, config))
+                    translator=translator, audit=audit, secret=secret)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from bot.config import Config, ConfigError, load_config
 from bot.logging_setup import setup_logging
+from bot.storage.db import DatabaseUnusable
 
 # Each module defines ``register(subparsers)``; the parser it adds sets ``handler(args, config) -> int``.
 COMMAND_MODULES = (
@@ -56,6 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result: int = args.handler(args, config)
     except CliError as exc:
+        print(f"privacy-bot: {exc}", file=sys.stderr)
+        return 1
+    except DatabaseUnusable as exc:  # damaged, read-only, full: one line naming the file, never a traceback
         print(f"privacy-bot: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

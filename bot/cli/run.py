@@ -22,18 +22,22 @@ def register(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace, config: Config) -> int:
-    from aiogram.utils.token import TokenValidationError
-
     from bot.app import run_app
     from bot.cli import CliError
     translate = get_translator()
     lang = config.policy.default_language
+    hint = None
     if not config.telegram_enabled and not config.email.enabled:
-        print(translate(lang, "tg-console-how-to-connect"), file=sys.stderr)
+        hint = translate(lang, "tg-console-how-to-connect")
     try:
-        return asyncio.run(run_app(config, as_staff=getattr(args, "as_staff", False)))
-    except TokenValidationError:
-        raise CliError(translate(lang, "tg-invalid-token")) from None
+        return asyncio.run(run_app(config, as_staff=getattr(args, "as_staff", False), console_hint=hint))
+    except Exception as exc:
+        # Not imported up front: importing aiogram takes seconds, which a bot that cannot open its
+        # database should not spend before saying so. A token error means the channel imported it.
+        token = sys.modules.get("aiogram.utils.token")
+        if token is not None and isinstance(exc, token.TokenValidationError):
+            raise CliError(translate(lang, "tg-invalid-token")) from None
+        raise
 
 
 def _chat(args: argparse.Namespace, config: Config) -> int:

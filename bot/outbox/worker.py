@@ -22,7 +22,7 @@ from bot.outbox.base import OutboxMessage, PermanentDeliveryError, Sender, Tempo
 from bot.outbox.repository import OutboxRepository
 from bot.requests.models import VerificationMethod
 from bot.storage import requests_repo
-from bot.storage.db import Database
+from bot.storage.db import Database, DatabaseUnusable
 from bot.storage.timefmt import utcnow
 
 log = logging.getLogger(__name__)
@@ -95,6 +95,8 @@ class OutboxWorker:
         results = await asyncio.gather(*(self._deliver_queue(queue, slots[channel], marks)
                                          for (channel, _), queue in queues.items()), return_exceptions=True)
         for result in results:
+            if isinstance(result, DatabaseUnusable):
+                continue  # the bot stops on it and reports it once; the claimed rows wait for the restart
             if isinstance(result, BaseException):
                 # Claimed rows left unfinished wait out their lease, then are asked was_sent() and retried.
                 log.error("outbox: delivery to one recipient failed: %s", type(result).__name__)
@@ -140,6 +142,8 @@ class OutboxWorker:
             await self._finish_failed(message, f"permanent: {exc}", request_id)
         except TemporaryDeliveryError as exc:
             await self._retry_or_fail(message, attempts, f"temporary: {exc}", exc.retry_after, request_id)
+        except DatabaseUnusable:
+            raise  # not the recipient's fault: the claim stands and the message goes after the restart
         except Exception as exc:
             log.warning("outbox: sender %s raised %s for message %s", message.channel, type(exc).__name__, message.id)
             await self._retry_or_fail(message, attempts, f"error: {type(exc).__name__}: {exc}", None, request_id)

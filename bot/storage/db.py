@@ -4,18 +4,30 @@ Migrations are ``migrations/NNNN_name.sql`` files; each is applied once, inside 
 and recorded in ``schema_migrations``. Versions are applied in order; a version missing from the table
 is applied even if a higher one already is (areas own number ranges: core 0001-0099, telegram
 0100-0199, email 0200-0299).
+
+A file that cannot be used (not a database, damaged, read-only, disk full, I/O errors) raises
+``DatabaseUnusable`` with one line naming the file and the problem, from whichever statement meets it;
+the first one is kept in ``Database.failure`` so the running bot can stop instead of failing every update.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import os
 import re
-from collections.abc import AsyncIterator
+import resource
+import sqlite3
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -41,6 +53,132 @@ def discover_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return migrations
 
 
+BUSY_TIMEOUT_MS = 10_000
+
+# Primary SQLite result codes (the low byte of an extended code) that mean the file itself is unusable,
+# and the two of a lock held by someone else (passing, so never fatal to a running bot).
+_SQLITE_PERM = 3
+_SQLITE_BUSY = 5
+_SQLITE_LOCKED = 6
+_SQLITE_READONLY = 8
+_SQLITE_IOERR = 10
+_SQLITE_CORRUPT = 11
+_SQLITE_FULL = 13
+_SQLITE_CANTOPEN = 14
+_SQLITE_NOTADB = 26
+_SQLITE_READONLY_DBMOVED = _SQLITE_READONLY | (4 << 8)
+# An I/O error with less free space than this, or a file this close to the process's file size limit,
+# is a full disk: SQLite reports a failed write past RLIMIT_FSIZE (EFBIG) as a plain I/O error.
+_LOW_SPACE_BYTES = 1 << 20
+_FILE_LIMIT_SLACK = 1 << 16
+
+
+class DatabaseUnusable(RuntimeError):
+    """The database file cannot be used: one line, naming the file and the problem in plain words.
+
+    A RuntimeError, as a failed migration always was, so callers that caught that still do.
+    """
+
+    def __init__(self, path: Path, problem: str) -> None:
+        super().__init__(f"database {path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+def unusable_problem(error: sqlite3.Error, path: Path) -> str | None:
+    """What ``error`` says about the file in plain words, or None for an ordinary error (a constraint,
+    a busy lock, a bug in a statement) that leaves the file usable."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is None:
+        return None
+    primary = code & 0xFF
+    if primary == _SQLITE_NOTADB:
+        return "file is not a database"
+    if primary == _SQLITE_CORRUPT:
+        return "file is damaged (database disk image is malformed)"
+    if primary == _SQLITE_FULL:
+        return "disk is full"
+    if code == _SQLITE_READONLY_DBMOVED:
+        return "the file was moved or deleted while in use"
+    if primary == _SQLITE_READONLY:
+        return "read-only (no permission to write the file or its folder)"
+    if primary == _SQLITE_IOERR:
+        return _io_problem(path)
+    if primary == _SQLITE_CANTOPEN:
+        return _open_problem(path)
+    if primary == _SQLITE_PERM:
+        return "permission denied"
+    return None
+
+
+def _passing_problem(error: sqlite3.Error) -> str:
+    if getattr(error, "sqlite_errorcode", 0) & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        return f"locked by another process for more than {BUSY_TIMEOUT_MS // 1000} s"
+    return str(error)
+
+
+def _companions(path: Path) -> list[Path]:
+    return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"),
+            path.with_name(path.name + "-journal")]
+
+
+def _io_problem(path: Path) -> str:
+    with contextlib.suppress(OSError):
+        stat = os.statvfs(path.parent)
+        if stat.f_bavail * stat.f_frsize < _LOW_SPACE_BYTES:
+            return "disk is full"
+    limit, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+    if limit != resource.RLIM_INFINITY and max(map(_size, _companions(path))) + _FILE_LIMIT_SLACK >= limit:
+        return f"disk is full for this process (file size limit of {limit} bytes, ulimit -f)"
+    return "disk I/O error"
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # a journal file that is not there (any more)
+        return -_FILE_LIMIT_SLACK
+
+
+def _open_problem(path: Path) -> str:
+    if path.is_dir():
+        return "is a folder, not a file"
+    if not path.exists():
+        if not os.access(path.parent, os.W_OK):
+            return "read-only folder: cannot create the file"
+        return "cannot create the file"
+    if not os.access(path, os.R_OK):
+        return "permission denied"
+    if not os.access(path.parent, os.W_OK):
+        return "read-only folder: cannot create the journal files beside it"
+    return "cannot open the file"
+
+
+class _Connection(aiosqlite.Connection):
+    """Every statement, on the connection or a cursor, goes through ``_execute``: an error that means the
+    file is unusable becomes DatabaseUnusable there, once for all callers."""
+
+    def __init__(self, connector: Callable[[], sqlite3.Connection],
+                 on_error: Callable[[sqlite3.Error], DatabaseUnusable | None]) -> None:
+        super().__init__(connector, 64)
+        self._on_error = on_error
+
+    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super()._execute(fn, *args, **kwargs)
+        except sqlite3.Error as exc:
+            unusable = self._on_error(exc)
+            if unusable is None:
+                raise
+            raise unusable from exc
+
+    async def stopped(self, within: float = 5.0) -> None:
+        """Returns once the worker thread has ended. After a failed connect aiosqlite queues the thread's
+        stop without waiting for it, and the event loop must outlive the thread, whose last act is a
+        callback into the loop."""
+        await asyncio.to_thread(self._thread.join, within)
+
+
 class Database:
     """Owns the connection. Reads may run any time; writes go through ``transaction()``.
 
@@ -52,6 +190,9 @@ class Database:
         self.path = path
         self._conn: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        # The first DatabaseUnusable met by any statement; the running bot stops on it.
+        self.failure: DatabaseUnusable | None = None
+        self._failed = asyncio.Event()
 
     @property
     def conn(self) -> aiosqlite.Connection:
@@ -59,27 +200,92 @@ class Database:
             raise RuntimeError("database is not open")
         return self._conn
 
+    def _unusable(self, error: sqlite3.Error) -> DatabaseUnusable | None:
+        problem = unusable_problem(error, self.path)
+        if problem is None:
+            return None
+        unusable = DatabaseUnusable(self.path, problem)
+        if self.failure is None:
+            self.failure = unusable
+            self._failed.set()
+        return unusable
+
+    async def wait_unusable(self) -> DatabaseUnusable:
+        """Returns the first DatabaseUnusable once a statement has met one."""
+        await self._failed.wait()
+        assert self.failure is not None
+        return self.failure
+
     async def open(self, migrations: list[Migration] | None = None) -> Database:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = await aiosqlite.connect(self.path, isolation_level=None)
-        self._conn.row_factory = aiosqlite.Row
-        await self._conn.execute("PRAGMA journal_mode=WAL")
-        await self._conn.execute("PRAGMA foreign_keys=ON")
-        await self._conn.execute("PRAGMA busy_timeout=10000")
-        await self._conn.execute("PRAGMA synchronous=NORMAL")
-        # What retention or /forget deletes is overwritten in the file, not left in free pages.
-        await self._conn.execute("PRAGMA secure_delete=ON")
-        await self.apply_migrations(discover_migrations() if migrations is None else migrations)
+        """Connect, set the pragmas and apply the migrations; on any failure the connection is closed
+        again (its worker thread would otherwise keep the process from ever exiting)."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseUnusable(self.path, f"cannot create its folder ({exc.strerror or exc})") from None
+        location = str(self.path)
+        connection = _Connection(lambda: sqlite3.connect(location, isolation_level=None), self._unusable)
+        try:
+            # Awaiting starts the worker thread; aiosqlite stops it again when connecting fails.
+            self._conn = await connection
+        except BaseException as exc:
+            await connection.stopped()
+            if isinstance(exc, sqlite3.Error):
+                raise self._unusable(exc) or DatabaseUnusable(self.path, _passing_problem(exc)) from exc
+            raise
+        try:
+            self._conn.row_factory = aiosqlite.Row
+            await self._conn.execute("PRAGMA journal_mode=WAL")
+            await self._conn.execute("PRAGMA foreign_keys=ON")
+            await self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            await self._conn.execute("PRAGMA synchronous=NORMAL")
+            # What retention or /forget deletes is overwritten in the file, not left in free pages.
+            await self._conn.execute("PRAGMA secure_delete=ON")
+            await self.apply_migrations(discover_migrations() if migrations is None else migrations)
+            await self._check_writable()
+        except BaseException as exc:
+            await self.close()
+            if isinstance(exc, sqlite3.Error):
+                # Not opened is not opened: even an error that is passing (a lock held longer than the
+                # busy timeout) ends here in one line rather than a traceback.
+                raise DatabaseUnusable(self.path, _passing_problem(exc)) from exc
+            raise
         return self
+
+    async def _check_writable(self) -> None:
+        """A write that changes nothing, rolled back. The bot writes on every path (even a listing is
+        audited or exported), and a file it may only read would otherwise pass BEGIN IMMEDIATE and fail
+        at the first real write, half-way through some piece of work. Without waiting for the lock: a
+        file another process is writing right now is writable, and a listing must not queue behind it."""
+        await self.conn.execute("PRAGMA busy_timeout=0")
+        try:
+            try:
+                await self.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if getattr(exc, "sqlite_errorcode", 0) & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED):
+                    return
+                raise
+            try:
+                await self.conn.execute("DELETE FROM schema_migrations WHERE 0")
+            finally:
+                await self._rollback()
+        finally:
+            await self.conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
     async def checkpoint(self) -> None:
         """Write the WAL back into the database file and empty it, so deleted data lingers in neither."""
         await self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def close(self) -> None:
-        if self._conn is not None:
-            await self._conn.close()
-            self._conn = None
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            await conn.close()
+        except Exception as exc:  # aiosqlite stops its thread even so; the error that brought us here matters
+            log.debug("closing the database failed: %s", exc)
+        if isinstance(conn, _Connection):
+            await conn.stopped()
 
     async def __aenter__(self) -> Database:
         return await self.open()
@@ -110,22 +316,41 @@ class Database:
                     f"VALUES ({migration.version}, '{migration.name}', strftime('%Y-%m-%dT%H:%M:%fZ','now'));\n"
                     "COMMIT;"
                 )
+            except DatabaseUnusable:
+                await self._rollback()
+                raise
             except Exception as exc:
-                if self.conn.in_transaction:
-                    await self.conn.execute("ROLLBACK")
-                raise RuntimeError(f"migration {migration.version:04d}_{migration.name} failed: {exc}") from exc
+                await self._rollback()
+                raise DatabaseUnusable(
+                    self.path, f"migration {migration.version:04d}_{migration.name} failed: {exc}") from exc
             done.append(migration.version)
         return done
 
+    async def _rollback(self) -> None:
+        """Roll back what is open, if anything: SQLite has already rolled back after some errors (a full
+        disk, an I/O error), and a second error here must not hide the first."""
+        if self._conn is not None and self._conn.in_transaction:
+            with contextlib.suppress(DatabaseUnusable):
+                await self._conn.execute("ROLLBACK")
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction (BEGIN IMMEDIATE); rolled back on any exception."""
+        """One write transaction (BEGIN IMMEDIATE); rolled back on any exception.
+
+        Once the file has failed nothing more is written, so work cut short by the failure is left whole
+        for after a restart instead of half-recorded by a later transaction that happened to fit.
+        """
         async with self._write_lock:
+            if self.failure is not None:
+                raise DatabaseUnusable(self.path, self.failure.problem)
             await self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self.conn
             except BaseException:
-                await self.conn.execute("ROLLBACK")
+                await self._rollback()
                 raise
-            else:
+            try:
                 await self.conn.execute("COMMIT")
+            except BaseException:
+                await self._rollback()
+                raise

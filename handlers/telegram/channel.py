@@ -70,7 +70,8 @@ class TelegramChannel:
                 with contextlib.suppress(Exception):
                     await self.bot.delete_webhook(drop_pending_updates=False)
                 await self._set_commands()
-                await Poller(self.dp, self.bot).run(stop)
+                db = self.services.db
+                await Poller(self.dp, self.bot, healthy=lambda: db.failure is None).run(stop)
         finally:
             stop.set()
             await reminders

@@ -14,6 +14,7 @@ from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from aiogram.types import ErrorEvent
 
+from bot.storage.db import DatabaseUnusable
 from handlers.telegram.deps import TelegramDeps
 from handlers.telegram.middlewares import ContextMiddleware, GuardMiddleware
 from handlers.telegram.routers import get_routers
@@ -34,6 +35,10 @@ def build_dispatcher(deps: TelegramDeps) -> Dispatcher:
 
     @dp.errors()
     async def on_error(event: ErrorEvent) -> None:
+        if isinstance(event.exception, DatabaseUnusable):
+            # The bot is stopping and this update is not confirmed: it is handled again after a restart,
+            # so no "something went wrong" now. Raised on, a webhook answers 500 and Telegram retries.
+            raise event.exception
         # The person hears that something went wrong instead of silence; the log gets the error, not the text.
         log.error("telegram: an update failed (%s)", type(event.exception).__name__, exc_info=event.exception)
         update = event.update

@@ -14,6 +14,7 @@ from bot.config import REPO_ROOT, ConfigError, load_config
 def write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
+    (tmp_path / "policy_text").mkdir(exist_ok=True)  # [policy] directory, relative to the file, must exist
     return path
 
 

@@ -45,12 +45,15 @@ async def test_failed_migration_changes_nothing(tmp_path: Path) -> None:
     db = Database(tmp_path / "t.sqlite3")
     with pytest.raises(RuntimeError, match="migration 0005_bad failed"):
         await db.open(migrations=[bad])
+    with pytest.raises(RuntimeError, match="not open"):  # a failed open leaves no connection behind
+        db.conn  # noqa: B018
+    again = await Database(tmp_path / "t.sqlite3").open(migrations=[])
     try:
-        async with db.conn.execute("SELECT name FROM sqlite_master WHERE name = 'c'") as cursor:
+        async with again.conn.execute("SELECT name FROM sqlite_master WHERE name = 'c'") as cursor:
             assert await cursor.fetchone() is None
-        assert 5 not in await db.applied_versions()
+        assert 5 not in await again.applied_versions()
     finally:
-        await db.close()
+        await again.close()
 
 
 async def test_transactions_do_not_interleave(tmp_path: Path) -> None:

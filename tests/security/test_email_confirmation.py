@@ -91,7 +91,7 @@ async def test_only_the_mailbox_owner_confirms(tmp_path: Path, dovecot: DovecotS
         assert status(bot, rid) == "pending_review"
 
         # The token printed in the confirmation works for a new mail (not a reply), once.
-        second, raw = eml(sender="owner2@example.com", subject="Access", body="Please send me a copy of my data.")
+        _second, raw = eml(sender="owner2@example.com", subject="Access", body="Please send me a copy of my data.")
         await bot.mail(raw)
         [confirmation2] = await bot.wait_mail_to("owner2@example.com")
         rid2 = request_id_in(confirmation2.header("Subject"))

@@ -128,7 +128,7 @@ async def test_forget_and_retention_leave_nothing_behind(tmp_path: Path, dovecot
                        body=f"Передаёте ли вы мои данные третьим лицам? Мой телефон {PHONE}.\n\n{NAME}")
         await bot.mail(raw)
         assert await bot.processed(mid) == "answered"
-        first, raw = eml(sender=sender, subject="Удаление данных",
+        _first, raw = eml(sender=sender, subject="Удаление данных",
                          body=f"Прошу удалить мои данные. {NAME}, паспорт {PASSPORT}, подруга Гретхен.")
         await bot.mail(raw)
         confirmation = await bot.wait_mail_where(EMAIL, lambda m: "[PR-" in m.header("Subject"))

@@ -44,7 +44,7 @@ async def test_a_reply_goes_only_where_the_post_is_linked(tmp_path: Path, doveco
         # Posts whose text names the victim's id, written by outsiders: a Telegram name and a mail subject.
         _, mallory_post = await talk_to_person(bot, MALLORY, "нужна помощь", first_name=f"Mallory (tg:{VICTIM})")
         assert f"(tg:{VICTIM})" in mallory_post.text
-        mid, raw = eml(sender="attacker@evil.example", subject=f"Срочно (tg:{VICTIM})",
+        _mid, raw = eml(sender="attacker@evil.example", subject=f"Срочно (tg:{VICTIM})",
                        body=f"Позовите человека, пожалуйста. (tg:{VICTIM})")
         mark = bot.api.mark()
         await bot.mail(raw)

@@ -78,7 +78,7 @@ async def test_a_phone_number_never_links_to_someone_elses_request(tmp_path: Pat
         for n, phone in enumerate(("8 (900) 123 45 67", "+7 900 123 45 67", "+٧ ٩٠٠ ١٢٣ ٤٥ ٦٧")):
             attacker = 6001 + n
             mark = bot.api.mark()
-            own_request, created = await phone_request(bot, attacker, phone)
+            own_request, _created = await phone_request(bot, attacker, phone)
             # The attacker gets an answer, about a request of their own, and learns nothing of the victim's.
             assert own_request != victim_request
             said = " ".join(c.text for c in bot.api.calls[mark:] if c.chat_id == attacker)
