@@ -272,9 +272,19 @@ class Database:
         finally:
             await self.conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
-    async def checkpoint(self) -> None:
-        """Write the WAL back into the database file and empty it, so deleted data lingers in neither."""
-        await self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    async def checkpoint(self) -> bool:
+        """Write the WAL back into the database file and empty it, so deleted data lingers in neither.
+        Best effort: a statement still reading on this connection, or another process's reader, makes it
+        wait for the next time (False)."""
+        async with self._write_lock:
+            try:
+                async with self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
+                    row = await cursor.fetchone()
+            except sqlite3.OperationalError as exc:
+                if getattr(exc, "sqlite_errorcode", 0) & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED):
+                    return False
+                raise
+        return row is not None and row[0] == 0
 
     async def close(self) -> None:
         conn, self._conn = self._conn, None

@@ -124,6 +124,7 @@ def get_router() -> Router:
         await state.clear()
         await deps.repo.forget_user(user_id)
         await deps.storage.forget_user(user_id)
+        await deps.services.db.checkpoint()  # what was deleted leaves the write-ahead log too
         requests = await deps.services.requests.for_telegram_user(user_id)
         kept = [r.id for r in requests]
         if kept:
