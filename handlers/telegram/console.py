@@ -32,6 +32,7 @@ from aiogram.methods import (
 from aiogram.methods.base import TelegramType
 from aiogram.types import Update
 
+from bot.lru import PER_PERSON_ENTRIES, BoundedLRU
 from handlers.telegram.deps import TelegramDeps
 from handlers.telegram.dispatcher import build_dispatcher
 from handlers.telegram.senders import StaffSender, TelegramSender
@@ -64,7 +65,8 @@ class ConsoleSession(BaseSession):
         self.out = out
         self._ids = itertools.count(1)
         self.last_keyboard: _Shown | None = None
-        self.messages: dict[tuple[int, int], _Shown] = {}
+        # What was shown, for edits of earlier messages; a long session must not keep every message.
+        self.messages: BoundedLRU[tuple[int, int], _Shown] = BoundedLRU(PER_PERSON_ENTRIES)
 
     async def close(self) -> None:
         """Nothing to close: no connection."""
