@@ -7,7 +7,7 @@ import asyncio
 import sys
 from typing import Any
 
-from bot.config import Config
+from bot.config import Config, ConfigError
 from bot.i18n import get_translator
 
 
@@ -34,8 +34,18 @@ def _run(args: argparse.Namespace, config: Config) -> int:
         return asyncio.run(run_app(config, as_staff=getattr(args, "as_staff", False)))
     except TokenValidationError:
         raise CliError(translate(lang, "tg-invalid-token")) from None
+    except ConfigError as exc:  # found when a channel starts (a value Telegram's limits cannot take)
+        return _config_error(exc)
 
 
 def _chat(args: argparse.Namespace, config: Config) -> int:
     from bot.app import run_app
-    return asyncio.run(run_app(config, force_console=True, as_staff=args.as_staff))
+    try:
+        return asyncio.run(run_app(config, force_console=True, as_staff=args.as_staff))
+    except ConfigError as exc:
+        return _config_error(exc)
+
+
+def _config_error(exc: ConfigError) -> int:
+    print(f"privacy-bot: config error: {exc}", file=sys.stderr)  # as for an error in the file itself
+    return 2

@@ -15,7 +15,9 @@ from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from aiogram.types import ErrorEvent
 
+from bot.i18n import LANGUAGES
 from handlers.telegram.deps import TelegramDeps
+from handlers.telegram.limits import check_callback_capacity
 from handlers.telegram.middlewares import ContextMiddleware, GuardMiddleware
 from handlers.telegram.routers import get_routers
 from handlers.telegram.texts import language_of
@@ -24,6 +26,10 @@ log = logging.getLogger(__name__)
 
 
 def build_dispatcher(deps: TelegramDeps) -> Dispatcher:
+    # Refused here, at start, rather than as a button Telegram will not take (CallbackCapacityError).
+    check_callback_capacity(deps.translator, deps.config.policy.default_language,
+                            request_id_prefix=deps.config.requests.id_prefix,
+                            section_ids=[s.id for lang in LANGUAGES for s in deps.services.engine.sections(lang)])
     # Updates of one chat are handled one at a time, so a fast typist cannot race the flow state.
     dp = Dispatcher(storage=deps.storage, events_isolation=ChatEventIsolation(), deps=deps)
     context = ContextMiddleware(deps)

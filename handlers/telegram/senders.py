@@ -21,6 +21,7 @@ from bot.requests.errors import RequestNotFound
 from handlers.telegram import keyboards
 from handlers.telegram.cards import render_card
 from handlers.telegram.deps import TelegramDeps
+from handlers.telegram.limits import MESSAGE_TEXT_UNITS, clip, utf16_units
 from handlers.telegram.texts import Texts
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,8 @@ async def _send(bot: Bot, chat_id: int, text: str, *, parse_mode: str | None,
 
 
 class TelegramSender:
-    """Notifications to a person's private chat. Core texts are plain text: sent without parse mode."""
+    """Notifications to a person's private chat. Core texts are plain text: sent without parse mode (and
+    cut to Telegram's limit, if ever needed, by the bot's LimitsMiddleware)."""
 
     channel = "telegram"
 
@@ -127,7 +129,9 @@ class StaffSender:
         text = str(message.payload.get("text", ""))
         handoff_id = message.payload.get("handoff_id")
         if message.kind == "staff.handoff" and message.payload.get("channel") == "telegram":
-            text += "\n\n" + t("tg-staff-handoff-hint")
+            hint = "\n\n" + t("tg-staff-handoff-hint")
+            # The core's text is cut (plain text) so that the hint staff act on is never what is lost.
+            text = clip(text, MESSAGE_TEXT_UNITS - utf16_units(hint)) + hint
         card = await self.deps.repo.card_for(request_id) if request_id else None
         message_id = await _send(self.bot, chat_id, text, parse_mode=None, reply_to=card.message_id if card else None)
         if message.kind == "staff.handoff" and isinstance(handoff_id, int):
