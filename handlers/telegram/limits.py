@@ -74,7 +74,7 @@ MAX_SHOWN_CORRECTIONS = 5  # the flow takes five; requests made elsewhere show f
 
 def utf16_units(text: str) -> int:
     """Length as Telegram counts it: characters outside the BMP (most emoji) count twice."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def clip(text: str, units: int) -> str:
@@ -196,7 +196,8 @@ def html_to_plain(markup: str) -> str:
 
 def fit_text(text: str, parse_mode: str | None, units: int = MESSAGE_TEXT_UNITS) -> tuple[str, str | None]:
     """``text`` (and its parse mode) such that Telegram shows at most ``units``."""
-    if utf16_units(text) <= units:  # parsing only ever shortens a text
+    # Parsing only ever shortens a text, and no character is more than two units: most texts stop here.
+    if 2 * len(text) <= units or utf16_units(text) <= units:
         return text, parse_mode
     if parse_mode and parse_mode.lower() == "html":
         try:

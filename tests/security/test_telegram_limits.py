@@ -14,6 +14,7 @@ data, 200-character callback answers), checked against test doubles that refuse 
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import re
 import sqlite3
@@ -178,8 +179,7 @@ async def test_correction_with_five_very_long_corrections_shows_its_summary_and_
     with sqlite3.connect(database) as conn:
         stored = conn.execute("SELECT corrections FROM requests WHERE id = ?", (rid.group(0),)).fetchone()[0]
     # What was stored is what the person typed (as far as the flow keeps it), not the shortened display.
-    assert _long("W5", limit)[:500] in stored.encode().decode("unicode_escape", errors="ignore") \
-        or _long("W5", limit)[:500] in stored
+    assert [item["wanted"] for item in json.loads(stored)] == [_long(f"W{n}", limit)[:500] for n in range(1, 6)]
 
 
 # -- the safety net over real HTTP --------------------------------------------------------------------
