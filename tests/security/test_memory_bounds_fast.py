@@ -161,3 +161,16 @@ def test_bounded_lru_drops_the_least_recently_used() -> None:
     assert cache.drop_oldest_while(lambda value: value in ("2", "0")) == 2
     assert list(cache) == [3]
     assert cache.drop_where(lambda key: key == 3) == 1 and len(cache) == 0
+
+
+async def test_the_stand_in_for_a_missing_staff_chat_keeps_no_messages(harness: Harness) -> None:
+    """Without a staff chat the running bot records staff notices as done: it must not hold each one."""
+    from bot.app import collect_senders
+    from bot.outbox.base import OutboxMessage
+    from bot.outbox.recording import RecordingSender
+
+    staff = collect_senders(harness.services, [])["staff"]
+    assert isinstance(staff, RecordingSender)
+    for n in range(2_000):
+        await staff.send(OutboxMessage(n, "staff", "", "staff.handoff", {"text": f"person {n} wrote ..."}))
+    assert staff.count == 2_000 and staff.sent == []
