@@ -234,7 +234,11 @@ def fit_message_cut(render: Callable[[Pieces], str], *, plain: bool = False,
     for scale in FIT_SCALES:
         pieces = Pieces(scale, plain=plain)
         text = render(pieces)
-        if visible_units(text, None if plain else "HTML") <= units:
+        try:
+            shown = visible_units(text, None if plain else "HTML")
+        except MarkupError:  # not ours to fix here: LimitsMiddleware sends it as plain text
+            shown = utf16_units(text)
+        if shown <= units:
             break
     # (Even the smallest scale fits the catalogs' texts; LimitsMiddleware would still cut it.)
     return text, pieces.cut
