@@ -109,24 +109,22 @@ class _Token:
     closing: bool = False
 
 
+_SPECIAL = re.compile(r"[<&]")
+
+
 def _tokens(markup: str) -> list[_Token]:
     tokens: list[_Token] = []
     stack: list[str] = []
-    i = 0
     text_start = 0
-
-    def flush(until: int) -> None:
-        if until > text_start:
-            chunk = markup[text_start:until]
-            tokens.append(_Token(chunk, chunk))
-
-    while i < len(markup):
-        ch = markup[i]
-        if ch == "<":
+    i = 0
+    while (special := _SPECIAL.search(markup, i)) is not None:
+        i = special.start()
+        if markup[i] == "<":
             match = _TAG.match(markup, i)
             if match is None or match.group(2).lower() not in _TELEGRAM_TAGS:
                 raise MarkupError(f"not a Telegram tag at offset {i}")
-            flush(i)
+            if i > text_start:
+                tokens.append(_Token(markup[text_start:i], markup[text_start:i]))
             name, closing = match.group(2).lower(), bool(match.group(1))
             if closing:
                 if not stack or stack[-1] != name:
@@ -136,13 +134,15 @@ def _tokens(markup: str) -> list[_Token]:
                 stack.append(name)
             tokens.append(_Token(match.group(0), "", name, closing))
             i = text_start = match.end()
-        elif ch == "&" and (entity := _ENTITY.match(markup, i)) is not None:
-            flush(i)
+        elif (entity := _ENTITY.match(markup, i)) is not None:
+            if i > text_start:
+                tokens.append(_Token(markup[text_start:i], markup[text_start:i]))
             tokens.append(_Token(entity.group(0), html.unescape(entity.group(0))))
             i = text_start = entity.end()
         else:
-            i += 1
-    flush(len(markup))
+            i += 1  # a lone "&" is text (Telegram keeps it as it is)
+    if len(markup) > text_start:
+        tokens.append(_Token(markup[text_start:], markup[text_start:]))
     if stack:
         raise MarkupError(f"<{stack[-1]}> is never closed")
     return tokens
@@ -234,6 +234,8 @@ def fit_message_cut(render: Callable[[Pieces], str], *, plain: bool = False,
     for scale in FIT_SCALES:
         pieces = Pieces(scale, plain=plain)
         text = render(pieces)
+        if 2 * len(text) <= units or utf16_units(text) <= units:
+            break  # the markup itself fits, so what it shows does (most messages stop here, unparsed)
         try:
             shown = visible_units(text, None if plain else "HTML")
         except MarkupError:  # not ours to fix here: LimitsMiddleware sends it as plain text

@@ -220,6 +220,31 @@ async def test_the_safety_net_cuts_between_tags_and_entities_and_logs_no_text(
     assert len(warnings) >= 5 and not any(secret in w or "xxxxx" in w or "yyyy" in w for w in warnings)
 
 
+def test_the_bot_and_telegram_agree_on_what_html_shows_and_cuts_fit() -> None:
+    """The bot's own parser (limits.py) against the test double's, on random well-formed markup."""
+    import random
+
+    from handlers.telegram.limits import html_visible, truncate_html
+    rng = random.Random(152)
+    for _ in range(300):
+        out: list[str] = []
+        open_tags: list[str] = []
+        for _ in range(rng.randint(1, 300)):
+            roll = rng.random()
+            if roll < 0.05:
+                tag = rng.choice(("b", "i", "blockquote", "code"))
+                out.append(f"<{tag}>")
+                open_tags.append(tag)
+            elif roll < 0.1 and open_tags:
+                out.append(f"</{open_tags.pop()}>")
+            else:
+                out.append(rng.choice(("&amp;", "&lt;", "&#128512;", "x", "😀", " ", "& ", "y" * 40, "&gt;")))
+        markup = "".join(out) + "".join(f"</{tag}>" for tag in reversed(open_tags))
+        assert html_visible(markup) == html_visible_text(markup)
+        for units in (20, 300, 4096):
+            assert utf16_units(html_visible_text(truncate_html(markup, units))) <= units
+
+
 # -- the other long paths, through the real dispatcher ------------------------------------------------
 def _absurd(prefix: str) -> str:
     return prefix + " <&> " + "😀" * 3000 + "x" * 6000
