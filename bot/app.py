@@ -61,7 +61,7 @@ def collect_senders(services: Services, sources: list[Any]) -> dict[str, Sender]
     if "staff" not in senders:
         # No staff chat: staff work from the command line; the delivery is recorded as done.
         from bot.outbox.recording import RecordingSender
-        senders["staff"] = RecordingSender("staff")
+        senders["staff"] = RecordingSender("staff", keep_in_memory=False)
     return senders
 
 

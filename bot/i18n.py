@@ -5,10 +5,13 @@ Every user-facing string lives there, in both languages; handler code only names
 
 from __future__ import annotations
 
+import re
+import secrets
 from pathlib import Path
 from typing import Any
 
 from fluent.runtime import FluentBundle, FluentResource
+from fluent.runtime.types import fluent_number
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 LANGUAGES = ("ru", "en")
@@ -42,10 +45,47 @@ class Translator:
         message = bundle.get_message(message_id)
         if message is None or message.value is None:
             raise KeyError(f"message {message_id!r} missing from the {lang} catalog")
-        text, errors = bundle.format_pattern(message.value, args)
+        fluent_args, long_values = _fluent_args(args)
+        text, errors = bundle.format_pattern(message.value, fluent_args)
         if errors:
             raise ValueError(f"message {message_id!r} ({lang}): {errors[0]}")
-        return str(text)
+        return _put_back(str(text), long_values)
+
+
+# fluent.runtime refuses a string argument longer than 2,500 characters (its guard against expansion);
+# ours are data (a long letter, a long reason typed at the command line), so longer ones are put in after.
+_LONG_ARGUMENT = 2000
+_MARKER = re.compile("\ue000([0-9a-f]+):([0-9]+)\ue001")
+
+
+def _fluent_args(args: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, list[str]]]:
+    """The arguments as Fluent gets them, and the long strings held back (with the call's nonce).
+
+    Integers are passed as Fluent numbers without digit grouping: Fluent groups them by default
+    ("1 000 001", "1,000,001"), and most integers the messages carry are identifiers people copy
+    (Telegram user and chat ids, handoff and request numbers). A Fluent number still selects plural
+    forms ("21 поле", "5 полей").
+    """
+    nonce = ""
+    long_values: list[str] = []
+    prepared: dict[str, Any] = {}
+    for name, value in args.items():
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = fluent_number(value, useGrouping=False)
+        elif isinstance(value, str) and len(value) > _LONG_ARGUMENT:
+            # A marker of private-use characters and a per-call nonce, so typed text cannot forge one.
+            nonce = nonce or secrets.token_hex(4)
+            long_values.append(value)
+            value = f"\ue000{nonce}:{len(long_values) - 1}\ue001"
+        prepared[name] = value
+    return prepared, (nonce, long_values)
+
+
+def _put_back(text: str, held: tuple[str, list[str]]) -> str:
+    nonce, long_values = held
+    if not long_values:
+        return text
+    return _MARKER.sub(lambda m: long_values[int(m.group(2))] if m.group(1) == nonce else m.group(0), text)
 
 
 _default: Translator | None = None

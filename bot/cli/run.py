@@ -7,7 +7,7 @@ import asyncio
 import sys
 from typing import Any
 
-from bot.config import Config
+from bot.config import Config, ConfigError
 from bot.i18n import get_translator
 
 
@@ -31,6 +31,8 @@ def _run(args: argparse.Namespace, config: Config) -> int:
         hint = translate(lang, "tg-console-how-to-connect")
     try:
         return asyncio.run(run_app(config, as_staff=getattr(args, "as_staff", False), console_hint=hint))
+    except ConfigError as exc:  # found when a channel starts (a value Telegram's limits cannot take)
+        return _config_error(exc)
     except Exception as exc:
         # Not imported up front: importing aiogram takes seconds, which a bot that cannot open its
         # database should not spend before saying so. A token error means the channel imported it.
@@ -42,4 +44,12 @@ def _run(args: argparse.Namespace, config: Config) -> int:
 
 def _chat(args: argparse.Namespace, config: Config) -> int:
     from bot.app import run_app
-    return asyncio.run(run_app(config, force_console=True, as_staff=args.as_staff))
+    try:
+        return asyncio.run(run_app(config, force_console=True, as_staff=args.as_staff))
+    except ConfigError as exc:
+        return _config_error(exc)
+
+
+def _config_error(exc: ConfigError) -> int:
+    print(f"privacy-bot: config error: {exc}", file=sys.stderr)  # as for an error in the file itself
+    return 2

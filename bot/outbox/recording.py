@@ -14,11 +14,16 @@ from bot.outbox.base import OutboxMessage
 
 
 class RecordingSender:
-    def __init__(self, channel: str, *, path: Path | None = None, can_check: bool = True) -> None:
+    def __init__(self, channel: str, *, path: Path | None = None, can_check: bool = True,
+                 keep_in_memory: bool = True) -> None:
         self.channel = channel
         self.path = path
         # False imitates a channel with no way to ask "was this sent?" (Telegram).
         self.can_check = can_check
+        # False where nothing reads ``sent`` (the running bot's stand-in for a missing staff chat): kept
+        # messages would grow with every request and hold what people wrote until a restart.
+        self.keep_in_memory = keep_in_memory
+        self.count = 0
         self.sent: list[OutboxMessage] = []
         self._failures: list[Exception] = []
         self._always: Exception | None = None
@@ -34,7 +39,9 @@ class RecordingSender:
             raise self._always
         if self._failures:
             raise self._failures.pop(0)
-        self.sent.append(message)
+        self.count += 1
+        if self.keep_in_memory:
+            self.sent.append(message)
         if self.path is not None:
             with self.path.open("a", encoding="utf-8") as handle:
                 handle.write(json.dumps({"id": message.id, "key": message.idempotency_key,
@@ -43,7 +50,7 @@ class RecordingSender:
                                         ensure_ascii=False) + "\n")
                 handle.flush()
                 os.fsync(handle.fileno())
-        return f"{self.channel}-{len(self.sent)}"
+        return f"{self.channel}-{self.count}"
 
     def recorded_keys(self) -> list[str]:
         if self.path is None:

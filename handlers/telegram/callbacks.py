@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from aiogram.filters.callback_data import CallbackData
 
 MENU_ACTIONS = ("ask", "browse", "deletion", "correction", "access", "human", "mine", "language")
@@ -57,3 +59,20 @@ class PromptCb(CallbackData, prefix="sp"):
 
     prompt_id: int
     action: str
+
+
+def button_data(*, request_id: str = "PR-2026-0001", section_ids: Iterable[str] = ()) -> list[str]:
+    """Every factory packed with every value it can take: the fixed ones above, and the given request id
+    and section ids (which come from the config and the policy folder). ValueError when a value holds
+    the separator. Used at start to prove no button can exceed Telegram's 64 bytes."""
+    data = [MenuCb(action=a).pack() for a in MENU_ACTIONS]
+    data += [AnswerCb(action=a).pack() for a in ANSWER_ACTIONS]
+    data += [FlowCb(action=a).pack() for a in FLOW_ACTIONS]
+    data += [LangCb(lang=lang).pack() for lang in LANGUAGES]
+    data += [SectionCb(section=section).pack() for section in section_ids]
+    data.append(InfoReplyCb(request_id=request_id).pack())
+    data += [StaffCb(action=a, request_id=request_id).pack() for a in STAFF_ACTIONS]
+    data += [RejectCb(request_id=request_id, preset=n).pack() for n in REJECT_PRESETS]
+    # prompt ids count up from 1: a 64-bit one is the longest a prompt button can get
+    data += [PromptCb(prompt_id=2**63 - 1, action=a).pack() for a in PROMPT_ACTIONS]
+    return data

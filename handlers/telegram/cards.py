@@ -1,21 +1,48 @@
-"""The staff-chat card of a request: everything staff need to decide, with who acted and when."""
+"""Messages built from many pieces people typed: the staff-chat card of a request (everything staff need
+to decide, with who acted and when) and the summary a person confirms.
+
+Each piece is capped where it is shown and the whole is rendered smaller until it fits Telegram's limit
+(``fit_message``), so the card keeps its layout and its buttons however long the details are; the stored
+request is untouched, and a card that had to be shortened says where to read all of it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from bot.requests.models import PrivacyRequest
-from handlers.telegram.texts import Texts, esc
+from handlers.telegram.limits import (
+    CAP_ACTOR,
+    CAP_DETAILS,
+    CAP_EMAIL,
+    CAP_FIELD,
+    CAP_NAME,
+    CAP_PHONE,
+    CAP_QUESTION,
+    CAP_REASON,
+    CAP_VALUE,
+    MAX_SHOWN_CORRECTIONS,
+    Pieces,
+    fit_message,
+)
+from handlers.telegram.texts import Texts
 
 
 def render_card(t: Texts, request: PrivacyRequest) -> str:
+    return fit_message(lambda piece: _card(t, request, piece))
+
+
+def _card(t: Texts, request: PrivacyRequest, piece: Pieces) -> str:
     who = request.requester
     requester_parts = []
     if who.telegram_name or who.telegram_user_id:
-        requester_parts.append(t("tg-card-telegram", name=esc(who.telegram_name or ""),
+        requester_parts.append(t("tg-card-telegram", name=piece(who.telegram_name or "", CAP_NAME),
                                  user_id=who.telegram_user_id or 0))
     if who.email:
-        requester_parts.append(esc(who.email))
+        requester_parts.append(piece(who.email, CAP_EMAIL))
     if who.phone:
-        requester_parts.append(esc(who.phone))
+        requester_parts.append(piece(who.phone, CAP_PHONE))
     lines = [
         t("tg-card-title", id=request.id, type=t("request-type", type=request.type.value)),
         t("tg-card-channel", channel=request.channel.value, language=request.lang),
@@ -28,19 +55,43 @@ def render_card(t: Texts, request: PrivacyRequest) -> str:
     elif request.flags.get("auth_failed") and not request.is_verified:
         lines.append(t("tg-card-auth-warning", confirmation="no"))
     if request.details:
-        lines.append(t("tg-card-details", details=esc(request.details[:1500])))
-    for item in request.corrections:
-        lines.append(t("tg-card-correction", field=esc(item.field), current=esc(item.current),
-                       wanted=esc(item.wanted)))
+        lines.append(t("tg-card-details", details=piece(request.details, CAP_DETAILS)))
+    for item in request.corrections[:MAX_SHOWN_CORRECTIONS]:
+        lines.append(t("tg-card-correction", field=piece(item.field, CAP_FIELD),
+                       current=piece(item.current, CAP_VALUE), wanted=piece(item.wanted, CAP_VALUE)))
+    if len(request.corrections) > MAX_SHOWN_CORRECTIONS:
+        lines.append(t("tg-card-corrections-more", count=len(request.corrections) - MAX_SHOWN_CORRECTIONS))
+        piece.cut = True
     lines.append(t("tg-card-due", due=request.effective_due_date.isoformat()))
     lines.append(t("tg-card-status", status=t("request-status", status=request.status.value)))
     if request.decided_by:
         decided_at = request.decided_at.strftime("%Y-%m-%d %H:%M UTC") if request.decided_at else ""
-        lines.append(t("tg-card-decided", by=esc(request.decided_by), at=decided_at))
+        lines.append(t("tg-card-decided", by=piece(request.decided_by, CAP_ACTOR), at=decided_at))
     if request.decision_reason:
-        lines.append(t("tg-card-reason", reason=esc(request.decision_reason)))
+        lines.append(t("tg-card-reason", reason=piece(request.decision_reason, CAP_REASON)))
     if request.info_question:
-        lines.append(t("tg-card-question", question=esc(request.info_question)))
+        lines.append(t("tg-card-question", question=piece(request.info_question, CAP_QUESTION)))
     if request.duplicate_of:
         lines.append(t("tg-card-duplicate", id=request.duplicate_of))
+    if piece.cut:
+        lines.append(t("tg-card-shortened", id=request.id))
+    return "\n".join(lines)
+
+
+def render_summary(t: Texts, data: Mapping[str, Any]) -> str:
+    """What the person is about to send (the flow's data), for them to confirm."""
+    return fit_message(lambda piece: _summary(t, data, piece))
+
+
+def _summary(t: Texts, data: Mapping[str, Any], piece: Pieces) -> str:
+    lines = [t("tg-summary-title"), t("tg-summary-type", type=t("request-type", type=data["type"]))]
+    if data.get("details"):
+        lines.append(t("tg-summary-details", details=piece(data["details"], CAP_DETAILS)))
+    for item in data.get("corrections", [])[:MAX_SHOWN_CORRECTIONS]:
+        lines.append(t("tg-summary-correction", field=piece(item["field"], CAP_FIELD),
+                       current=piece(item["current"], CAP_VALUE), wanted=piece(item["wanted"], CAP_VALUE)))
+    if data.get("email"):
+        lines.append(t("tg-summary-email", email=piece(data["email"], CAP_EMAIL)))
+    if data.get("phone"):
+        lines.append(t("tg-summary-phone", phone=piece(data["phone"], CAP_PHONE)))
     return "\n".join(lines)

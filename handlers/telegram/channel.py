@@ -20,6 +20,7 @@ from aiohttp import web
 from bot.outbox.base import Sender
 from handlers.telegram.deps import TelegramDeps
 from handlers.telegram.dispatcher import RetryMiddleware, build_dispatcher
+from handlers.telegram.limits import LimitsMiddleware
 from handlers.telegram.polling import Poller
 from handlers.telegram.reminders import run_code_reminders
 from handlers.telegram.response_models import hold_response_models
@@ -42,6 +43,7 @@ def webhook_secret(token: str) -> str:
 def make_bot(token: str, api_base: str) -> Bot:
     hold_response_models()
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_base.rstrip("/")))
+    session.middleware(LimitsMiddleware())  # nothing over Telegram's limits leaves, whatever built it
     session.middleware(RetryMiddleware())
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode="HTML"))
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
 from aiogram import Bot
+from aiogram.client.default import Default, DefaultBotProperties
 from aiogram.client.session.base import BaseSession
 from aiogram.methods import (
     AnswerCallbackQuery,
@@ -32,8 +33,10 @@ from aiogram.methods import (
 from aiogram.methods.base import TelegramType
 from aiogram.types import Update
 
+from bot.lru import PER_PERSON_ENTRIES, BoundedLRU
 from handlers.telegram.deps import TelegramDeps
 from handlers.telegram.dispatcher import build_dispatcher
+from handlers.telegram.limits import LimitsMiddleware
 from handlers.telegram.senders import StaffSender, TelegramSender
 from handlers.telegram.texts import Texts
 
@@ -55,6 +58,13 @@ class _Shown:
     message_id: int
     text: str
     buttons: list[tuple[str, str]]
+    html_mode: bool = False
+
+
+def _is_html(bot: Bot, parse_mode: Any) -> bool:
+    if isinstance(parse_mode, Default):
+        parse_mode = bot.default[parse_mode.name]
+    return str(parse_mode or "").lower() == "html"
 
 
 class ConsoleSession(BaseSession):
@@ -64,7 +74,8 @@ class ConsoleSession(BaseSession):
         self.out = out
         self._ids = itertools.count(1)
         self.last_keyboard: _Shown | None = None
-        self.messages: dict[tuple[int, int], _Shown] = {}
+        # What was shown, for edits of earlier messages; a long session must not keep every message.
+        self.messages: BoundedLRU[tuple[int, int], _Shown] = BoundedLRU(PER_PERSON_ENTRIES)
 
     async def close(self) -> None:
         """Nothing to close: no connection."""
@@ -75,13 +86,16 @@ class ConsoleSession(BaseSession):
         if isinstance(method, GetMe):
             result = BOT_USER
         elif isinstance(method, SendMessage):
-            result = self._show(int(method.chat_id), next(self._ids), method.text, method.reply_markup, edited=False)
+            result = self._show(int(method.chat_id), next(self._ids), method.text, method.reply_markup, edited=False,
+                                html_mode=_is_html(bot, method.parse_mode))
         elif isinstance(method, EditMessageText | EditMessageReplyMarkup):
             chat_id, message_id = int(method.chat_id or 0), int(method.message_id or 0)
             previous = self.messages.get((chat_id, message_id))
-            text = method.text if isinstance(method, EditMessageText) else (previous.text if previous else "")
-            text = text or ""
-            result = self._show(chat_id, message_id, text, method.reply_markup, edited=True)
+            if isinstance(method, EditMessageText):
+                text, html_mode = method.text or "", _is_html(bot, method.parse_mode)
+            else:
+                text, html_mode = (previous.text, previous.html_mode) if previous else ("", False)
+            result = self._show(chat_id, message_id, text, method.reply_markup, edited=True, html_mode=html_mode)
         elif isinstance(method, AnswerCallbackQuery):
             if method.text:
                 self._print(f"  [!] {method.text}")
@@ -92,7 +106,8 @@ class ConsoleSession(BaseSession):
                        chunk_size: int = 65536, raise_for_status: bool = True) -> AsyncGenerator[bytes, None]:
         raise NotImplementedError("the console chat has no files")
 
-    def _show(self, chat_id: int, message_id: int, text: str, markup: Any, *, edited: bool) -> dict[str, Any]:
+    def _show(self, chat_id: int, message_id: int, text: str, markup: Any, *, edited: bool,
+              html_mode: bool) -> dict[str, Any]:
         chat = ({"id": chat_id, "type": "private", "first_name": "You"} if chat_id > 0
                 else {"id": chat_id, "type": "supergroup", "title": "Staff"})
         buttons: list[tuple[str, str]] = []
@@ -101,10 +116,11 @@ class ConsoleSession(BaseSession):
             for button in row:
                 if button.callback_data:
                     buttons.append((button.text, button.callback_data))
-        shown = _Shown(chat, message_id, text, buttons)
+        shown = _Shown(chat, message_id, text, buttons, html_mode)
         self.messages[(chat_id, message_id)] = shown
         if chat_id == self.chat_id:
-            plain = html.unescape(_TAG.sub("", text))
+            # As Telegram shows it: HTML without its tags and entities; plain text exactly as sent.
+            plain = html.unescape(_TAG.sub("", text)) if html_mode else text
             prefix = "bot (edited)> " if edited else "bot> "
             self._print(prefix + plain.replace("\n", "\n     "))
             for number, (label, _) in enumerate(buttons, start=1):
@@ -160,7 +176,9 @@ class ConsoleChat:
             self.chat = {"id": self.user_id, "type": "private", "first_name": "You"}
         self.lang = config.policy.default_language
         self.session = ConsoleSession(int(self.chat["id"]), self.out)
-        self.bot = Bot(CONSOLE_TOKEN, session=self.session)
+        self.session.middleware(LimitsMiddleware())  # the console shows what Telegram would
+        # HTML by default, as the Telegram bot (channel.make_bot); senders of plain text say so.
+        self.bot = Bot(CONSOLE_TOKEN, session=self.session, default=DefaultBotProperties(parse_mode="HTML"))
         self.dp = build_dispatcher(self.deps)
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, User
 
+from bot.lru import PER_PERSON_ENTRIES, BoundedLRU
 from handlers.telegram.deps import TelegramDeps
 from handlers.telegram.texts import Texts, language_of
 
@@ -43,19 +43,16 @@ class GuardMiddleware(BaseMiddleware):
 
     def __init__(self, deps: TelegramDeps) -> None:
         self.deps = deps
-        self._hits: defaultdict[int, deque[float]] = defaultdict(deque)
-        self._warned: dict[int, float] = {}
+        self.flood = FloodLimiter(deps.config.telegram.flood_messages_per_minute)
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         t: Texts = data["t"]
         if user is None:
             return None
-        if not self.deps.is_staff(user.id) and self._flooding(user.id):
-            now = time.monotonic()
+        if not self.deps.is_staff(user.id) and self.flood.hit(user.id):
             # One "slow down" per minute at most, or the warning itself floods the chat.
-            if now - self._warned.get(user.id, 0.0) > 60:
-                self._warned[user.id] = now
+            if self.flood.should_warn(user.id):
                 if isinstance(event, Message):
                     await event.answer(t("tg-flood"))
                 elif isinstance(event, CallbackQuery):
@@ -71,10 +68,46 @@ class GuardMiddleware(BaseMiddleware):
                 return None
         return await handler(event, data)
 
-    def _flooding(self, user_id: int) -> bool:
-        now = time.monotonic()
-        hits = self._hits[user_id]
-        while hits and now - hits[0] > 60:
-            hits.popleft()
+
+class FloodLimiter:
+    """Messages and presses per person in a sliding window, in bounded memory.
+
+    Only people seen within the window matter: older entries are dropped as time passes, and at most
+    ``max_people`` are tracked (the least recently active go first; they had been quiet the longest).
+    """
+
+    def __init__(self, limit: int, window_seconds: float = 60.0, max_people: int = PER_PERSON_ENTRIES,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self.window = window_seconds
+        self.clock = clock
+        # Ordered by each person's latest hit, so the stale ones are always at the old end.
+        self.hits: BoundedLRU[int, list[float]] = BoundedLRU(max_people)
+        # When each person was last told to slow down (ordered by that time).
+        self.warned: BoundedLRU[int, float] = BoundedLRU(max_people)
+
+    def hit(self, user_id: int) -> bool:
+        """Count one message or press; True when the person is over the limit."""
+        now = self.clock()
+        self._expire(now)
+        # A short list, not a deque: most people send a message or two a minute, and a deque costs
+        # over 600 bytes however few items it holds.
+        hits = [at for at in self.hits.get(user_id) or () if now - at <= self.window]
         hits.append(now)
-        return len(hits) > self.deps.config.telegram.flood_messages_per_minute
+        if len(hits) > self.limit + 1:  # "over the limit" is all that matters: older hits need not stay
+            del hits[:-self.limit - 1]
+        self.hits[user_id] = hits
+        return len(hits) > self.limit
+
+    def should_warn(self, user_id: int) -> bool:
+        """True at most once per window per person."""
+        now = self.clock()
+        last = self.warned.peek(user_id)
+        if last is not None and now - last <= self.window:
+            return False
+        self.warned[user_id] = now
+        return True
+
+    def _expire(self, now: float) -> None:
+        self.hits.drop_oldest_while(lambda hits: not hits or now - hits[-1] > self.window)
+        self.warned.drop_oldest_while(lambda at: now - at > self.window)

@@ -38,10 +38,22 @@ from handlers.telegram.callbacks import (
     MenuCb,
     SectionCb,
 )
+from handlers.telegram.cards import render_summary
 from handlers.telegram.deps import TelegramDeps
 from handlers.telegram.filters import Magic
+from handlers.telegram.limits import (
+    CAP_EMAIL,
+    CAP_FIELD,
+    CAP_ID_LIST,
+    CAP_LONG_TEXT,
+    CAP_NAME,
+    CAP_TITLE,
+    clip,
+    fit_lines,
+    fit_message,
+)
 from handlers.telegram.security import refuse_forged
-from handlers.telegram.texts import Texts, esc
+from handlers.telegram.texts import Texts, esc, shown
 
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}$")
 _PHONE = re.compile(r"^\+?[\d\s\-()]{7,20}$")
@@ -83,7 +95,8 @@ def get_router() -> Router:
     @router.message(CommandStart())
     async def start(message: Message, state: FSMContext, t: Texts) -> None:
         await state.clear()
-        await message.answer(t("tg-start", name=esc(message.from_user.first_name if message.from_user else "")),
+        await message.answer(t("tg-start", name=shown(message.from_user.first_name if message.from_user else "",
+                                                       CAP_NAME)),
                              reply_markup=keyboards.main_menu(t))
 
     @router.message(Command("help"))
@@ -128,7 +141,7 @@ def get_router() -> Router:
         requests = await deps.services.requests.for_telegram_user(user_id)
         kept = [r.id for r in requests]
         if kept:
-            await message.answer(t("tg-forget-done-kept", ids=", ".join(kept),
+            await message.answer(t("tg-forget-done-kept", ids=clip(", ".join(kept), CAP_ID_LIST),
                                    closed_days=deps.config.retention.closed_request_details_days))
         else:
             await message.answer(t("tg-forget-done"))
@@ -166,9 +179,9 @@ def get_router() -> Router:
             return
         await query.answer()
         # Telegram refuses messages over 4096 characters; a policy section is far shorter, but be safe.
-        text = found.text if len(found.text) <= 3500 else found.text[:3500].rsplit(" ", 1)[0] + " […]"
-        await _reply(query, t("tg-section", title=esc(found.title), text=esc(text),
-                              url=esc(deps.config.policy.url)), reply_markup=keyboards.offer_person(t))
+        text = fit_message(lambda piece: t("tg-section", title=piece(found.title, CAP_TITLE),
+                                           text=piece(found.text, CAP_LONG_TEXT), url=esc(deps.config.policy.url)))
+        await _reply(query, text, reply_markup=keyboards.offer_person(t))
 
     @router.callback_query(AnswerCb.filter(F.action.in_(ANSWER_ACTIONS)))
     async def after_answer(query: CallbackQuery, callback_data: AnswerCb, state: FSMContext, t: Texts) -> None:
@@ -200,7 +213,8 @@ def get_router() -> Router:
     async def corr_field(message: Message, state: FSMContext, t: Texts) -> None:
         await state.update_data(field=(message.text or "")[:200])
         await state.set_state(RequestFlow.corr_current)
-        await message.answer(t("tg-corr-current", field=esc(message.text)), reply_markup=keyboards.flow(t, "cancel"))
+        await message.answer(t("tg-corr-current", field=shown(message.text, CAP_FIELD)),
+                             reply_markup=keyboards.flow(t, "cancel"))
 
     @flows.message(StateFilter(RequestFlow.corr_current), Magic(F.text))
     async def corr_current(message: Message, state: FSMContext, t: Texts) -> None:
@@ -299,7 +313,7 @@ def get_router() -> Router:
                 verified=verified, actor=REQUESTER, flags=flags or None)
         except TooManyOpenRequests as exc:
             await state.clear()
-            await _reply(query, t("tg-too-many-open", ids=", ".join(exc.open_ids)))
+            await _reply(query, t("tg-too-many-open", ids=clip(", ".join(exc.open_ids), CAP_ID_LIST)))
             return
         except RequestError:
             await state.clear()
@@ -338,8 +352,8 @@ def get_router() -> Router:
         await query.answer()
         await state.set_state(Conversation.info_answer)
         await state.update_data(request_id=request.id)
-        await _reply(query, t("tg-info-prompt", id=request.id, question=esc(request.info_question or "")),
-                     reply_markup=keyboards.flow(t, "cancel"))
+        await _reply(query, fit_message(lambda piece: t("tg-info-prompt", id=request.id, question=piece(
+            request.info_question or "", CAP_LONG_TEXT))), reply_markup=keyboards.flow(t, "cancel"))
 
     @flows.message(StateFilter(Conversation.info_answer), Magic(F.text))
     async def info_answer(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
@@ -370,8 +384,9 @@ def get_router() -> Router:
         elif understanding.answer is not None and not getattr(understanding, "abstained", False):
             answer = understanding.answer
             answer_t = Texts(deps.translator, understanding.lang if understanding.lang in LANGUAGES else t.lang)
-            await message.answer(answer_t("tg-answer", title=esc(answer.title), quote=esc(answer.quote),
-                                          url=esc(answer.url)), reply_markup=keyboards.after_answer(answer_t))
+            await message.answer(fit_message(lambda piece: answer_t(
+                "tg-answer", title=piece(answer.title, CAP_TITLE), quote=piece(answer.quote, CAP_LONG_TEXT),
+                url=esc(answer.url))), reply_markup=keyboards.after_answer(answer_t))
         else:
             await message.answer(t("tg-abstain"), reply_markup=keyboards.offer_person(t))
 
@@ -447,25 +462,16 @@ async def _send_code(message: Message, deps: TelegramDeps, t: Texts, user_id: in
                              reply_markup=keyboards.flow(t, "resend", "cancel"))
         return True
     minutes = deps.config.telegram.verification_code_ttl_seconds // 60
-    await message.answer(t("tg-code-sent", email=esc(email), minutes=minutes),
+    await message.answer(t("tg-code-sent", email=shown(email, CAP_EMAIL), minutes=minutes),
                          reply_markup=keyboards.flow(t, "resend", "cancel"))
     return True
 
 
 async def _show_summary(message: Message, state: FSMContext, t: Texts) -> None:
     data = await state.get_data()
-    lines = [t("tg-summary-title"), t("tg-summary-type", type=t("request-type", type=data["type"]))]
-    if data.get("details"):
-        lines.append(t("tg-summary-details", details=esc(data["details"])))
-    for item in data.get("corrections", []):
-        lines.append(t("tg-summary-correction", field=esc(item["field"]), current=esc(item["current"]),
-                       wanted=esc(item["wanted"])))
-    if data.get("email"):
-        lines.append(t("tg-summary-email", email=esc(data["email"])))
-    if data.get("phone"):
-        lines.append(t("tg-summary-phone", phone=esc(data["phone"])))
     await state.set_state(RequestFlow.confirm)
-    await message.answer("\n".join(lines), reply_markup=keyboards.flow(t, "confirm", "cancel"))
+    # Rendered to fit Telegram (cards.render_summary): a refused summary would hide the Confirm button.
+    await message.answer(render_summary(t, data), reply_markup=keyboards.flow(t, "confirm", "cancel"))
 
 
 def _section_titles(deps: TelegramDeps, lang: str) -> list[tuple[str, str]]:
@@ -483,12 +489,10 @@ async def _my_requests_text(deps: TelegramDeps, t: Texts, user_id: int) -> str:
     requests = await deps.services.requests.for_telegram_user(user_id)
     if not requests:
         return t("tg-mine-none")
-    lines = [t("tg-mine-title")]
-    for request in requests:
-        lines.append(t("tg-mine-item", id=request.id, type=t("request-type", type=request.type.value),
-                       status=t("request-status", status=request.status.value),
-                       due=request.effective_due_date.isoformat()))
-    return "\n".join(lines)
+    lines = [t("tg-mine-item", id=request.id, type=t("request-type", type=request.type.value),
+               status=t("request-status", status=request.status.value), due=request.effective_due_date.isoformat())
+             for request in requests]
+    return fit_lines(t("tg-mine-title"), lines, lambda left: t("tg-mine-more", count=left))
 
 
 async def forward_to_staff(message: Message, deps: TelegramDeps, t: Texts) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.lru import PER_PERSON_ENTRIES, BoundedLRU
 from bot.storage.db import Database
 
 
@@ -53,19 +54,24 @@ class Card:
 class TelegramRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._profiles: dict[int, tuple[str | None, bool]] = {}
+        # (language, blocked) of recently active people; a miss reads the row (see _profile).
+        self._profiles: BoundedLRU[int, tuple[str | None, bool]] = BoundedLRU(PER_PERSON_ENTRIES)
 
     # -- people ------------------------------------------------------------------------------
     # A row exists only for people who chose a language or blocked the bot: nothing is stored just
-    # because someone wrote (their private chat id is their user id). Rows are cached per process,
-    # which is the only writer: a write transaction per update would serialise all updates.
+    # because someone wrote (their private chat id is their user id). Rows of recently active people are
+    # cached by this process, the only writer: a read per update would be a query per update. The cache
+    # is bounded and only a shortcut: a miss reads the row, and every write drops the entry.
     async def _profile(self, user_id: int) -> tuple[str | None, bool]:
-        if user_id not in self._profiles:
-            async with self._db.conn.execute(
-                    "SELECT lang, blocked_at FROM telegram_users WHERE user_id = ?", (user_id,)) as cur:
-                row = await cur.fetchone()
-            self._profiles[user_id] = (None, False) if row is None else (row[0], row[1] is not None)
-        return self._profiles[user_id]
+        cached = self._profiles.get(user_id)
+        if cached is not None:
+            return cached
+        async with self._db.conn.execute(
+                "SELECT lang, blocked_at FROM telegram_users WHERE user_id = ?", (user_id,)) as cur:
+            row = await cur.fetchone()
+        profile = (None, False) if row is None else (row[0], row[1] is not None)
+        self._profiles[user_id] = profile
+        return profile
 
     async def cached_language(self, user_id: int) -> str | None:
         return (await self._profile(user_id))[0]
@@ -75,12 +81,12 @@ class TelegramRepository:
 
     async def seen_in_private_chat(self, user_id: int) -> None:
         """The person writes again: if they had blocked the bot, they no longer do."""
-        lang, blocked = await self._profile(user_id)
+        _, blocked = await self._profile(user_id)
         if blocked:
             async with self._db.transaction() as conn:
                 await conn.execute("UPDATE telegram_users SET blocked_at = NULL, last_seen = ? WHERE user_id = ?",
                                    (_now(), user_id))
-            self._profiles[user_id] = (lang, False)
+            self._profiles.pop(user_id)
 
     async def set_language(self, user_id: int, chat_id: int, lang: str) -> None:
         now = _now()
@@ -89,7 +95,7 @@ class TelegramRepository:
                 "INSERT INTO telegram_users(user_id, chat_id, lang, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)"
                 " ON CONFLICT(user_id) DO UPDATE SET lang = excluded.lang, last_seen = excluded.last_seen",
                 (user_id, chat_id, lang, now, now))
-        self._profiles[user_id] = (lang, self._profiles.get(user_id, (None, False))[1])
+        self._profiles.pop(user_id)  # the next read takes the row as written
 
     async def mark_blocked(self, chat_id: int) -> None:
         """Telegram said the person blocked the bot (a private chat's id is the person's id)."""
@@ -99,8 +105,7 @@ class TelegramRepository:
                 "INSERT INTO telegram_users(user_id, chat_id, lang, blocked_at, first_seen, last_seen)"
                 " VALUES (?, ?, NULL, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET blocked_at = excluded.blocked_at",
                 (chat_id, chat_id, now, now, now))
-        lang = self._profiles[chat_id][0] if chat_id in self._profiles else await self.cached_language(chat_id)
-        self._profiles[chat_id] = (lang, True)
+        self._profiles.pop(chat_id)
 
     async def is_blocked(self, chat_id: int) -> bool:
         async with self._db.conn.execute(

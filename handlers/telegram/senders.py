@@ -21,6 +21,7 @@ from bot.requests.errors import RequestNotFound
 from handlers.telegram import keyboards
 from handlers.telegram.cards import render_card
 from handlers.telegram.deps import TelegramDeps
+from handlers.telegram.limits import MESSAGE_TEXT_UNITS, clip, utf16_units
 from handlers.telegram.texts import Texts
 
 log = logging.getLogger(__name__)
@@ -67,9 +68,11 @@ class TelegramSender:
             markup = keyboards.answer_info(Texts(self.deps.translator, str(payload.get("lang") or "ru")),
                                            str(request_id))
         reply_to = payload.get("reply_to") if isinstance(payload.get("reply_to"), int) else None
+        # The core's texts are plain: a long reason or question typed at the command line is cut here,
+        # at the end, rather than refused by Telegram.
+        text = clip(str(payload.get("text", "")), MESSAGE_TEXT_UNITS)
         try:
-            message_id = await _send(self.bot, chat_id, str(payload.get("text", "")), parse_mode=None,
-                                     reply_markup=markup, reply_to=reply_to)
+            message_id = await _send(self.bot, chat_id, text, parse_mode=None, reply_markup=markup, reply_to=reply_to)
         except PermanentDeliveryError as exc:
             if "forbidden" in str(exc):
                 # The person blocked the bot: remembered; the core falls back to their verified email.
@@ -121,13 +124,16 @@ class StaffSender:
             await self._edit(card.chat_id, card.message_id, text, markup)
             if message.kind == "staff.request_updated" and message.payload.get("text"):
                 # What changed, as a short line under the card, so the chat shows the history.
-                await _send(self.bot, chat_id, str(message.payload["text"]), parse_mode=None,
-                            reply_to=card.message_id)
+                await _send(self.bot, chat_id, clip(str(message.payload["text"]), MESSAGE_TEXT_UNITS),
+                            parse_mode=None, reply_to=card.message_id)
             return str(card.message_id)
         text = str(message.payload.get("text", ""))
         handoff_id = message.payload.get("handoff_id")
         if message.kind == "staff.handoff" and message.payload.get("channel") == "telegram":
-            text += "\n\n" + t("tg-staff-handoff-hint")
+            hint = "\n\n" + t("tg-staff-handoff-hint")
+            # The core's text is cut (plain text) so that the hint staff act on is never what is lost.
+            text = clip(text, MESSAGE_TEXT_UNITS - utf16_units(hint)) + hint
+        text = clip(text, MESSAGE_TEXT_UNITS)  # plain text from the core: cut at its end if ever too long
         card = await self.deps.repo.card_for(request_id) if request_id else None
         message_id = await _send(self.bot, chat_id, text, parse_mode=None, reply_to=card.message_id if card else None)
         if message.kind == "staff.handoff" and isinstance(handoff_id, int):

@@ -27,9 +27,20 @@ from handlers.telegram.callbacks import (
 from handlers.telegram.cards import render_card
 from handlers.telegram.deps import TelegramDeps
 from handlers.telegram.filters import Magic
+from handlers.telegram.limits import (
+    CAP_ACTOR,
+    CAP_ALERT_ACTOR,
+    CAP_ERROR,
+    CAP_LONG_TEXT,
+    CAP_REQUEST_ID,
+    MESSAGE_TEXT_UNITS,
+    clip,
+    fit_lines,
+    fit_message_cut,
+)
 from handlers.telegram.repository import StaffPrompt
 from handlers.telegram.security import refuse_forged, refuse_not_staff
-from handlers.telegram.texts import Texts, esc
+from handlers.telegram.texts import Texts, shown
 
 # Which button is offered in which state (the card shows exactly these).
 ALLOWED: dict[str, frozenset[RequestStatus]] = {
@@ -118,7 +129,7 @@ def get_router(deps: TelegramDeps) -> Router:
         try:
             request = await deps.services.requests.get(request_id)
         except RequestNotFound:
-            await message.answer(t("tg-staff-not-found", id=esc(request_id)))
+            await message.answer(t("tg-staff-not-found", id=shown(request_id, CAP_REQUEST_ID)))
             return
         await message.answer(render_card(t, request), reply_markup=keyboards.staff_card(t, request))
 
@@ -150,7 +161,9 @@ def get_router(deps: TelegramDeps) -> Router:
             else:
                 updated = await deps.services.requests.verify(request.id, VerificationMethod.STAFF, actor=by)
         except AlreadyDecided as exc:
-            await query.answer(t("tg-staff-already-decided", status=exc.status, by=esc(exc.decided_by or "?"),
+            # An alert is plain text: the name as typed, not HTML-escaped.
+            await query.answer(t("tg-staff-already-decided", status=exc.status,
+                                 by=clip(exc.decided_by or "?", CAP_ALERT_ACTOR),
                                  at=exc.decided_at.strftime("%Y-%m-%d %H:%M UTC") if exc.decided_at else ""),
                                show_alert=True)
             await _refresh_card(query, t, await deps.services.requests.get(request.id))
@@ -235,11 +248,12 @@ async def _decide(event: Message | CallbackQuery, t: Texts, deps: TelegramDeps, 
         else:
             updated = await deps.services.requests.need_info(request_id, by=by, question=text)
     except AlreadyDecided as exc:
-        await _answer_in_chat(event, t("tg-staff-already-decided", status=exc.status, by=esc(exc.decided_by or "?"),
+        await _answer_in_chat(event, t("tg-staff-already-decided", status=exc.status,
+                                       by=shown(exc.decided_by or "?", CAP_ACTOR),
                                        at=exc.decided_at.strftime("%Y-%m-%d %H:%M UTC") if exc.decided_at else ""))
         return
     except RequestError as exc:
-        await _answer_in_chat(event, t("tg-staff-action-failed", error=esc(str(exc))))
+        await _answer_in_chat(event, t("tg-staff-action-failed", error=shown(exc, CAP_ERROR)))
         return
     await _answer_in_chat(event, t("tg-staff-done-id", id=updated.id,
                                    status=t("request-status", status=updated.status.value)))
@@ -257,7 +271,7 @@ async def _open_prompt(query: CallbackQuery, t: Texts, deps: TelegramDeps, reque
         return
     minutes = int(PROMPT_TTL.total_seconds() // 60)
     text = t("tg-staff-reject-prompt" if action == "reject" else "tg-staff-info-prompt", id=request.id,
-             minutes=minutes, name=query.from_user.full_name)
+             minutes=minutes)
     # ForceReply (selective) opens the reply box for the member who pressed; the presets stay for reject.
     markup = keyboards.reject_presets(t, request.id) if action == "reject" else ForceReply(selective=True)
     post = await query.message.answer(text, reply_markup=markup)
@@ -283,7 +297,7 @@ async def _prompt_answered(message: Message, t: Texts, deps: TelegramDeps, promp
         await message.reply(t("tg-staff-prompt-stale"))
         return
     await message.reply(t("tg-staff-prompt-confirm-reject" if prompt.action == "reject" else
-                          "tg-staff-prompt-confirm-info", id=prompt.request_id, text=esc(text)),
+                          "tg-staff-prompt-confirm-info", id=prompt.request_id, text=shown(text, CAP_LONG_TEXT)),
                         reply_markup=keyboards.prompt_confirm(t, prompt.id))
 
 
@@ -292,9 +306,10 @@ async def _reply_to_person(message: Message, t: Texts, deps: TelegramDeps, user_
     assert message.bot is not None and message.from_user is not None
     lang = await deps.repo.user_language(user_id) or deps.config.policy.default_language
     person_t = Texts(deps.translator, lang)
+    reply, shortened = fit_message_cut(lambda piece: person_t(
+        "tg-staff-reply-to-person", text=piece(message.text or "", CAP_LONG_TEXT)))
     try:
-        await message.bot.send_message(chat_id, person_t("tg-staff-reply-to-person", text=esc(message.text or "")),
-                                       reply_to_message_id=reply_to, allow_sending_without_reply=True)
+        await message.bot.send_message(chat_id, reply, reply_to_message_id=reply_to, allow_sending_without_reply=True)
     except TelegramForbiddenError:
         await deps.repo.mark_blocked(chat_id)
         await message.reply(t("tg-staff-reply-blocked"))
@@ -315,7 +330,10 @@ async def _reply_to_person(message: Message, t: Texts, deps: TelegramDeps, user_
             await handoffs.close(handoff_id, by=staff_name(message.from_user))
         except (HandoffNotFound, HandoffAlreadyClosed):
             pass
-    await message.reply(t("tg-staff-reply-sent"))
+    if shortened:
+        await message.reply(t("tg-staff-reply-sent-shortened", limit=MESSAGE_TEXT_UNITS))
+    else:
+        await message.reply(t("tg-staff-reply-sent"))
 
 
 async def _drop_buttons(query: CallbackQuery) -> None:
@@ -333,8 +351,9 @@ async def _answer_in_chat(event: Message | CallbackQuery, text: str, **kwargs: A
 
 
 async def _tell_stale(query: CallbackQuery, t: Texts, request: PrivacyRequest) -> None:
+    # An alert is plain text: the name as typed, not HTML-escaped.
     await query.answer(t("tg-staff-stale", status=t("request-status", status=request.status.value),
-                         by=esc(request.decided_by or "—"),
+                         by=clip(request.decided_by or "—", CAP_ALERT_ACTOR),
                          at=request.decided_at.strftime("%Y-%m-%d %H:%M UTC") if request.decided_at else ""),
                        show_alert=True)
 
@@ -363,11 +382,9 @@ async def _edit_card(event: Message | CallbackQuery, t: Texts, deps: TelegramDep
 def _list_text(t: Texts, requests: list[PrivacyRequest], title_id: str) -> str:
     if not requests:
         return t(f"{title_id}-empty")
-    lines = [t(title_id, count=len(requests))]
-    for request in requests[:LIST_LIMIT]:
-        lines.append(t("tg-staff-list-item", id=request.id, type=t("request-type", type=request.type.value),
-                       status=t("request-status", status=request.status.value),
-                       due=request.effective_due_date.isoformat()))
-    if len(requests) > LIST_LIMIT:  # one Telegram message holds about 4096 characters
-        lines.append(t("tg-staff-list-more", count=len(requests) - LIST_LIMIT))
-    return "\n".join(lines)
+    lines = [t("tg-staff-list-item", id=request.id, type=t("request-type", type=request.type.value),
+               status=t("request-status", status=request.status.value), due=request.effective_due_date.isoformat())
+             for request in requests[:LIST_LIMIT]]
+    # As many as one Telegram message holds (4096 characters), then how many more there are.
+    return fit_lines(t(title_id, count=len(requests)), lines, lambda left: t("tg-staff-list-more", count=left),
+                     not_listed=len(requests) - len(lines))

@@ -11,6 +11,7 @@ from aiogram.exceptions import DataNotDictLikeError
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 
+from bot.lru import PER_PERSON_ENTRIES, BoundedLRU
 from bot.storage.db import Database
 
 
@@ -25,13 +26,15 @@ def _now() -> str:
 class SQLiteStorage(BaseStorage):
     """One row per (bot, chat, user, thread, destiny). Every write is its own short transaction.
 
-    Reads are served from a write-through cache after the first one: the bot process is the only writer
-    of this table, and every update asks for the state, so this saves a query per update.
+    Reads of recently active conversations are served from a cache: the bot process is the only writer
+    of this table, and every update asks for the state, so this saves a query per update. The cache is
+    bounded and only a shortcut: a miss reads the row, and every write drops the entry.
     """
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._cache: dict[tuple[int, int, int, int, str], tuple[str | None, str]] = {}
+        self._cache: BoundedLRU[tuple[int, int, int, int, str], tuple[str | None, str]] = \
+            BoundedLRU(PER_PERSON_ENTRIES)
 
     async def close(self) -> None:
         """The database belongs to Services and is closed there."""
@@ -74,13 +77,13 @@ class SQLiteStorage(BaseStorage):
         """Every conversation state of one person (``/forget``)."""
         async with self._db.transaction() as conn:
             cursor = await conn.execute("DELETE FROM telegram_fsm WHERE user_id = ?", (user_id,))
-        self._cache = {k: v for k, v in self._cache.items() if k[2] != user_id}
+        self._cache.drop_where(lambda k: k[2] == user_id)
         return int(cursor.rowcount)
 
     async def _row(self, key: StorageKey) -> tuple[str | None, str] | None:
         cache_key = _key(key)
-        if cache_key in self._cache:
-            cached = self._cache[cache_key]
+        cached = self._cache.get(cache_key)
+        if cached is not None:
             return None if cached == (None, "{}") else cached
         async with self._db.conn.execute(
             "SELECT state, data FROM telegram_fsm WHERE bot_id = ? AND chat_id = ? AND user_id = ?"

@@ -6,6 +6,7 @@ import html
 from typing import Any
 
 from bot.i18n import Translator
+from handlers.telegram.limits import clip
 
 
 class Texts:
@@ -22,6 +23,11 @@ class Texts:
 def esc(text: object) -> str:
     """Everything a person typed is escaped before it is echoed in an HTML message."""
     return html.escape(str(text), quote=False)
+
+
+def shown(text: object, units: int) -> str:
+    """What a person typed, cut to ``units`` (Telegram's limits) and escaped for an HTML message."""
+    return esc(clip(str(text), units))
 
 
 def language_of(language_code: str | None, default: str = "ru") -> str:

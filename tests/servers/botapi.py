@@ -5,6 +5,9 @@ sendMessage, editMessageText, editMessageReplyMarkup, answerCallbackQuery, delet
 setMyCommands, deleteMessage. Every call is recorded. Tests push updates as a user would produce them
 (``send_text``, ``press``), wait for the bot's calls (``wait_for``), and inject faults (``fail_next``: a
 429 with retry_after, a 5xx) or blocked users (``blocked_chats``: 403 "bot was blocked by the user").
+Like Telegram it refuses what breaks its limits (``telegram_rules``: text over 4096 UTF-16 units after
+entity parsing, HTML it cannot parse, callback data over 64 bytes, a callback answer over 200
+characters); refused calls are recorded with ``result`` None and listed by ``refusals()``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.servers.telegram_rules import TelegramRefusal, check_call
+
 BOT_ID = 424242
 BOT_USERNAME = "privacy_test_bot"
 TEST_TOKEN = f"{BOT_ID}:AAFakeTokenForLoopbackTestsOnly_0123456789"
@@ -32,6 +37,8 @@ class Call:
     at: float = field(default_factory=time.monotonic)
     # the result sent back (a Message for sendMessage), None when the call was failed on purpose
     result: Any = None
+    # why the server refused the call as Telegram would ("Bad Request: message is too long"), else ""
+    refused: str = ""
 
     @property
     def chat_id(self) -> int | None:
@@ -174,6 +181,10 @@ class BotApiServer:
         return update_id
 
     # -- what the bot did --------------------------------------------------------------------
+    def refusals(self, after: int = 0) -> list[Call]:
+        """Calls refused because they broke Telegram's rules (not the faults injected with ``fail_next``)."""
+        return [c for c in self.calls[after:] if c.refused]
+
     def calls_of(self, method: str, chat_id: int | None = None) -> list[Call]:
         return [c for c in self.calls if c.method == method and (chat_id is None or c.chat_id == chat_id)]
 
@@ -229,6 +240,13 @@ class BotApiServer:
             self.calls.append(call)  # recorded with result None: a failed attempt
             self._call_event.set()
             return self._error(fault.status, fault.description, fault.retry_after)
+        try:
+            check_call(method, params)
+        except TelegramRefusal as refusal:
+            call.refused = refusal.description
+            self.calls.append(call)
+            self._call_event.set()
+            return self._error(refusal.status, refusal.description)
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             self.calls.append(call)

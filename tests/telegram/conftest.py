@@ -1,7 +1,9 @@
 """The fast path for handler tests: the real dispatcher and core on a temp SQLite, a session that records.
 
 Only Telegram's servers are replaced: ``RecordingSession`` records every Bot API request and answers as
-Telegram would; tests can make the next call of a method fail with a Telegram error.
+Telegram would, refusing what Telegram refuses (``tests/servers/telegram_rules.py``: too long, bad HTML,
+callback data over 64 bytes); tests can make the next call of a method fail with a Telegram error. The
+bot has the production default parse mode (HTML).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 import pytest
 from aiogram import Bot
+from aiogram.client.default import Default, DefaultBotProperties
 from aiogram.client.session.base import BaseSession
 from aiogram.methods import (
     AnswerCallbackQuery,
@@ -42,6 +45,7 @@ from handlers.telegram.deps import TelegramDeps
 from handlers.telegram.dispatcher import build_dispatcher
 from handlers.telegram.senders import StaffSender, TelegramSender
 from tests.servers.botapi import TEST_TOKEN
+from tests.servers.telegram_rules import TelegramRefusal, check_call
 
 STAFF_CHAT = -100777
 STAFF = 42
@@ -57,6 +61,7 @@ class RecordingSession(BaseSession):
         self.results: list[Any] = []  # aligned with requests; None for a failed call
         self._ids = itertools.count(500)
         self._failures: dict[str, list[tuple[int, str]]] = {}
+        self.refusals: list[tuple[TelegramMethod[Any], str]] = []  # calls Telegram would have refused
 
     def fail_next(self, method_name: str, status: int, description: str) -> None:
         self._failures.setdefault(method_name, []).append((status, description))
@@ -78,6 +83,13 @@ class RecordingSession(BaseSession):
             body = {"ok": False, "error_code": status, "description": description}
             self.results.append(None)
             self.check_response(bot, method, status, self.json_dumps(body))
+        try:
+            check_call(name, _params_as_sent(bot, method))
+        except TelegramRefusal as refusal:
+            self.refusals.append((method, refusal.description))
+            self.results.append(None)
+            body = {"ok": False, "error_code": refusal.status, "description": refusal.description}
+            self.check_response(bot, method, refusal.status, self.json_dumps(body))
         result: Any = True
         if isinstance(method, GetMe):
             result = BOT_USER
@@ -105,12 +117,26 @@ class RecordingSession(BaseSession):
         return [m for m in self.requests if isinstance(m, AnswerCallbackQuery) and m.text]
 
 
+def _params_as_sent(bot: Bot, method: TelegramMethod[Any]) -> dict[str, Any]:
+    """The parameters Telegram would receive: the default parse mode resolved, markup as JSON."""
+    params: dict[str, Any] = {}
+    for name in ("text", "parse_mode", "reply_markup"):
+        value = getattr(method, name, None)
+        if isinstance(value, Default):
+            value = bot.default[value.name]
+        if hasattr(value, "model_dump"):
+            value = value.model_dump(exclude_none=True)
+        if value is not None:
+            params[name] = value
+    return params
+
+
 class Harness:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.deps = TelegramDeps.build(services)
         self.session = RecordingSession()
-        self.bot = Bot(TEST_TOKEN, session=self.session)
+        self.bot = Bot(TEST_TOKEN, session=self.session, default=DefaultBotProperties(parse_mode="HTML"))
         self.dp = build_dispatcher(self.deps)
         self.email = RecordingSender("email")
         self.senders = {"telegram": TelegramSender(self.bot, self.deps), "staff": StaffSender(self.bot, self.deps),
@@ -200,7 +226,10 @@ async def harness(telegram_config: Config, policy_engine: PolicyEngine, tmp_path
                                                 translator=translator),
                         outbox=outbox, translator=translator, audit=audit,
                         secret=await app_secret(db, telegram_config))
+    harness = Harness(services)
     try:
-        yield Harness(services)
+        yield harness
     finally:
         await services.close()
+    # Nothing the bot sent may be what Telegram refuses (a test that provokes it on purpose clears the list).
+    assert not harness.session.refusals, harness.session.refusals

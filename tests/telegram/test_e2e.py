@@ -2,84 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import os
 import re
-import signal
 import sqlite3
-import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from bot.config import REPO_ROOT
-from tests.servers.botapi import TEST_TOKEN, BotApiServer, Call
+from tests.servers.botapi import BotApiServer, Call
+from tests.servers.botprocess import STAFF_CHAT, STAFF_USER, running
 from tests.servers.smtp import SmtpServer
 
 pytestmark = pytest.mark.slow
 
-STAFF_CHAT = -1001234567890
-STAFF_USER = 777
 OUTSIDER = 888
 PERSON = 5001
 PERSON_EN = 5002
-START_WITHIN = 40.0  # loading the policy engine takes a few seconds on a busy machine
 STEP_WITHIN = 15.0
-
-
-class BotProcess:
-    def __init__(self, api: BotApiServer, smtp: SmtpServer, database: Path) -> None:
-        self.api = api
-        # A file, not a pipe: an unread pipe fills up and then blocks the bot on its next log line.
-        self.log_path = database.with_suffix(".log")
-        self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("PRIVACY_BOT")},
-            "PRIVACY_BOT_TELEGRAM_TOKEN": TEST_TOKEN,
-            "PRIVACY_BOT__TELEGRAM__API_BASE": api.base_url,
-            "PRIVACY_BOT__TELEGRAM__STAFF_CHAT_ID": str(STAFF_CHAT),
-            "PRIVACY_BOT__TELEGRAM__STAFF_USER_IDS": f"[{STAFF_USER}]",
-            "PRIVACY_BOT__STORAGE__DATABASE": str(database),
-            "PRIVACY_BOT__EMAIL__SMTP_HOST": "127.0.0.1",
-            "PRIVACY_BOT__EMAIL__SMTP_PORT": str(smtp.port),
-            "PRIVACY_BOT__EMAIL__SMTP_SECURITY": "none",
-            "PRIVACY_BOT__OUTBOX__POLL_SECONDS": "0.2",
-            "PRIVACY_BOT__OUTBOX__BASE_BACKOFF_SECONDS": "0.2",
-        }
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        mark = self.api.mark()
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "--config", str(REPO_ROOT / "config.toml"), "run",
-            env=self.env, cwd=str(REPO_ROOT), stdout=asyncio.subprocess.DEVNULL, stderr=self.log_path.open("ab"))
-        # Polling starts right after deleteWebhook: the bot is up.
-        await self.api.wait_for(lambda c: c.method == "deleteWebhook", after=mark, within=START_WITHIN)
-
-    async def stop(self) -> tuple[int, str]:
-        assert self.proc is not None
-        if self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(self.proc.wait(), 30)
-        except TimeoutError:
-            self.proc.kill()
-            await self.proc.wait()
-        return int(self.proc.returncode or 0), self.log_path.read_text(errors="replace")
-
-
-@contextlib.asynccontextmanager
-async def running(api: BotApiServer, smtp: SmtpServer, database: Path) -> AsyncIterator[BotProcess]:
-    bot = BotProcess(api, smtp, database)
-    await bot.start()
-    try:
-        yield bot
-    finally:
-        code, stderr = await bot.stop()
-        print(stderr[-6000:], file=sys.stderr)  # shown by pytest when the test fails
-        assert code == 0, stderr[-3000:]
-        assert "Traceback" not in stderr, stderr[-3000:]
 
 
 def _code_from(mail_body: str) -> str:

@@ -109,6 +109,7 @@ tg-staff-reply-to-person = Reply from the JetBit privacy team:
 tg-mine-none = You have no requests.
 tg-mine-title = <b>Your requests:</b>
 tg-mine-item = • { $id }: { $type }, { $status }, due by { $due }
+tg-mine-more = … and { $count } more.
 tg-privacy = <b>What this bot stores about you</b>
     • your Telegram id, chat id and chosen language;
     • messages you send to our team ({ $handoffs }), kept { $transcripts_days } days;
@@ -152,6 +153,7 @@ tg-reject-preset-2 = We hold no personal data under the details you gave.
 tg-reject-preset-3 = The law requires us to keep this data.
 tg-staff-handoff-hint = Reply to this message to answer the person in Telegram.
 tg-staff-reply-sent = Sent to the person.
+tg-staff-reply-sent-shortened = Sent to the person, shortened: a Telegram message holds at most { $limit } characters.
 tg-staff-reply-blocked = Not delivered: the person has blocked the bot.
 tg-staff-reply-failed = Not delivered: Telegram refused the message.
 tg-card-title = <b>{ $id }</b>: { $type }
@@ -174,6 +176,8 @@ tg-card-auth-warning = ⚠ { $confirmation ->
     [yes] A confirmation came in mail that failed the sender checks (SPF/DKIM/DMARC) and was not accepted: verify the requester another way.
    *[no] The request came in mail that failed the sender checks (SPF/DKIM/DMARC): the From address may be forged. Nothing was sent to it; verify the requester another way or cancel.
 }
+tg-card-corrections-more = • … and { $count } more
+tg-card-shortened = <i>Shortened to fit Telegram; all of it: privacy-bot requests show { $id }</i>
 
 # Console chat
 tg-console-intro = Console chat with the privacy bot: type messages as in Telegram; type a button's number to press it; /quit or Ctrl-D to leave.
@@ -196,6 +200,8 @@ tg-cmd-overdue = Overdue requests
 tg-cmd-stats = Counts by state
 tg-cmd-request = A request's card: /request ID
 tg-invalid-token = PRIVACY_BOT_TELEGRAM_TOKEN is not a bot token (it looks like 123456:ABC-DEF...).
+tg-limit-id-prefix = requests.id_prefix "{ $prefix }" does not fit in Telegram buttons: it may have at most { $bytes } bytes, without a colon, angle brackets or an ampersand.
+tg-limit-section-id = policy section id "{ $section }" does not fit in a Telegram button: at most { $bytes } bytes.
 tg-error = Sorry, something went wrong on our side. Please try again a little later.
 
 tg-staff-prompt-confirm-reject = Reject request { $id } and send the requester this reason?

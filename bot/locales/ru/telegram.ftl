@@ -111,6 +111,7 @@ tg-staff-reply-to-person = Ответ сотрудника JetBit:
 tg-mine-none = У вас нет запросов.
 tg-mine-title = <b>Ваши запросы:</b>
 tg-mine-item = • { $id }: { $type }, { $status }, срок — { $due }
+tg-mine-more = … и ещё { $count }.
 tg-privacy = <b>Что бот хранит о вас</b>
     • ваш идентификатор в Telegram, идентификатор чата и выбранный язык;
     • сообщения, которые вы передали сотрудникам ({ $handoffs }), — { $transcripts_days } дн.;
@@ -154,6 +155,7 @@ tg-reject-preset-2 = По указанным вами данным у нас н�
 tg-reject-preset-3 = Закон обязывает нас хранить эти данные.
 tg-staff-handoff-hint = Ответьте на это сообщение, чтобы ответить человеку в Telegram.
 tg-staff-reply-sent = Отправлено.
+tg-staff-reply-sent-shortened = Отправлено, но сокращённым: в сообщение Telegram помещается не больше { $limit } символов.
 tg-staff-reply-blocked = Не доставлено: человек заблокировал бота.
 tg-staff-reply-failed = Не доставлено: Telegram не принял сообщение.
 tg-card-title = <b>{ $id }</b>: { $type }
@@ -176,6 +178,8 @@ tg-card-auth-warning = ⚠ { $confirmation ->
     [yes] Подтверждение пришло в письме, не прошедшем проверки отправителя (SPF/DKIM/DMARC), и не принято: проверьте заявителя другим способом.
    *[no] Запрос пришёл в письме, не прошедшем проверки отправителя (SPF/DKIM/DMARC): адрес отправителя может быть подделан. На него ничего не отправлено; проверьте заявителя другим способом или отмените запрос.
 }
+tg-card-corrections-more = • … и ещё { $count }
+tg-card-shortened = <i>Сокращено, чтобы поместиться в Telegram; полностью: privacy-bot requests show { $id }</i>
 
 # Консольный чат
 tg-console-intro = Консольный чат с ботом: пишите сообщения как в Telegram; чтобы нажать кнопку, введите её номер; /quit или Ctrl-D — выход.
@@ -198,6 +202,8 @@ tg-cmd-overdue = Просроченные запросы
 tg-cmd-stats = Количество по состояниям
 tg-cmd-request = Карточка запроса: /request ID
 tg-invalid-token = PRIVACY_BOT_TELEGRAM_TOKEN не похож на токен бота (он выглядит так: 123456:ABC-DEF...).
+tg-limit-id-prefix = requests.id_prefix «{ $prefix }» не помещается в кнопки Telegram: в нём может быть не больше { $bytes } байт, без двоеточия, угловых скобок и амперсанда.
+tg-limit-section-id = id раздела политики «{ $section }» не помещается в кнопку Telegram: не больше { $bytes } байт.
 tg-error = Извините, у нас что-то пошло не так. Попробуйте, пожалуйста, чуть позже.
 
 tg-staff-prompt-confirm-reject = Отклонить запрос { $id } и отправить заявителю эту причину?
