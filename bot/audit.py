@@ -22,7 +22,8 @@ from bot.storage.timefmt import utcnow
 SYSTEM = "system"
 REQUESTER = "requester"
 # A role or channel ("email" acting on mail it received), or "staff:<who>".
-_ACTOR = re.compile(r"^(?:[a-z_]{1,20}|staff:[^\n]{1,200})$")
+MAX_STAFF_ACTOR = 200
+_ACTOR = re.compile(rf"^(?:[a-z_]{{1,20}}|staff:[^\n]{{1,{MAX_STAFF_ACTOR - len('staff:')}}})$")
 DETAIL_KEYS = frozenset({
     "type", "channel", "status", "due_date", "received_at", "method", "details_length", "length",
     "from", "to", "reason_length", "why", "flags", "what", "kind", "outbox_id", "confirmed_after_restart",
@@ -72,6 +73,8 @@ class AuditLog:
                      details: dict[str, Any] | None = None, at: datetime | None = None) -> int:
         """Append one event inside the caller's transaction."""
         details = details or {}
+        if actor.startswith("staff:"):
+            actor = actor[:MAX_STAFF_ACTOR]  # a staff member's name as Telegram or the CLI gave it
         _check(actor, details)
         return await audit_repo.append(conn, request_id, event, actor, details, at or utcnow())
 

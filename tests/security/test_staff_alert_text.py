@@ -51,7 +51,7 @@ async def _verified_request(h: Harness, user_id: int = 5005) -> str:
         type=RequestType.DELETION, channel=Channel.TELEGRAM, lang="ru",
         requester=Requester(telegram_user_id=user_id, telegram_chat_id=user_id, telegram_name="Person",
                             email="p@example.com"),
-        verified=VerificationMethod.EMAIL_CODE, actor=f"telegram:{user_id}")
+        verified=VerificationMethod.EMAIL_CODE, actor="requester")
     await h.deliver()
     return result.request.id
 
@@ -103,10 +103,12 @@ async def test_card_and_handoff_post_show_the_telegram_and_handoff_ids_whole(
     await h.press(BIG_ID, "m:human", lang=lang)
     await h.send(BIG_ID, "Мне нужен сотрудник", lang=lang)
     await h.deliver()
-    post = str(h.session.sent(STAFF_CHAT)[-1].text)
+    posted = h.session.sent(STAFF_CHAT)[-1]
+    post = str(posted.text)
     assert re.search(f"[#№]{BIG_ID},", post) and f"(tg:{BIG_ID})" in post and not GROUPED.search(post), post
-    # A staff reply to that post still finds the person by the id in it.
-    await h.send(STAFF, "Здравствуйте!", chat_id=STAFF_CHAT, reply_to_message_id=99999, reply_to_text=post)
+    # A staff reply to that post reaches the person (through the stored link, never the id in the text).
+    await h.send(STAFF, "Здравствуйте!", chat_id=STAFF_CHAT, reply_to_message_id=h.session.message_id_of(posted),
+                 reply_to_text=post)
     assert "Здравствуйте!" in h.last_text(BIG_ID)
 
 

@@ -257,7 +257,7 @@ async def _long_request(h: Harness, user_id: int = USER, *, verified: bool = Tru
                             telegram_name=_absurd("Name")[:100], email="p@example.com"),
         details=_absurd("Details"),
         corrections=tuple(CorrectionItem(_absurd(f"F{n}"), _absurd(f"C{n}"), _absurd(f"W{n}")) for n in range(7)),
-        verified=VerificationMethod.EMAIL_CODE if verified else None, actor=f"telegram:{user_id}")
+        verified=VerificationMethod.EMAIL_CODE if verified else None, actor="requester")
     await h.deliver()
     return result.request.id
 
@@ -427,5 +427,7 @@ def test_privacy_bot_run_refuses_a_long_prefix_with_one_line(tmp_path: Path, mon
     monkeypatch.setattr("sys.stdin", __import__("io").StringIO(""))
     code = main(["--config", str(REPO_ROOT / "config.toml"), "run"])
     err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2
-    assert err[-1].startswith("privacy-bot: config error: requests.id_prefix") and "27" in err[-1]
+    # Refused when the configuration is read (a prefix is 1 to 8 capital letters), naming the variable.
+    assert code == 2 and len(err) == 1
+    assert err[0].startswith("privacy-bot: config error: environment variable PRIVACY_BOT__REQUESTS__ID_PREFIX")
+    assert "requests.id_prefix" in err[0]
