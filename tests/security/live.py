@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import re
-import signal
 import sqlite3
 import sys
 import time
@@ -20,8 +18,8 @@ from typing import Any
 
 import aioimaplib
 
-from bot.config import REPO_ROOT
-from tests.servers.botapi import TEST_TOKEN, BotApiServer, Call
+from tests.servers.botapi import BotApiServer, Call
+from tests.servers.botprocess import BotProcess
 from tests.servers.dovecot import DovecotServer
 from tests.servers.smtp import ReceivedMail, SmtpServer
 
@@ -29,7 +27,6 @@ SUPPORT = "support@jetbit.ru"
 STAFF_CHAT = -1004242424242
 STAFF = 777
 OTHER_STAFF = 778
-START_WITHIN = 40.0  # the answer engine loads in a few seconds on a busy machine
 STEP = 15.0
 
 
@@ -40,53 +37,32 @@ class LiveBot:
     dovecot: DovecotServer
     database: Path
     extra_env: dict[str, str] = field(default_factory=dict)
-    proc: asyncio.subprocess.Process | None = None
-
-    @property
-    def log_path(self) -> Path:
-        return self.database.with_suffix(".log")
+    process: BotProcess | None = None
 
     def env(self) -> dict[str, str]:
+        """Telegram as tests/servers/botprocess.py sets it up, plus the mailbox, two staff and our chat."""
         return {
-            **{k: v for k, v in os.environ.items() if not k.startswith("PRIVACY_BOT")},
-            "PRIVACY_BOT_TELEGRAM_TOKEN": TEST_TOKEN,
-            "PRIVACY_BOT__TELEGRAM__API_BASE": self.api.base_url,
             "PRIVACY_BOT__TELEGRAM__STAFF_CHAT_ID": str(STAFF_CHAT),
             "PRIVACY_BOT__TELEGRAM__STAFF_USER_IDS": f"[{STAFF}, {OTHER_STAFF}]",
-            "PRIVACY_BOT__STORAGE__DATABASE": str(self.database),
             "PRIVACY_BOT__EMAIL__ENABLED": "true",
             "PRIVACY_BOT__EMAIL__IMAP_PORT": str(self.dovecot.port),
             "PRIVACY_BOT__EMAIL__IMAP_SECURITY": "none",
             "PRIVACY_BOT__EMAIL__IMAP_USERNAME": self.dovecot.user,
             "PRIVACY_BOT_IMAP_PASSWORD": self.dovecot.password,
             "PRIVACY_BOT__EMAIL__IMAP_COMMAND_TIMEOUT_SECONDS": "5",
-            "PRIVACY_BOT__EMAIL__SMTP_PORT": str(self.smtp.port),
-            "PRIVACY_BOT__EMAIL__SMTP_SECURITY": "none",
             "PRIVACY_BOT__EMAIL__SMTP_TIMEOUT_SECONDS": "5",
-            "PRIVACY_BOT__OUTBOX__POLL_SECONDS": "0.2",
-            "PRIVACY_BOT__OUTBOX__BASE_BACKOFF_SECONDS": "0.2",
             **self.extra_env,
         }
 
     async def start(self) -> None:
-        mark = self.api.mark()
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "--config", str(REPO_ROOT / "config.toml"), "run",
-            env=self.env(), cwd=str(REPO_ROOT), stdout=asyncio.subprocess.DEVNULL,
-            stderr=self.log_path.open("ab"))
-        await self.api.wait_for(lambda c: c.method == "deleteWebhook", after=mark, within=START_WITHIN)
+        self.process = BotProcess(self.api, self.smtp, self.database, self.env())
+        await self.process.start()
+        # The mailbox is watched from here on.
         await self.wait_db("SELECT COUNT(*) FROM email_mailbox_state", lambda rows: rows[0][0] >= 1)
 
     async def stop(self) -> tuple[int, str]:
-        assert self.proc is not None
-        if self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(self.proc.wait(), 30)
-        except TimeoutError:
-            self.proc.kill()
-            await self.proc.wait()
-        return int(self.proc.returncode or 0), self.log_path.read_text(errors="replace")
+        assert self.process is not None
+        return await self.process.stop()
 
     # -- email ---------------------------------------------------------------------------------------
 
@@ -168,7 +144,8 @@ class LiveBot:
 
 @contextlib.asynccontextmanager
 async def live_bot(tmp_path: Path, dovecot: DovecotServer, **extra_env: str) -> AsyncIterator[LiveBot]:
-    """A running bot; on leaving, it must stop cleanly (exit 0, no traceback in its log)."""
+    """A running bot; on leaving, it must stop cleanly (exit 0, no traceback in its log) and the Bot API
+    server must have refused nothing it sent."""
     dovecot.reset_mailbox()
     with SmtpServer(local_maildirs={SUPPORT: dovecot.maildir}) as smtp:
         async with BotApiServer() as api:
@@ -181,6 +158,7 @@ async def live_bot(tmp_path: Path, dovecot: DovecotServer, **extra_env: str) -> 
                 print(log[-6000:], file=sys.stderr)  # shown when a test fails
             assert code == 0, log[-3000:]
             assert "Traceback" not in log, log[-3000:]
+            assert not api.refusals(), [(c.method, c.refused) for c in api.refusals()]
 
 
 def message_id() -> str:

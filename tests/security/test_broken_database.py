@@ -22,11 +22,9 @@ import ctypes
 import hashlib
 import os
 import resource
-import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -564,20 +562,6 @@ async def test_polling_never_confirms_an_update_in_flight_or_one_handled_while_t
 
 
 # -- the running bot, email channel ------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def dovecot() -> Iterator[Any]:
-    from tests.servers.dovecot import DovecotServer
-
-    # Not under pytest's tmp dir: that is 0700 and Dovecot's unprivileged processes must reach the mail.
-    root = Path(tempfile.mkdtemp(prefix="privacy-bot-dovecot-"))
-    server = DovecotServer(root).start()
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
-
 
 def _mail_with_attachment() -> bytes:
     mail = EmailMessage()
