@@ -133,3 +133,24 @@ async def test_a_typed_reason_is_taken_only_from_a_reply_to_its_prompt(tmp_path:
 
 def status(bot: LiveBot, request_id: str) -> str:
     return str(bot.query("SELECT status FROM requests WHERE id = ?", (request_id,))[0][0])
+
+
+async def test_alerts_show_names_as_typed_and_ids_whole(tmp_path: Path, dovecot: DovecotServer) -> None:
+    """(Class 15.) An alert is plain text: a name is shown as typed, not HTML-escaped; ids are not grouped."""
+    big = 1000001
+    async with live_bot(tmp_path, dovecot) as bot:
+        rid, _ = await phone_request(bot, big, "+7 900 444-33-22", first_name="Big")
+        card = await staff_card(bot, rid, "Телефон проверен")
+        assert f"(tg {big})" in card.text, card.text
+        mark = bot.api.mark()
+        bot.press(STAFF, card, "Телефон проверен")
+        card = await staff_card(bot, rid, "Одобрить", after=mark)
+        mark = bot.api.mark()
+        bot.press(STAFF, card, "Одобрить", first_name="Ann <b>&amp; Co")
+        await bot.api.wait_for(lambda c: c.method == "answerCallbackQuery", after=mark)
+        mark = bot.api.mark()
+        bot.press(OTHER_STAFF, card, "Одобрить", first_name="Boris")  # the same button, already pressed
+        alert = await bot.api.wait_for(lambda c: c.method == "answerCallbackQuery" and bool(c.text), after=mark)
+        assert "Ann <b>&amp; Co" in alert.text and f"tg:{STAFF}" in alert.text, alert.text
+        assert "&lt;" not in alert.text
+
