@@ -166,19 +166,20 @@ class VerificationCodes:
                 (salt, _hash(salt, code), subject, email, _iso(self._clock())))
         return code if cursor.rowcount == 1 else None
 
-    async def check(self, subject: str, code: str) -> CheckResult:
-        """Compare ``code`` with the live code of ``subject``; counts the attempt."""
+    async def check(self, subject: str, code: str, email: str) -> CheckResult:
+        """Compare ``code`` with the live code ``subject`` was sent at ``email``; counts the attempt.
+
+        A code proves only the address it was sent to, once: a code for another address, or one already
+        used, is no code at all (MISSING), so an address proven earlier never stands in for a new one.
+        """
         candidate = ascii_digits(code)
         async with self._db.transaction() as conn:
             async with conn.execute(
                 "SELECT email, salt, code_hash, expires_at, attempts, verified_at FROM verification_codes"
                 " WHERE subject = ?", (subject,)) as cursor:
                 row = await cursor.fetchone()
-            if row is None:
+            if row is None or row["verified_at"] is not None or str(row["email"]) != email:
                 return CheckResult(CheckStatus.MISSING)
-            email = str(row["email"])
-            if row["verified_at"] is not None:
-                return CheckResult(CheckStatus.OK, email=email)
             max_attempts = self._config.verification_max_attempts
             if row["attempts"] >= max_attempts:
                 return CheckResult(CheckStatus.LOCKED, email=email)
@@ -196,13 +197,6 @@ class VerificationCodes:
             if attempts >= max_attempts:
                 return CheckResult(CheckStatus.LOCKED, email=email)
             return CheckResult(CheckStatus.WRONG, attempts_left=max_attempts - attempts, email=email)
-
-    async def verified_recently(self, subject: str, email: str) -> bool:
-        """This person proved this address with a code still within its lifetime."""
-        async with self._db.conn.execute(
-                "SELECT 1 FROM verification_codes WHERE subject = ? AND email = ? AND verified_at IS NOT NULL"
-                " AND expires_at > ?", (subject, email, _iso(self._clock()))) as cursor:
-            return await cursor.fetchone() is not None
 
     async def stalled(self) -> list[StalledCode]:
         """Live codes issued longer than the reminder delay ago, not used, not yet reminded about."""

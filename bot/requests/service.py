@@ -247,6 +247,20 @@ class RequestService:
         await self._notify(conn, existing, route, lang, event_id, "request.duplicate", "request-duplicate",
                            to="submitter", due=format_date(lang, existing.effective_due_date))
 
+    async def attach_submission(self, request_id: str, channel: Channel, actor: str, details: str) -> PrivacyRequest:
+        """A new submission joins a request still awaiting its confirmation (the same claimed address and
+        type): its text is kept with the request and nothing is sent. The claim is not proof, so this never
+        touches a verified request; the address's owner confirms one request, not one per mail."""
+        async with self.db.transaction() as conn:
+            request = await self._load(conn, request_id)
+            if request.status is not S.AWAITING_VERIFICATION:
+                raise IllegalTransition(request.id, request.status.value, request.status.value)
+            if details.strip() and details.strip() != request.details.strip():
+                await requests_repo.add_message(conn, request.id, actor, details.strip(), utcnow())
+            await self.audit.append(conn, request.id, "duplicate_linked", actor,
+                                    {"channel": channel.value, "details_length": len(details.strip())})
+        return request
+
     async def _announce_review(self, conn: aiosqlite.Connection, request: PrivacyRequest, event_id: int) -> None:
         """A request reaching review: the requester learns its id and due date, staff get a card."""
         await self._notify_requester(conn, request, event_id, "request.created", "request-created",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import os
 import re
@@ -71,6 +72,15 @@ _SQLITE_READONLY_DBMOVED = _SQLITE_READONLY | (4 << 8)
 # is a full disk: SQLite reports a failed write past RLIMIT_FSIZE (EFBIG) as a plain I/O error.
 _LOW_SPACE_BYTES = 1 << 20
 _FILE_LIMIT_SLACK = 1 << 16
+
+
+FORGOTTEN_PREFIX = "<sha256-"
+
+
+def forgotten(value: str | None) -> str | None:
+    if value is None or value.startswith(FORGOTTEN_PREFIX):
+        return value
+    return f"{FORGOTTEN_PREFIX}{hashlib.sha256(value.encode('utf-8', 'surrogatepass')).hexdigest()[:32]}@forgotten>"
 
 
 class DatabaseUnusable(RuntimeError):
@@ -235,6 +245,9 @@ class Database:
             raise
         try:
             self._conn.row_factory = aiosqlite.Row
+            # forgotten(text): what retention leaves of an identifier that may name a person (a Message-ID
+            # like <1234.ivan.petrov@ivan-laptop>): a digest that still tells equal ones apart.
+            await self._conn.create_function("forgotten", 1, forgotten, deterministic=True)
             await self._conn.execute("PRAGMA journal_mode=WAL")
             await self._conn.execute("PRAGMA foreign_keys=ON")
             await self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")

@@ -14,6 +14,7 @@ from datetime import datetime
 
 import aiosqlite
 
+from bot.storage.db import FORGOTTEN_PREFIX
 from bot.storage.timefmt import to_db
 
 
@@ -36,10 +37,15 @@ RULES: tuple[Rule, ...] = (
          "what a requester or staff wrote about a request"),
     Rule("message_bodies", "outbox", "created_at", None, "status IN ('sent', 'failed')",
          "delivered messages: addresses and delivery records (their text is dropped when sent)"),
-    Rule("message_bodies", "email_inbound", "received_at", "raw = NULL, from_addr = ''",
-         "raw IS NOT NULL OR from_addr <> ''", "mail received: its bytes and sender"),
-    Rule("message_bodies", "email_outbound", "created_at", "recipient = '', subject = ''",
-         "recipient <> '' OR subject <> ''", "mail sent: recipient and subject"),
+    # Message-IDs can name their writer's machine: kept as a digest (still unique for the dedupe).
+    Rule("message_bodies", "email_inbound", "received_at",
+         "raw = NULL, from_addr = '', message_id = forgotten(message_id)",
+         f"raw IS NOT NULL OR from_addr <> '' OR message_id NOT LIKE '{FORGOTTEN_PREFIX}%'",
+         "mail received: its bytes, sender and Message-ID"),
+    Rule("message_bodies", "email_outbound", "created_at",
+         "recipient = '', subject = '', idempotency_key = forgotten(idempotency_key)",
+         f"recipient <> '' OR subject <> '' OR idempotency_key NOT LIKE '{FORGOTTEN_PREFIX}%'",
+         "mail sent: recipient, subject, and the Message-ID it answered (in its key)"),
     Rule("transcripts", "telegram_handoffs", "created_at", None, what="talk-to-a-person messages and replies"),
     Rule("transcripts", "handoffs", "created_at",
          "text = '', subject = '', sender = '', reference = NULL, closed_at = COALESCE(closed_at,"
@@ -57,8 +63,9 @@ RULES: tuple[Rule, ...] = (
 
 # Copies of a request's personal data kept by channels, cleared when the request is redacted.
 REDACTED_WITH_REQUEST: tuple[tuple[str, str], ...] = (
-    ("email_inbound", "raw = NULL, from_addr = ''"),
-    ("email_threads", "address = '', subject = ''"),
+    ("email_inbound", "raw = NULL, from_addr = '', message_id = forgotten(message_id)"),
+    ("email_threads", "address = '', subject = '', root_message_id = forgotten(root_message_id),"
+                      " last_inbound_message_id = forgotten(last_inbound_message_id)"),
     ("email_outbound", "recipient = '', subject = ''"),
 )
 

@@ -295,14 +295,28 @@ _PROPERTY = re.compile(r"\b(smtp\.mailfrom|smtp\.helo|header\.d|header\.i|header
 _FAILING = frozenset({"fail", "softfail", "permerror"})
 
 
+_COMMENT = re.compile(r"\([^()]*\)")
+
+
+def _without_comments(text: str) -> str:
+    """RFC 5322 comments removed (nested ones too): "mx.jetbit.ru (Postfix) 1" -> "mx.jetbit.ru  1"."""
+    while True:
+        stripped = _COMMENT.sub(" ", text)
+        if stripped == text:
+            return text
+        text = stripped
+
+
 def _auth_headers(message: Message) -> list[tuple[str, str]]:
-    """(authserv-id, header) of every Authentication-Results, topmost (added last, by our server) first."""
+    """(authserv-id, header without comments) of every Authentication-Results, topmost first (the
+    receiving server adds its own on top). RFC 8601: the id may be followed by a version number."""
     found = []
     try:
         for key, value in message.raw_items():
             if key.lower() == "authentication-results":
-                text = _unfold(str(value))
-                found.append((text.split(";", 1)[0].strip().lower(), text))
+                text = _without_comments(_unfold(str(value)))
+                head = text.split(";", 1)[0].split()
+                found.append((head[0].lower() if head else "", text))
     except Exception:
         return []
     return found
@@ -413,11 +427,23 @@ def _header(message: Message, name: str) -> str | None:
 
 
 def _ids(value: object) -> list[str]:
-    return _MSGID.findall(str(value or ""))
+    """Message-IDs we can store and write back: ASCII only (an 8-bit id arrives as undecodable bytes;
+    such a mail is threaded and deduplicated as if it had none)."""
+    return [mid for mid in _MSGID.findall(str(value or "")) if mid.isascii()]
 
 
 _KEPT_HEADERS = ("Auto-Submitted", "Precedence", "List-Id", "List-Unsubscribe", "X-Autoreply", "X-Autorespond",
                  "X-Auto-Response-Suppress", "Return-Path", "Content-Type", "X-Loop", "X-Mailer", "X-Failed-Recipients")
+
+
+_FROM_LINE = re.compile(rb"^from[ \t]*:", re.IGNORECASE | re.MULTILINE)
+
+
+def _from_headers(raw: bytes) -> int:
+    """From headers in the header block, the obsolete "From :" spelling included (the parser drops that
+    one silently, so the receiving server's DMARC check and we could be judging different senders)."""
+    head = re.split(rb"\r?\n\r?\n", raw, maxsplit=1)[0]
+    return len(_FROM_LINE.findall(head))
 
 
 def _message(raw: bytes) -> tuple[Message, bool]:
@@ -440,7 +466,7 @@ def parse_mail(raw: bytes, *, max_text_chars: int = 20_000, truncated: bool = Fa
         if value is not None:
             headers[name.lower()] = decode_header_value(value)
     raw_from = _header(message, "From")
-    sender = parse_mailbox(raw_from)
+    sender = parse_mailbox(raw_from) if _from_headers(raw) <= 1 else Mailbox("", "", "several")
     reply_to = parse_mailbox(_header(message, "Reply-To"))
     ids = _ids(_header(message, "Message-ID"))
     message_id = ids[0] if ids else f"<sha256-{hashlib.sha256(raw).hexdigest()[:32]}@no-message-id>"

@@ -257,6 +257,10 @@ class MailProcessor:
             return Decision("info_provided", [], request_id=request.id, thread_update=update, lang=lang)
         if verdict.untrusted:
             return Decision("handoff", [], handoff_reason="auth_failed", request_id=request.id, lang=lang)
+        if not proven:
+            # Naming a request proves nothing (ids are sequential): staff see it as not from the requester,
+            # and nothing is mailed about the request to whoever the From claims to be.
+            return Decision("handoff", [], handoff_reason="unproven_follow_up", request_id=request.id, lang=lang)
         reason = "request_follow_up" if request.is_open else "request_closed"
         return Decision("handoff", [self._ack(mail, lang)], handoff_reason=reason, request_id=request.id,
                         thread_update=update or None, lang=lang)
@@ -275,6 +279,16 @@ class MailProcessor:
         send that mail before this one's processing commits, and it must answer this mail (idempotent)."""
         async with self.services.db.transaction() as conn:
             await self.store.set_thread_state(conn, request_id, last_inbound=mail.message_id)
+
+    async def _pending_request(self, mail: ParsedMail, kind: RequestType) -> PrivacyRequest | None:
+        for thread in await self.store.awaiting_from(mail.from_addr):
+            try:
+                request = await self.services.requests.get(thread.request_id)
+            except RequestError:
+                continue
+            if request.type is kind and request.status is RequestStatus.AWAITING_VERIFICATION:
+                return request
+        return None
 
     async def _existing_request(self, mail: ParsedMail) -> PrivacyRequest | None:
         for request in await self.services.requests.for_email(mail.from_addr):
@@ -297,6 +311,15 @@ class MailProcessor:
             flags["reply_to_differs"] = True  # we answer the From address only
         request = await self._existing_request(mail)
         duplicate_of = None
+        pending = None if request is not None else await self._pending_request(mail, kind)
+        if pending is not None:
+            # Mail from this address already awaits its confirmation for the same thing: one request and
+            # one confirmation (the reminder repeats it), however many mails claim this From. Forged ones
+            # therefore cannot use up the address's reply allowance.
+            await self.services.requests.attach_submission(
+                pending.id, Channel.EMAIL, ACTOR, self._with_attachments(mail, mail.text[:4000]))
+            return Decision("request_linked", [], handoff_reason="third_party" if third_party else None,
+                            request_id=pending.id, lang=lang)
         if request is None:
             try:
                 result = await self.services.requests.create(

@@ -250,7 +250,7 @@ def get_router() -> Router:
         text = (message.text or "").strip()
         if _EMAIL.match(text):
             email = text.lower()
-            await state.update_data(email=email, phone=None, verified=False)
+            await state.update_data(email=email, phone=None, verified=False, verified_email=None)
             if await _send_code(message, deps, t, message.from_user.id, email):
                 await state.set_state(RequestFlow.code)
         elif _PHONE.match(text) and sum(ch.isdigit() for ch in text) >= 7:
@@ -262,9 +262,12 @@ def get_router() -> Router:
     @flows.message(StateFilter(RequestFlow.code), Magic(F.text))
     async def flow_code(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
         assert message.from_user is not None
-        result = await deps.codes.check(verification_subject(message.from_user.id), message.text or "")
+        data = await state.get_data()
+        result = await deps.codes.check(verification_subject(message.from_user.id), message.text or "",
+                                        str(data.get("email") or ""))
         if result.status is CheckStatus.OK:
-            await state.update_data(verified=True)
+            # Remembered with the address it proves: only that address is ever taken as proven.
+            await state.update_data(verified=True, verified_email=result.email)
             await message.answer(t("tg-code-ok"))
             await _show_summary(message, state, t)
         elif result.status is CheckStatus.WRONG:
@@ -272,6 +275,9 @@ def get_router() -> Router:
                                  reply_markup=keyboards.flow(t, "resend", "cancel"))
         elif result.status is CheckStatus.EXPIRED:
             await message.answer(t("tg-code-expired"), reply_markup=keyboards.flow(t, "resend", "cancel"))
+        elif result.status is CheckStatus.MISSING:
+            # No code went to this address yet (the pause held it back): nothing typed can match.
+            await message.answer(t("tg-code-missing"), reply_markup=keyboards.flow(t, "resend", "cancel"))
         else:
             await message.answer(t("tg-code-locked"), reply_markup=keyboards.flow(t, "resend", "cancel"))
 
@@ -295,7 +301,8 @@ def get_router() -> Router:
         data = await state.get_data()
         user = query.from_user
         email, phone = data.get("email"), data.get("phone")
-        verified = VerificationMethod.EMAIL_CODE if email and data.get("verified") else None
+        verified = (VerificationMethod.EMAIL_CODE if email and data.get("verified") and data.get("verified_email") == email
+                    else None)
         flags: dict[str, Any] = {}
         if phone:
             verified = VerificationMethod.UNVERIFIED_PHONE

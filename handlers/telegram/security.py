@@ -20,8 +20,8 @@ async def audit_refusal(deps: TelegramDeps, event: str, *, user_id: int | None, 
     refusal about an existing request is also an event in its trail, naming no one (the trail is kept
     for good and must hold no personal data)."""
     info = {"user_id": user_id, "chat_id": chat_id, **(details or {})}
-    if request_id and not await request_exists(deps, request_id):
-        request_id = None
+    # The request's own id as stored ("pr-2026-0001 " in forged data names PR-2026-0001), or none.
+    request_id = await canonical_request_id(deps, request_id) if request_id else None
     event_id = await deps.repo.security_event(event, user_id=user_id, chat_id=chat_id,
                                               details={**info, "request_id": request_id})
     if request_id:
@@ -31,12 +31,11 @@ async def audit_refusal(deps: TelegramDeps, event: str, *, user_id: int | None, 
     log.warning("telegram: refused %s (security event %s)", event, event_id)
 
 
-async def request_exists(deps: TelegramDeps, request_id: str) -> bool:
+async def canonical_request_id(deps: TelegramDeps, request_id: str) -> str | None:
     try:
-        await deps.services.requests.get(request_id)
+        return (await deps.services.requests.get(request_id)).id
     except RequestNotFound:
-        return False
-    return True
+        return None
 
 
 async def refuse_forged(query: CallbackQuery, deps: TelegramDeps, t: Texts, *, reason: str,

@@ -39,8 +39,16 @@ class LiveBot:
     extra_env: dict[str, str] = field(default_factory=dict)
     process: BotProcess | None = None
 
+    @property
+    def log_path(self) -> Path:
+        return self.database.with_suffix(".log")
+
     def env(self) -> dict[str, str]:
-        """Telegram as tests/servers/botprocess.py sets it up, plus the mailbox, two staff and our chat."""
+        """The bot's whole environment (for the CLI too): Telegram as tests/servers/botprocess.py sets it
+        up, plus the mailbox, two staff and our staff chat."""
+        return BotProcess(self.api, self.smtp, self.database, self._own_env()).env
+
+    def _own_env(self) -> dict[str, str]:
         return {
             "PRIVACY_BOT__TELEGRAM__STAFF_CHAT_ID": str(STAFF_CHAT),
             "PRIVACY_BOT__TELEGRAM__STAFF_USER_IDS": f"[{STAFF}, {OTHER_STAFF}]",
@@ -55,7 +63,7 @@ class LiveBot:
         }
 
     async def start(self) -> None:
-        self.process = BotProcess(self.api, self.smtp, self.database, self.env())
+        self.process = BotProcess(self.api, self.smtp, self.database, self._own_env())
         await self.process.start()
         # The mailbox is watched from here on.
         await self.wait_db("SELECT COUNT(*) FROM email_mailbox_state", lambda rows: rows[0][0] >= 1)

@@ -77,22 +77,22 @@ async def test_code_is_six_digits_and_only_a_salted_hash_is_stored(db: Database,
 async def test_right_code_passes_wrong_ones_count_down_then_lock(db: Database, codes: VerificationCodes) -> None:
     code = await _issue(db, codes)
     wrong = "000000" if code != "000000" else "111111"
-    results = [await codes.check("tg:1", wrong) for _ in range(4)]
+    results = [await codes.check("tg:1", wrong, "a@b.ru") for _ in range(4)]
     assert [r.attempts_left for r in results] == [4, 3, 2, 1]
-    assert (await codes.check("tg:1", wrong)).status is CheckStatus.LOCKED
-    assert (await codes.check("tg:1", code)).status is CheckStatus.LOCKED  # locked even for the right code
+    assert (await codes.check("tg:1", wrong, "a@b.ru")).status is CheckStatus.LOCKED
+    assert (await codes.check("tg:1", code, "a@b.ru")).status is CheckStatus.LOCKED  # locked even for the right code
     fresh = await _issue(db, codes, subject="tg:3", email="e@f.ru")
-    ok = await codes.check("tg:3", f" {fresh[:3]} {fresh[3:]} ")  # spaces typed by people are fine
+    ok = await codes.check("tg:3", f" {fresh[:3]} {fresh[3:]} ", "e@f.ru")  # spaces typed by people are fine
     assert ok.ok and ok.email == "e@f.ru"
 
 
 async def test_code_expires_after_its_lifetime(db: Database, codes: VerificationCodes, clock: Clock) -> None:
     code = await _issue(db, codes)
     clock.advance(899)
-    assert (await codes.check("tg:1", "x")).status is CheckStatus.WRONG
+    assert (await codes.check("tg:1", "x", "a@b.ru")).status is CheckStatus.WRONG
     clock.advance(2)
-    assert (await codes.check("tg:1", code)).status is CheckStatus.EXPIRED
-    assert (await codes.check("tg:404", code)).status is CheckStatus.MISSING
+    assert (await codes.check("tg:1", code, "a@b.ru")).status is CheckStatus.EXPIRED
+    assert (await codes.check("tg:404", code, "a@b.ru")).status is CheckStatus.MISSING
 
 
 async def test_resend_waits_for_the_pause_and_replaces_the_old_code(db: Database, codes: VerificationCodes,
@@ -105,8 +105,8 @@ async def test_resend_waits_for_the_pause_and_replaces_the_old_code(db: Database
     clock.advance(30)
     second = await _issue(db, codes)
     if first != second:
-        assert (await codes.check("tg:1", first)).status is CheckStatus.WRONG
-    assert (await codes.check("tg:1", second)).ok
+        assert (await codes.check("tg:1", first, "a@b.ru")).status is CheckStatus.WRONG
+    assert (await codes.check("tg:1", second, "a@b.ru")).ok
 
 
 async def test_stalled_codes_are_reminded_once(db: Database, codes: VerificationCodes, clock: Clock) -> None:
@@ -124,14 +124,14 @@ async def test_the_code_exists_in_clear_only_in_the_mail(db: Database, codes: Ve
     async with db.transaction() as conn:
         await codes.reserve(conn, "tg:1", "a@b.ru")
     # Reserved, not made: nothing could be typed yet, and nothing readable is stored.
-    assert (await codes.check("tg:1", "123456")).status is CheckStatus.WRONG
+    assert (await codes.check("tg:1", "123456", "a@b.ru")).status is CheckStatus.WRONG
     mail = OutboxMessage(id=1, channel="email", recipient="a@b.ru", kind="verification.code",
                          payload=code_mail_payload("tg:1", "en", "Your code", 15))
     assert not any(ch.isdigit() for ch in str(mail.payload).replace("15", "").replace("tg:1", ""))
     filled = await CodeMail(codes, get_translator())(mail)
     assert filled is not None
     code = ascii_digits(str(filled.payload["text"]))[:6]
-    assert (await codes.check("tg:1", code)).ok
+    assert (await codes.check("tg:1", code, "a@b.ru")).ok
     # A mail for a code no longer wanted (cancelled) is dropped, not sent with a dead code.
     await codes.discard("tg:1")
     assert await CodeMail(codes, get_translator())(mail) is None
@@ -144,9 +144,9 @@ async def test_any_digits_people_type_are_read(db: Database, codes: Verification
     code = await _issue(db, codes)
     fullwidth = "".join(chr(ord("０") + int(d)) for d in code)
     arabic = "".join(chr(0x0660 + int(d)) for d in code)
-    assert (await codes.check("tg:1", fullwidth)).ok
+    assert (await codes.check("tg:1", fullwidth, "a@b.ru")).ok
     other = await _issue(db, codes, subject="tg:2", email="c@d.ru")
-    assert (await codes.check("tg:2", " ".join(chr(0x0660 + int(d)) for d in other))).ok
+    assert (await codes.check("tg:2", " ".join(chr(0x0660 + int(d)) for d in other), "c@d.ru")).ok
     assert arabic  # (built from the same code, read the same way above)
 
 
@@ -178,3 +178,14 @@ async def test_limits_hold_across_flows_per_person_and_per_address(db: Database,
         clock.advance(61)
     with pytest.raises(ResendTooSoon):
         await _issue(db, codes, subject="tg:99", email="another@b.ru")
+
+
+async def test_a_code_proves_only_its_own_address_and_only_once(db: Database, codes: VerificationCodes,
+                                                                clock: Clock) -> None:
+    code = await _issue(db, codes)
+    assert (await codes.check("tg:1", code, "other@b.ru")).status is CheckStatus.MISSING
+    assert (await codes.check("tg:1", code, "a@b.ru")).ok
+    # Used: it proves nothing more, for this address or any other, whatever is typed.
+    for typed, email in ((code, "a@b.ru"), ("000000", "victim@b.ru"), (code, "victim@b.ru")):
+        assert (await codes.check("tg:1", typed, email)).status is CheckStatus.MISSING
+

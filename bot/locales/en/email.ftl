@@ -51,6 +51,7 @@ handoff-reason = { $reason ->
     [error] the bot failed on this message (see the log)
     [bad_sender] the From header names no single address we could answer (none, several, or unparseable)
     [unproven_confirmation] a message about an unconfirmed request that does not answer our confirmation mail (it proves nothing)
+    [unproven_follow_up] a message naming a request that does not reply to any mail of ours: the sender is not proven to be the requester
     [auth_failed] mail that failed the sender checks (SPF/DKIM/DMARC): the sender may be forged
     [third_party] a request that mentions another person's data
    *[other] { $reason }

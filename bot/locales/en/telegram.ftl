@@ -77,6 +77,7 @@ tg-code-wrong = That code is not right. { $left ->
        *[other] { $left } attempts left.
     }
 tg-code-expired = The code has expired. Press the button to get a new one.
+tg-code-missing = No code has been sent to this address yet. Press "Resend" when the pause is over, then type the code from that mail.
 tg-code-locked = Too many wrong attempts. Press the button to get a new code.
 tg-code-reminder = Your confirmation code is waiting in your mailbox (check the spam folder too). Type it in this chat to finish your request, or type /cancel.
 tg-code-email-subject = Your JetBit confirmation code
