@@ -49,11 +49,13 @@ async def test_a_forged_sender_address_never_becomes_the_requester(tmp_path: Pat
         for what, mid in ids.items():
             outcome = await bot.processed(mid)
             assert outcome.startswith("bad_sender:"), (what, outcome)
-        # Staff see each of them, with what the From said.
-        posts = [c.text for c in bot.staff_posts()]
-        handoff_posts = [t for t in posts if "single address" in t or "одного адреса" in t]
-        assert len(handoff_posts) == len(ids), posts
-        assert any("victim=40example" in t or "victim@example.com" in t for t in handoff_posts)
+        # Staff see each of them, with what the From said (posted by the outbox a moment later).
+        def handoff_posts() -> list[str]:
+            return [c.text for c in bot.staff_posts() if "single address" in c.text or "одного адреса" in c.text]
+
+        await bot.api.wait_for(lambda _: len(handoff_posts()) >= len(ids))
+        assert len(handoff_posts()) == len(ids), handoff_posts()
+        assert any("victim=40example" in t or "victim@example.com" in t for t in handoff_posts())
 
         # Nothing went anywhere but to the attacker's own, real address.
         recipients = {r.lower() for m in bot.to_people() for r in m.rcpt_tos} - {"support@jetbit.ru"}
