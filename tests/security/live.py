@@ -242,3 +242,22 @@ async def talk_to_person(bot: LiveBot, user: int, text: str, *, first_name: str 
 def staff_reply(bot: LiveBot, to: Call, text: str, *, staff: int = STAFF) -> None:
     bot.api.send_text(staff, text, chat_id=STAFF_CHAT, reply_to_message_id=int(to.result["message_id"]),
                       reply_to_text=to.text)
+
+
+def personal_data_in(database: Path, needles: list[str]) -> list[tuple[str, str, str, str]]:
+    """(table, column, needle, value) for every value of every table holding one of ``needles`` (digits
+    of six or more also match inside a number written with spaces or dashes)."""
+    found = []
+    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10)) as conn:
+        tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for table in tables:
+            columns = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+            for row in conn.execute(f"SELECT * FROM {table}"):
+                for column, value in zip(columns, row, strict=True):
+                    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+                    digits = re.sub(r"\D", "", text)
+                    for needle in needles:
+                        if needle in text or (needle.isdigit() and len(needle) >= 6 and needle in digits):
+                            found.append((table, column, needle, text[:120]))
+    return found
+

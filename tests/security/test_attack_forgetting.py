@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sqlite3
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,6 +28,7 @@ from tests.security.live import (
     body_of,
     eml,
     live_bot,
+    personal_data_in,
     request_id_in,
     staff_card,
     staff_reply,
@@ -182,7 +182,7 @@ async def test_nothing_of_a_forgotten_person_is_left_anywhere(tmp_path: Path, do
     finally:
         await db.close()
 
-    found = personal_data_in(bot.database)
+    found = personal_data_in(bot.database, NEEDLES)
     assert [f for f in found if (f[0], f[1]) not in MESSAGE_ID_COLUMNS] == [], found
     # Message-IDs her mail client wrote name her machine: they are hers as much as the subject was.
     assert found == [], found
@@ -191,18 +191,3 @@ async def test_nothing_of_a_forgotten_person_is_left_anywhere(tmp_path: Path, do
     log = bot.log_path.read_text(errors="replace")
     assert [n for n in (EMAIL, PHONE, PASSPORT, "9135554433") if n in log] == []
 
-
-def personal_data_in(database: Path) -> list[tuple[str, str, str, str]]:
-    found = []
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10) as conn:
-        tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        for table in tables:
-            columns = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
-            for row in conn.execute(f"SELECT * FROM {table}"):
-                for column, value in zip(columns, row, strict=True):
-                    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-                    digits = re.sub(r"\D", "", text)
-                    for needle in NEEDLES:
-                        if needle in text or (needle.isdigit() and len(needle) >= 6 and needle in digits):
-                            found.append((table, column, needle, text[:120]))
-    return found

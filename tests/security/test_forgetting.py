@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from tests.security.live import (
     body_of,
     eml,
     live_bot,
+    personal_data_in,
     request_id_in,
     staff_card,
     staff_reply,
@@ -155,7 +155,7 @@ async def test_forget_and_retention_leave_nothing_behind(tmp_path: Path, dovecot
                           params=(rid2,))
 
         # Every path wrote what it was given (so its absence below means something).
-        holding = {table for table, *_ in personal_data_in(bot.database)}
+        holding = {table for table, *_ in personal_data_in(bot.database, NEEDLES)}
         assert holding >= {"requests", "request_messages", "telegram_fsm", "telegram_handoffs", "handoffs",
                            "telegram_users", "telegram_security_events", "telegram_staff_prompts", "outbox",
                            "email_inbound", "email_threads", "verification_codes"}, holding
@@ -176,25 +176,9 @@ async def test_forget_and_retention_leave_nothing_behind(tmp_path: Path, dovecot
     finally:
         await db.close()
 
-    found = personal_data_in(bot.database)
+    found = personal_data_in(bot.database, NEEDLES)
     assert found == [], found
     # Not in free pages or the write-ahead log either: the bytes of the database file hold none of it.
     raw = b"".join(p.read_bytes() for p in bot.database.parent.glob(bot.database.name + "*"))
     assert [n for n in NEEDLES if n.encode() in raw] == []
 
-
-def personal_data_in(database: Path) -> list[tuple[str, str, str, str]]:
-    """(table, column, needle, value) for every value holding one of the needles."""
-    found = []
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10) as conn:
-        tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        for table in tables:
-            columns = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
-            for row in conn.execute(f"SELECT * FROM {table}"):
-                for column, value in zip(columns, row, strict=True):
-                    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-                    digits = re.sub(r"\D", "", text)
-                    for needle in NEEDLES:
-                        if needle in text or (needle.isdigit() and len(needle) >= 6 and needle in digits):
-                            found.append((table, column, needle, text[:120]))
-    return found
