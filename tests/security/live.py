@@ -261,3 +261,12 @@ def personal_data_in(database: Path, needles: list[str]) -> list[tuple[str, str,
                             found.append((table, column, needle, text[:120]))
     return found
 
+
+async def reply_to(bot: LiveBot, sender: str, ours: ReceivedMail, body: str, headers: str = "") -> str:
+    """``sender`` answers a mail of ours as a mail program would (In-Reply-To its Message-ID); returns the
+    outcome the bot recorded."""
+    mid, raw = eml(sender=sender, subject=f"Re: {ours.header('Subject')}",
+                   headers=f"In-Reply-To: {ours.header('Message-ID')}\r\n{headers}", body=body)
+    await bot.mail(raw)
+    return await bot.processed(mid)
+

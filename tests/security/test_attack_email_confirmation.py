@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.security.live import LiveBot, body_of, eml, live_bot, message_id, request_id_in
+from tests.security.live import LiveBot, body_of, eml, live_bot, message_id, reply_to, request_id_in
 from tests.servers.dovecot import DovecotServer
 from tests.servers.smtp import ReceivedMail
 
@@ -114,11 +114,7 @@ async def test_only_the_victims_own_reply_confirms(tmp_path: Path, dovecot: Dove
         assert status(bot, own_request) == "awaiting_verification"
 
         # The victim answers our confirmation: confirmed.
-        ours = victim_confirmation.header("Message-ID")
-        mid, raw = eml(sender=VICTIM, subject=f"Re: {victim_confirmation.header('Subject')}",
-                       headers=f"In-Reply-To: {ours}\r\n{PASS}", body="Да, это я.")
-        await bot.mail(raw)
-        assert await bot.processed(mid) == "confirmed"
+        assert await reply_to(bot, VICTIM, victim_confirmation, "Да, это я.", PASS) == "confirmed"
         assert status(bot, rid) == "pending_review"
 
 
@@ -135,11 +131,7 @@ async def test_a_follow_up_that_only_names_the_request_is_not_the_requesters(tmp
         await bot.mail(raw)
         [victim_confirmation] = await bot.wait_mail_to(VICTIM)
         rid = request_id_in(victim_confirmation.header("Subject"))
-        ours = victim_confirmation.header("Message-ID")
-        mid, raw = eml(sender=VICTIM, subject=f"Re: {victim_confirmation.header('Subject')}",
-                       headers=f"In-Reply-To: {ours}\r\n{PASS}", body="Да, это я.")
-        await bot.mail(raw)
-        assert await bot.processed(mid) == "confirmed"
+        assert await reply_to(bot, VICTIM, victim_confirmation, "Да, это я.", PASS) == "confirmed"
         assert status(bot, rid) == "pending_review"
 
         # The attacker, knowing only the victim's address and the request id (ids are sequential).
@@ -155,7 +147,8 @@ async def test_a_follow_up_that_only_names_the_request_is_not_the_requesters(tmp
             await bot.processed(mid)
             reasons[what] = reason_of(bot, mid)
         mid, raw = eml(sender=VICTIM, subject=f"Re: {victim_confirmation.header('Subject')}",
-                       headers=f"In-Reply-To: {ours}\r\n{PASS}", body="Дополню: у меня был ещё второй аккаунт.")
+                       headers=f"In-Reply-To: {victim_confirmation.header('Message-ID')}\r\n{PASS}",
+                       body="Дополню: у меня был ещё второй аккаунт.")
         await bot.mail(raw)
         await bot.processed(mid)
         assert reason_of(bot, mid) == "request_follow_up"  # the real thing
