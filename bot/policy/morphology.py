@@ -248,6 +248,16 @@ class Normaliser:
         self._repairs: dict[str, str | None] = {}
         self._learning_repairs: dict[str, str | None] = {}
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The analysers are per process (and cannot be pickled): a cached engine model uses this one's.
+        state = self.__dict__.copy()
+        del state["_morph"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._morph = Morphology.shared()
+
     def _raw_lemma(self, word: str) -> str | None:
         if word in self._overrides:
             return self._overrides[word]
