@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -101,7 +101,7 @@ def fitted_engine(policy: Policy, data: dict[str, TrainingData], settings: Setti
     return PolicyEngine(policy, models, "https://example.org/policy/", 0.0, "ru", get_translator(), settings)
 
 
-Seen = Evidence | Understanding
+Seen: TypeAlias = Evidence | Understanding
 
 
 def evidence_for(engine: PolicyEngine, messages: list[Labelled]) -> list[Seen]:
@@ -111,6 +111,10 @@ def evidence_for(engine: PolicyEngine, messages: list[Labelled]) -> list[Seen]:
         result = engine.evidence(message.text)
         found.append(result if isinstance(result, Understanding) else result[0])
     return found
+
+
+def in_language(lang: str, also: Callable[[Labelled], bool] = lambda m: True) -> Callable[[Labelled], bool]:
+    return lambda m: m.lang == lang and also(m)
 
 
 @dataclass

@@ -95,6 +95,8 @@ def render_human(engine: PolicyEngine, result: Understanding) -> str:
     lang = result.lang
     if result.answer is not None:
         body = result.answer.text
+    elif result.intent is Intent.QUESTION and result.unanswered:
+        body = t(lang, "policy-not-said")
     elif result.intent is Intent.QUESTION:
         body = t(lang, "policy-no-answer")
     else:

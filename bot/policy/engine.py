@@ -60,6 +60,8 @@ CLASS_BALANCE = 0.5
 # A section's score: CLASSIFIER_WEIGHT * log P(section) + READER_WEIGHT * closeness to its own words.
 CLASSIFIER_WEIGHT = 0.3
 READER_WEIGHT = 10.0
+# The classifier counts half for a section taught by this many texts, fully for one taught by many (0: always).
+SUPPORT_HALF = 0.0
 # The reader's closeness of "not in the policy" (a section with no words of its own).
 UNANSWERED_SIMILARITY = 0.3
 # A word or pair seen in fewer training texts than this is not a feature (it cannot generalise).
@@ -75,7 +77,7 @@ MAX_TOKENS = 400
 UNANSWERED = "unanswered"
 INTENT_LABELS = tuple(i.value for i in Intent if i is not Intent.QUESTION)
 # Bump when the models' code changes, so cached models fitted by older code are not used.
-MODEL_FORMAT = "learnt-1"
+MODEL_FORMAT = "learnt-2"
 CACHE_KEEP = 8
 # Where fitted models are kept when the caller names no folder (the bot names its data folder).
 CACHE_ENVIRONMENT = "PRIVACY_ENGINE_CACHE"
@@ -113,6 +115,7 @@ class Settings:
     unanswered_similarity: float = UNANSWERED_SIMILARITY
     reader_best_weight: float = READER_BEST_WEIGHT
     min_documents: int = MIN_DOCUMENTS
+    support_half: float = SUPPORT_HALF
 
 
 @dataclass
@@ -133,6 +136,8 @@ class _LanguageModel:
     section_ids: list[str]
     # classifier label -> column of its log probability
     columns: dict[str, int]
+    # label -> how many texts taught it (a label with few is trusted less from the classifier)
+    support: dict[str, int]
     # per section, the tokens of each of its sentences (to choose what to quote)
     sentence_tokens: dict[str, list[list[str]]]
     # questions taught by staff: (columns, values, section id or UNANSWERED)
@@ -188,8 +193,11 @@ def build_model(data: TrainingData, settings: Settings) -> _LanguageModel:
     classifier = SoftmaxClassifier.fit(vectoriser, documents, labels, weights, settings.regularisation)
     section_ids = [s.id for s in data.sections]
     reader = PolicyReader(vectoriser, reader_items, section_ids, settings.reader_best_weight)
+    support: dict[str, int] = {}
+    for label in labels:
+        support[label] = support.get(label, 0) + 1
     model = _LanguageModel(normaliser, vectoriser, classifier, reader, section_ids,
-                           {label: number for number, label in enumerate(classifier.labels)}, sentence_tokens)
+                           {label: number for number, label in enumerate(classifier.labels)}, support, sentence_tokens)
     return model
 
 
@@ -202,6 +210,7 @@ class Evidence:
     log_p: np.ndarray  # their log probabilities
     section_ids: list[str]
     reader: np.ndarray  # each section's closeness to the message
+    support: np.ndarray  # how many texts taught each section and "not in the policy" (in that order)
     taught: str | None  # the label staff gave a question very close to this one
 
     def explanation(self) -> dict[str, float]:
@@ -219,6 +228,15 @@ class Decision:
     unanswered: bool = False
 
 
+def trust(support: np.ndarray, settings: Settings) -> np.ndarray:
+    """How far the classifier's (log) probability of each section counts: a section taught by few texts (a
+    new one, with its text and a few examples) is judged more by its own words than by a classifier that
+    has hardly seen it."""
+    if not settings.support_half:
+        return np.ones_like(support)
+    return support / (support + settings.support_half)
+
+
 def decide(evidence: Evidence, settings: Settings, min_confidence: float) -> Decision:
     """The intent, and for a question the section or abstention: written once, used by the engine and by
     the cross-validation that chooses the settings."""
@@ -234,7 +252,7 @@ def decide(evidence: Evidence, settings: Settings, min_confidence: float) -> Dec
     floor = float(evidence.log_p.min())
     classifier = np.array([evidence.log_p[position[label]] if label in position else floor for label in labels])
     reader = np.append(evidence.reader, settings.unanswered_similarity)
-    scores = settings.classifier_weight * classifier + settings.reader_weight * reader
+    scores = settings.classifier_weight * classifier * trust(evidence.support, settings) + settings.reader_weight * reader
     if evidence.taught is not None:
         scores[labels.index(evidence.taught)] = scores.max() + 10.0
     shares = np.exp(scores - scores.max())
@@ -296,6 +314,10 @@ class PolicyEngine:
     # ----- what channels need --------------------------------------------------------------------
 
     @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @property
     def policy(self) -> Policy:
         return self._policy
 
@@ -355,11 +377,22 @@ class PolicyEngine:
                                 abstained=decision.abstained, unanswered=decision.unanswered)
         section = self._policy.section(lang, decision.ranked[0][0])
         assert section is not None  # labels come from this policy's sections
-        model = self._models[lang]
+        return self._result(lang, Intent.QUESTION, decision.confidence, offered,
+                            self._quote(section, tokens), evidence.explanation())
+
+    def answer_from(self, lang: str, section_id: str, text: str) -> Answer | None:
+        """A section's answer to a question, quoting what in it is closest to the question (for staff who
+        name the right section, and for the quote benchmark)."""
+        section = self.section(lang, section_id)
+        if section is None or lang not in self._models:
+            return None
+        return self._quote(section, _tokens_for(self._models[lang], text))
+
+    def _quote(self, section: Section, tokens: list[str]) -> Answer:
+        model = self._models[section.lang]
         chosen, marked = choose_sentences(model.vectoriser, model.sentence_tokens[section.id],
                                           model.vectoriser.vector(tokens), section)
-        return self._result(lang, Intent.QUESTION, decision.confidence, offered,
-                            self._render(section, marked, chosen), evidence.explanation())
+        return self._render(section, marked, chosen)
 
     def evidence(self, text: str, lang: str | None = None) -> tuple[Evidence, list[str]] | Understanding:
         """What the models say about a message (and its tokens), or the understanding of a message with no
@@ -378,8 +411,10 @@ class PolicyEngine:
             intent = Intent.GREETING if _only_emoji(text) or not text.strip() else Intent.OUT_OF_SCOPE
             return self._result(lang, intent, 0.5, [], None, {})
         log_p = model.classifier.log_probabilities(columns, values)
+        support = np.array([model.support.get(label, 0) for label in [*model.section_ids, UNANSWERED]], dtype=float)
         return Evidence(lang, model.classifier.labels, log_p, model.section_ids,
-                        model.reader.similarities(columns, values), _closest_learnt(model, columns, values)), tokens
+                        model.reader.similarities(columns, values), support,
+                        _closest_learnt(model, columns, values)), tokens
 
     def _render(self, section: Section, marked: list[int], chosen: list[int]) -> Answer:
         return render_answer(self._translator, section, chosen, marked, self.url, self.children(section.lang, section.id),
