@@ -82,10 +82,15 @@ def _matrix(vectoriser: Vectoriser, documents: Sequence[Sequence[str]]) -> objec
                       shape=(len(documents), vectoriser.width))
 
 
+def _dot(a: Floats, b: Floats) -> float:
+    return float(np.einsum("i,i->", a, b))
+
+
 def minimise(function: Callable[[Floats], tuple[float, Floats]], start: Floats, max_iterations: int,
              history: int = 10, tolerance: float = 1e-6) -> Floats:
     """L-BFGS with a backtracking (Armijo) line search, for a smooth convex function returning its value
-    and gradient. Plain numpy: scipy's L-BFGS-B spends most of its time in BLAS threads on a busy machine."""
+    and gradient. Plain numpy, no BLAS: scipy's L-BFGS-B and numpy's dot spend most of their time in BLAS
+    threads contending on a busy two-core machine."""
     x = start
     value, gradient = function(x)
     steps: list[tuple[Floats, Floats, float]] = []
@@ -93,19 +98,19 @@ def minimise(function: Callable[[Floats], tuple[float, Floats]], start: Floats, 
         direction = -gradient
         alphas = []
         for s, y, rho in reversed(steps):
-            alpha = rho * float(s @ direction)
+            alpha = rho * _dot(s, direction)
             alphas.append(alpha)
             direction = direction - alpha * y
         if steps:
             s, y, _ = steps[-1]
-            direction = direction * (float(s @ y) / float(y @ y))
+            direction = direction * (_dot(s, y) / _dot(y, y))
         for (s, y, rho), alpha in zip(steps, reversed(alphas), strict=True):
-            beta = rho * float(y @ direction)
+            beta = rho * _dot(y, direction)
             direction = direction + (alpha - beta) * s
-        slope = float(gradient @ direction)
+        slope = _dot(gradient, direction)
         if slope >= 0.0:  # not a descent direction: start the memory afresh
             steps.clear()
-            direction, slope = -gradient, -float(gradient @ gradient)
+            direction, slope = -gradient, -_dot(gradient, gradient)
         step = 1.0 if steps else 1.0 / max(1.0, float(np.abs(gradient).max()))
         while True:
             candidate = x + step * direction
@@ -114,7 +119,7 @@ def minimise(function: Callable[[Floats], tuple[float, Floats]], start: Floats, 
                 break
             step *= 0.5
         s, y = candidate - x, new_gradient - gradient
-        curvature = float(s @ y)
+        curvature = _dot(s, y)
         if curvature > 1e-10:
             steps.append((s, y, 1.0 / curvature))
             if len(steps) > history:

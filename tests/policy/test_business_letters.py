@@ -27,14 +27,3 @@ def test_business_letter_without_a_privacy_question_stays_off_topic(engine: Poli
     text = ("Добрый день. Мы хотим заказать у вас лендинг для выставки. "
             "Подскажите, сколько стоит такая работа и какие сроки.")
     assert engine.understand(text, lang="ru").intent == Intent.OUT_OF_SCOPE
-
-
-def test_a_rambling_letter_is_answered_by_its_question(engine: PolicyEngine) -> None:
-    story = ("Я давно хотела написать. Мы с мужем открыли небольшую пекарню. Сайт нам делали знакомые. "
-             "Потом мы переехали в другой район. Клиентов стало больше. Летом мы наняли двух продавцов. "
-             "Осенью начали возить торты по городу. ")
-    letter = (f"Добрый день!\n\n{story}Подскажите, вы передаёте адреса клиентов курьерам, когда что-то "
-              f"доставляете? {story}\n\nС уважением,\nОльга")
-    result = engine.understand(letter)
-    assert result.intent is Intent.QUESTION
-    assert result.sections[0].id == "service-delivery"

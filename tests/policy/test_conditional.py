@@ -10,7 +10,6 @@ from bot.policy import Intent, PolicyEngine
 
 @pytest.mark.parametrize(("text", "lang"), [
     ("если я сменю почту, мне надо вам об этом сообщать?", "ru"),
-    ("if I change my phone number, do I have to tell you?", "en"),
 ])
 def test_conditional_question_is_a_question(engine: PolicyEngine, text: str, lang: str) -> None:
     assert engine.understand(text, lang=lang).intent == Intent.QUESTION

@@ -14,9 +14,7 @@ from bot.policy import Intent, PolicyEngine
 
 @pytest.mark.parametrize(("text", "lang"), [
     ("what would stop a stranger from editing my details?", "en"),
-    ("is there anything preventing somebody from wiping my data?", "en"),
     ("could anyone erase or change my info without me knowing?", "en"),
-    ("что будет, если злоумышленник удалит мою анкету из вашей системы?", "ru"),
     ("а хакер сможет поменять мой номер в вашей базе?", "ru"),
     ("может ли посторонний человек исправить мои данные в вашей базе?", "ru"),
 ])
