@@ -18,6 +18,14 @@ from tests.servers.dovecot import DovecotServer
 os.environ.setdefault("PRIVACY_ENGINE_CACHE", str(Path(tempfile.gettempdir()) / f"privacy-bot-engine-cache-{os.getuid()}"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def fitted_engine_models() -> None:
+    """Fit the engine's models once before any test starts a bot (each bot would otherwise wait for it)."""
+    from bot.policy import PolicyEngine
+
+    PolicyEngine.load(REPO_ROOT / "policy_text")
+
+
 @pytest.fixture
 def make_config(tmp_path: Path) -> Callable[..., Config]:
     """Build a Config from the repo's config.toml with overrides, a temp database, and given secrets."""

@@ -21,6 +21,7 @@ restart with the same policy folder loads in well under a second; an edit refits
 
 from __future__ import annotations
 
+import fcntl
 import gc
 import hashlib
 import json
@@ -81,7 +82,7 @@ MAX_TOKENS = 400
 UNANSWERED = "unanswered"
 INTENT_LABELS = tuple(i.value for i in Intent if i is not Intent.QUESTION)
 # Bump when the models' code changes, so cached models fitted by older code are not used.
-MODEL_FORMAT = "learnt-2"
+MODEL_FORMAT = "learnt-3"
 CACHE_KEEP = 8
 # Where fitted models are kept when the caller names no folder (the bot names its data folder).
 CACHE_ENVIRONMENT = "PRIVACY_ENGINE_CACHE"
@@ -518,6 +519,16 @@ def _cached_model(data: TrainingData, settings: Settings, cache_dir: Path | str 
     if not _private_directory(folder):
         log.warning("engine cache %s is writable by others; fitting without it", folder)
         return build_model(data, settings)
+    # Processes starting together (a restart of several bots, the test suite) fit once: the others wait.
+    with (folder / ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return _load_or_fit(path, folder, data, settings)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _load_or_fit(path: Path, folder: Path, data: TrainingData, settings: Settings) -> _LanguageModel:
     try:
         with path.open("rb") as stream:
             model = pickle.load(stream)

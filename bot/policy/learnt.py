@@ -183,7 +183,12 @@ class PolicyReader:
         self.section_ids = section_ids
         self.best_weight = best_weight
         position = {section_id: number for number, section_id in enumerate(section_ids)}
+        # Items in section order, so each section's items are one slice.
+        items = sorted(items, key=lambda item: position[item[0]])
         self._item_section = np.array([position[section_id] for section_id, _ in items], dtype=np.intp)
+        counts = np.bincount(self._item_section, minlength=len(section_ids))
+        self._starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.intp)
+        self._counts = counts
         postings: dict[int, list[tuple[int, float]]] = defaultdict(list)
         for number, (_, tokens) in enumerate(items):
             columns, values = vectoriser.vector(tokens)
@@ -199,11 +204,10 @@ class PolicyReader:
             found = self._postings.get(column)
             if found is not None:
                 sims[found[0]] += value * found[1]
-        result = np.zeros(len(self.section_ids))
-        for number in range(len(self.section_ids)):
-            mine = np.sort(sims[self._item_section == number])
-            if len(mine) >= 2:
-                result[number] = self.best_weight * mine[-1] + (1.0 - self.best_weight) * mine[-2]
-            elif len(mine):
-                result[number] = mine[-1]
-        return result
+        # One sort by (section, closeness descending): each section's two closest items start its slice.
+        order = np.lexsort((-sims, self._item_section))
+        ranked = sims[order]
+        best = np.where(self._counts > 0, ranked[np.minimum(self._starts, len(ranked) - 1)], 0.0)
+        second_at = np.minimum(self._starts + 1, len(ranked) - 1)
+        second = np.where(self._counts > 1, ranked[second_at], best)
+        return self.best_weight * best + (1.0 - self.best_weight) * second

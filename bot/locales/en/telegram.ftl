@@ -27,12 +27,12 @@ tg-section = <b>{ $title }</b>
     { $text }
 
     Full policy: { $url }
-    Policy version { $version }, effective { $date }
 tg-answer = <b>{ $title }</b>
 
     <blockquote>{ $quote }</blockquote>
 
     Full policy: { $url }
+    Policy version { $version }, effective { $date }
 tg-btn-helped = 👍 This helped
 tg-btn-human = 👤 Talk to a person
 tg-thanks-feedback = Thank you!

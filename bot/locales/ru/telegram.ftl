@@ -27,12 +27,12 @@ tg-section = <b>{ $title }</b>
     { $text }
 
     Полный текст политики: { $url }
-    Версия политики { $version }, действует с { $date }
 tg-answer = <b>{ $title }</b>
 
     <blockquote>{ $quote }</blockquote>
 
     Полный текст политики: { $url }
+    Версия политики { $version }, действует с { $date }
 tg-btn-helped = 👍 Это помогло
 tg-btn-human = 👤 Связаться с сотрудником
 tg-thanks-feedback = Спасибо!
