@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from bot.app_secret import app_secret
 from bot.audit import AuditLog
@@ -26,6 +27,12 @@ class Services:
     audit: AuditLog
     # the installation's secret key (bot/app_secret.py): signs Message-IDs and confirmation tokens
     secret: str
+    # What the channels require of a policy engine before it may replace this one on a reload
+    # (bot/policy_reload.py): each raises with one line for people when the engine will not do.
+    policy_checks: list[Callable[[PolicyEngine], None]] = field(default_factory=list)
+    # Section ids of earlier policies (the last one recorded, and any replaced by a reload): a button
+    # naming one is stale, not forged.
+    retired_section_ids: set[str] = field(default_factory=set)
 
     async def close(self) -> None:
         await self.db.close()
