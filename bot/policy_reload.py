@@ -67,7 +67,11 @@ class PolicyReloader:
     # ----- start --------------------------------------------------------------------------------
 
     async def record_start(self) -> PolicyDiff:
-        return await self._record(self.services.engine)
+        change = await self._record(self.services.engine)
+        if change.old is not None and change.version_changed:
+            log.info("policy: started with version %s (effective %s), was %s (effective %s); staff told",
+                     change.new.version, change.new.effective_date, change.old.version, change.old.effective_date)
+        return change
 
     async def _record(self, engine: PolicyEngine) -> PolicyDiff:
         """Compare ``engine``'s policy with the recorded one; when it differs, save it and tell staff."""
@@ -95,9 +99,6 @@ class PolicyReloader:
             # Buttons already in people's chats may name a section this policy no longer has: stale, not forged.
             current = set(snapshot.ids())
             services.retired_section_ids.update(i for i in old.ids() if i not in current)
-        if old is not None and change.version_changed:
-            log.info("policy: now version %s (effective %s), was %s (effective %s); staff told",
-                     snapshot.version, snapshot.effective_date, old.version, old.effective_date)
         return change
 
     # ----- reloading ----------------------------------------------------------------------------

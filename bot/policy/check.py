@@ -47,6 +47,14 @@ _FILE_ID = re.compile(r"^\d+-([a-z][a-z0-9-]*)\.txt$")
 
 
 @dataclass(frozen=True)
+class Phrase:
+    """An argument that is itself a message (rendered in the problem's language first)."""
+
+    message: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Problem:
     # the file or folder at fault ("" when the message names it itself, as the loader's messages do)
     where: str
@@ -55,7 +63,9 @@ class Problem:
     args: dict[str, Any] = field(default_factory=dict)
 
     def render(self, translator: Translator, lang: str) -> str:
-        text = translator(lang, self.message, **self.args)
+        args = {name: translator(lang, value.message, **value.args) if isinstance(value, Phrase) else value
+                for name, value in self.args.items()}
+        text = translator(lang, self.message, **args)
         return f"{self.where}: {text}" if self.where else text
 
 
@@ -199,13 +209,17 @@ def _compare_languages(directory: Path, languages: dict[str, _Language], problem
         common = set(reference.unique) & set(language.unique)
         reference_order = [s.id for s in sorted(reference.unique.values(), key=lambda s: s.order) if s.id in common]
         own_order = [s.id for s in sorted(language.unique.values(), key=lambda s: s.order) if s.id in common]
-        for position, section_id in enumerate(own_order, 1):
-            reference_position = reference_order.index(section_id) + 1
-            if reference_position != position:
+        # Each section is named by what it follows, so one moved section is one or two lines, not a list
+        # of every section between its two places.
+        for position, section_id in enumerate(own_order):
+            index = reference_order.index(section_id)
+            after = own_order[position - 1] if position else None
+            other_after = reference_order[index - 1] if index else None
+            if after != other_after:
                 problems.append(Problem(str(language.folder / language.unique[section_id].source),
                                         "policy-check-order-mismatch",
-                                        {"id": section_id, "position": position, "other_position": reference_position,
-                                         "other_lang": reference_lang}))
+                                        {"id": section_id, "after": _follows(after),
+                                         "other_after": _follows(other_after), "other_lang": reference_lang}))
         for section_id in own_order:
             mine, theirs = language.unique[section_id].parent, reference.unique[section_id].parent
             if mine != theirs:
@@ -213,6 +227,12 @@ def _compare_languages(directory: Path, languages: dict[str, _Language], problem
                                         "policy-check-parent-mismatch",
                                         {"id": section_id, "parent": mine or "-", "other_parent": theirs or "-",
                                          "other_lang": reference_lang}))
+
+
+def _follows(section_id: str | None) -> Phrase:
+    if section_id is None:
+        return Phrase("policy-check-order-start")
+    return Phrase("policy-check-section-name", {"id": section_id})
 
 
 def _check_examples(directory: Path, lang: str, language: _Language, problems: list[Problem]) -> None:

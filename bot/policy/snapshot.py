@@ -143,7 +143,7 @@ def diff(old: PolicySnapshot | None, new: PolicySnapshot) -> PolicyDiff:
     for section_id in new_ids:
         if section_id in added:
             continue
-        langs = [lang for lang in sorted(set(old.sections) | set(new.sections))
+        langs = [lang for lang in dict.fromkeys([*new.sections, *old.sections])
                  if _hash(old, lang, section_id) != _hash(new, lang, section_id)]
         if langs:
             changed[section_id] = langs

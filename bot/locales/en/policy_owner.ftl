@@ -12,10 +12,12 @@ policy-check-duplicate-id = duplicate id "{ $id }" (also in { $other })
 policy-check-duplicate-order = duplicate order { $order } (also in { $other })
 policy-check-unknown-parent = parent "{ $parent }" is not a section id
 policy-check-missing-in-language = no file for section "{ $id }" (it is in { $other_file })
-policy-check-order-mismatch = section "{ $id }" is number { $position } here and number { $other_position } in { $other_lang ->
+policy-check-order-mismatch = section "{ $id }" comes after { $after } here, but after { $other_after } in { $other_lang ->
     [ru] Russian
    *[en] English
 } (the sections must come in the same order in both languages)
+policy-check-order-start = the beginning
+policy-check-section-name = "{ $id }"
 policy-check-parent-mismatch = section "{ $id }" has parent "{ $parent }" here and "{ $other_parent }" in { $other_lang ->
     [ru] Russian
    *[en] English

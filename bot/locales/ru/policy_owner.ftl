@@ -12,10 +12,12 @@ policy-check-duplicate-id = повторяется id «{ $id }» (он же в 
 policy-check-duplicate-order = повторяется order { $order } (он же в { $other })
 policy-check-unknown-parent = parent «{ $parent }» не является id раздела
 policy-check-missing-in-language = нет файла раздела «{ $id }» (он есть в { $other_file })
-policy-check-order-mismatch = раздел «{ $id }» стоит здесь { $position }-м, а в { $other_lang ->
+policy-check-order-mismatch = раздел «{ $id }» здесь следует за { $after }, а в { $other_lang ->
     [ru] русской
    *[en] английской
-} версии { $other_position }-м (порядок разделов в обоих языках должен совпадать)
+} версии за { $other_after } (порядок разделов в обоих языках должен совпадать)
+policy-check-order-start = началом политики
+policy-check-section-name = «{ $id }»
 policy-check-parent-mismatch = у раздела «{ $id }» parent «{ $parent }», а в { $other_lang ->
     [ru] русской
    *[en] английской
