@@ -31,7 +31,7 @@ from typing import Any
 
 from bot.policy.engine import PolicyEngine
 from bot.policy.snapshot import PolicyDiff, describe, diff, snapshot_of
-from bot.services import Services
+from bot.services import Services, load_engine
 from bot.storage import policy_repo
 from bot.storage.db import DatabaseUnusable
 
@@ -132,9 +132,7 @@ class PolicyReloader:
         old = services.engine
         config = services.config
         try:
-            new = await asyncio.to_thread(PolicyEngine.load, config.policy_directory, config.policy.url,
-                                          config.policy.min_confidence, config.policy.default_language,
-                                          services.translator)
+            new = await asyncio.to_thread(load_engine, config, services.translator)
             for check in services.policy_checks:
                 check(new)
         except DatabaseUnusable:

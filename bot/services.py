@@ -20,6 +20,7 @@ from bot.storage.db import Database
 class Services:
     config: Config
     db: Database
+    # Replaced whole by a policy reload (bot/policy_reload.py): read it where it is used, never keep it.
     engine: PolicyEngine
     requests: RequestService
     outbox: OutboxRepository
@@ -36,6 +37,13 @@ class Services:
 
     async def close(self) -> None:
         await self.db.close()
+
+
+def load_engine(config: Config, translator: Translator) -> PolicyEngine:
+    """The engine as the running bot builds it, at start and on every reload (bot/policy_reload.py).
+    Blocking CPU work: call it through asyncio.to_thread."""
+    return PolicyEngine.load(config.policy_directory, config.policy.url, config.policy.min_confidence,
+                             config.policy.default_language, translator)
 
 
 async def open_core(config: Config) -> tuple[Database, RequestService]:
@@ -56,9 +64,7 @@ async def build_services(config: Config) -> Services:
     try:
         secret = await app_secret(db, config)
         # Loading the engine reads the policy and builds its indexes: CPU work, kept off the event loop.
-        engine = await asyncio.to_thread(PolicyEngine.load, config.policy_directory, config.policy.url,
-                                         config.policy.min_confidence, config.policy.default_language,
-                                         translator)
+        engine = await asyncio.to_thread(load_engine, config, translator)
     except BaseException:
         await db.close()
         raise
