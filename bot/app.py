@@ -2,7 +2,9 @@
 
 With no channel configured (no Telegram token, email off) the console chat runs instead, so the bot can
 be tried without Telegram. SIGTERM and Ctrl-C set one stop event: channels stop taking updates and
-finish the ones in flight, the outbox worker finishes its pass, then the database is closed.
+finish the ones in flight, the outbox worker finishes its pass, then the database is closed. SIGHUP reloads
+the policy (bot/policy_reload.py); while channels run, the bot's pid is in ``privacy-bot.pid`` beside the
+database (bot/pidfile.py) for ``privacy-bot policy reload``.
 
 A database that becomes unusable while running (disk full, I/O errors, read-only, damaged) stops the bot
 the same way, and ``run_app`` then raises its DatabaseUnusable: the command line prints one line and
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from typing import Any, TextIO
@@ -145,9 +148,14 @@ async def run_app(config: Config, *, force_console: bool = False, as_staff: bool
             await reloader.record_start()
             pid_file = PidFile(pid_path(config.database_path))
             # The handler first: a SIGHUP sent as soon as the pid file names us must not end the process.
-            if _install_reload_signal(reloader) and not pid_file.acquire():
-                log.warning("another bot holds %s: `privacy-bot policy reload` reaches that one, not this one",
-                            pid_file.path)
+            if _install_reload_signal(reloader):
+                try:
+                    if not pid_file.acquire():
+                        log.warning("another bot holds %s: `privacy-bot policy reload` reaches that one, not this "
+                                    "one", pid_file.path)
+                except OSError as exc:
+                    log.warning("cannot write %s (%s): reload this bot with kill -HUP %d", pid_file.path,
+                                exc.strerror, os.getpid())
             try:
                 ok = await _run(services, [*channels, reloader], collect_senders(services, channels), stop)
             finally:
