@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bot.app_secret import app_secret
 from bot.audit import AuditLog
 from bot.config import Config
 from bot.i18n import Translator, get_translator
 from bot.outbox.repository import OutboxRepository
-from bot.policy.engine import PolicyEngine
+from bot.policy.engine import CACHE_ENVIRONMENT, PolicyEngine
 from bot.requests.service import RequestService
 from bot.storage.db import Database
 
@@ -39,13 +41,6 @@ class Services:
         await self.db.close()
 
 
-def load_engine(config: Config, translator: Translator) -> PolicyEngine:
-    """The engine as the running bot builds it, at start and on every reload (bot/policy_reload.py).
-    Blocking CPU work: call it through asyncio.to_thread."""
-    return PolicyEngine.load(config.policy_directory, config.policy.url, config.policy.min_confidence,
-                             config.policy.default_language, translator)
-
-
 async def open_core(config: Config) -> tuple[Database, RequestService]:
     """The database and the request core alone (the staff command line needs no policy engine).
 
@@ -54,6 +49,25 @@ async def open_core(config: Config) -> tuple[Database, RequestService]:
     db = await Database(config.database_path).open()
     return db, RequestService(db, config, outbox=OutboxRepository(db), audit=AuditLog(),
                               translator=get_translator())
+
+
+def load_engine(config: Config, translator: Translator) -> PolicyEngine:
+    """The engine for this installation, at start and on every reload (bot/policy_reload.py); blocking CPU
+    work, call it through asyncio.to_thread. Its fitted models are cached (an edited policy folder is refitted
+    once, then loads in well under a second): in $PRIVACY_ENGINE_CACHE, else the user's cache folder, else
+    beside the database (a service whose home is hidden from it)."""
+    cache = os.environ.get(CACHE_ENVIRONMENT) or _user_cache() or config.database_path.parent / "engine-cache"
+    return PolicyEngine.load(config.policy_directory, config.policy.url, config.policy.min_confidence,
+                             config.policy.default_language, translator, cache_dir=cache)
+
+
+def _user_cache() -> Path | None:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "privacy-bot"
+    try:
+        base.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return base if os.access(base, os.W_OK) else None
 
 
 async def build_services(config: Config) -> Services:

@@ -2,7 +2,9 @@
 
 The engine learns from what people really wrote, not only from the curated examples: a question with its
 section, any other message with its intent (deletion, access, off-topic, ...). Only the tuning
-sets are exported; the held-out sets (holdout*.jsonl) stay unseen so their figures keep meaning something.
+sets are exported (dev*.jsonl and the *-dev.jsonl sets: questions the policy does not answer, quote
+questions); the held-out sets (holdout*.jsonl, quotes.jsonl) stay unseen so their figures keep meaning
+something.
 A test checks the exported files match the tuning sets.
 
     python3 scripts/export_asked.py          # rewrite the files
@@ -25,8 +27,12 @@ def normal(text: str) -> str:
     return " ".join(text.lower().replace("ё", "е").split())
 
 
+def held_out_sets() -> list[Path]:
+    return [*sorted(MESSAGES.glob("holdout*.jsonl")), MESSAGES / "quotes.jsonl"]
+
+
 def held_out_texts() -> set[str]:
-    return {normal(json.loads(line)["text"]) for path in sorted(MESSAGES.glob("holdout*.jsonl"))
+    return {normal(json.loads(line)["text"]) for path in held_out_sets()
             for line in path.read_text(encoding="utf-8").splitlines()}
 
 
@@ -35,7 +41,7 @@ def tuning_sets() -> list[Path]:
     def number(path: Path) -> int:
         digits = path.stem.removeprefix("dev")
         return int(digits) if digits else 1
-    return sorted(MESSAGES.glob("dev*.jsonl"), key=number)
+    return [*sorted(MESSAGES.glob("dev*.jsonl"), key=number), *sorted(MESSAGES.glob("*-dev.jsonl"))]
 
 
 def exported() -> dict[str, str]:

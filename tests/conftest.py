@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -11,6 +12,10 @@ import pytest
 
 from bot.config import REPO_ROOT, Config, load_config
 from tests.servers.dovecot import DovecotServer
+
+# Every engine the tests load (in-process, bot processes, the command line) shares fitted models: fitting
+# takes seconds, loading a fitted one a fraction of one.
+os.environ.setdefault("PRIVACY_ENGINE_CACHE", str(Path(tempfile.gettempdir()) / f"privacy-bot-engine-cache-{os.getuid()}"))
 
 
 @pytest.fixture

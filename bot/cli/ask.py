@@ -23,12 +23,11 @@ def register(subparsers: Any) -> None:
 
 
 def load_engine(config: Config) -> PolicyEngine:
+    from bot import services
     from bot.cli import CliError
 
     try:
-        return PolicyEngine.load(config.policy_directory, url=config.policy.url,
-                                 min_confidence=config.policy.min_confidence,
-                                 default_language=config.policy.default_language)
+        return services.load_engine(config, get_translator())
     except PolicyLoadError as exc:
         raise CliError(f"policy: {exc}") from None
 
@@ -96,6 +95,8 @@ def render_human(engine: PolicyEngine, result: Understanding) -> str:
     lang = result.lang
     if result.answer is not None:
         body = result.answer.text
+    elif result.intent is Intent.QUESTION and result.unanswered:
+        body = t(lang, "policy-not-said")
     elif result.intent is Intent.QUESTION:
         body = t(lang, "policy-no-answer")
     else:

@@ -2,13 +2,15 @@
 
 - ``lexicon.toml``: ``stopwords``, ``overrides`` (word form -> lemma), ``synonyms`` (groups; the first
   member names the group);
-- ``intents.toml``: one table per non-question intent with ``examples``, optional ``cues`` (phrases whose
-  words all present add ``cue_weight``) and, for ``greeting``, a ``lexicon`` of pleasantries;
-- ``sections.toml``: one table per section id with ``examples`` and optional ``cues``/``cue_weight`` and
-  ``specific_cues``/``specific_cue_weight`` (phrases precise enough to outweigh a generic example match).
+- ``intents.toml``: one table per non-question intent with ``examples``;
+- ``sections.toml``: one table per section id with ``examples``: questions the policy owner expects;
 - ``asked.jsonl`` (optional): messages real people sent, one per line: ``{"text": ..., "section": ...}`` for
-  a question, ``{"text": ..., "intent": ...}`` for any other message (deletion, greeting, ...), exported
-  from the labelled tuning sets by ``scripts/export_asked.py`` (never from a held-out set).
+  a question (``"section": null``: a question the policy does not answer), ``{"text": ..., "intent": ...}``
+  for any other message (deletion, greeting, ...), exported from the labelled tuning sets by
+  ``scripts/export_asked.py`` (never from a held-out set).
+
+There are no cue phrases, required words or other hand-written rules: which label a message gets is
+learnt from these examples and the section texts (see ``engine.py``).
 """
 
 from __future__ import annotations
@@ -30,15 +32,6 @@ NON_QUESTION_INTENTS = tuple(i.value for i in Intent if i is not Intent.QUESTION
 @dataclass
 class LabelData:
     examples: list[str] = field(default_factory=list)
-    cues: list[str] = field(default_factory=list)
-    cue_weight: float = 0.0
-    # Longer, unambiguous phrases ("who inside the company can see") that must outweigh a generic
-    # example match ("what do you do with my data"); they add ``specific_cue_weight`` instead.
-    specific_cues: list[str] = field(default_factory=list)
-    specific_cue_weight: float = 0.0
-    lexicon: list[str] = field(default_factory=list)
-    unless: list[str] = field(default_factory=list)
-    requires: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -48,8 +41,8 @@ class Curated:
     synonyms: list[list[str]]
     intents: dict[str, LabelData]
     sections: dict[str, LabelData]
-    # (text, section id) of questions people asked, from the labelled tuning sets.
-    asked: list[tuple[str, str]] = field(default_factory=list)
+    # (text, section id) of questions people asked, from the labelled tuning sets; None: not in the policy.
+    asked: list[tuple[str, str | None]] = field(default_factory=list)
     # (text, intent) of their other messages.
     asked_intents: list[tuple[str, str]] = field(default_factory=list)
 
@@ -72,25 +65,10 @@ def _strings(path: Path, where: str, value: Any) -> list[str]:
 def _label(path: Path, name: str, table: Any) -> LabelData:
     if not isinstance(table, dict):
         raise PolicyLoadError(f"{path}: [{name}] must be a table")
-    unknown = set(table) - {"examples", "cues", "cue_weight", "specific_cues", "specific_cue_weight", "lexicon",
-                         "unless", "requires"}
+    unknown = set(table) - {"examples"}
     if unknown:
-        raise PolicyLoadError(f"{path}: [{name}] unknown key {sorted(unknown)[0]!r}")
-    weight = table.get("cue_weight", 0.0)
-    specific_weight = table.get("specific_cue_weight", 0.0)
-    for key, value in (("cue_weight", weight), ("specific_cue_weight", specific_weight)):
-        if not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
-            raise PolicyLoadError(f"{path}: [{name}] {key} must be a number from 0 to 1")
-    data = LabelData(
-        examples=_strings(path, f"[{name}] examples", table.get("examples", [])),
-        cues=_strings(path, f"[{name}] cues", table.get("cues", [])),
-        cue_weight=float(weight),
-        specific_cues=_strings(path, f"[{name}] specific_cues", table.get("specific_cues", [])),
-        specific_cue_weight=float(specific_weight),
-        lexicon=_strings(path, f"[{name}] lexicon", table.get("lexicon", [])),
-        unless=_strings(path, f"[{name}] unless", table.get("unless", [])),
-        requires=_strings(path, f"[{name}] requires", table.get("requires", [])),
-    )
+        raise PolicyLoadError(f"{path}: [{name}] unknown key {sorted(unknown)[0]!r} (only examples are read)")
+    data = LabelData(examples=_strings(path, f"[{name}] examples", table.get("examples", [])))
     if not data.examples:
         raise PolicyLoadError(f"{path}: [{name}] needs at least one example")
     return data
@@ -125,7 +103,7 @@ def load_curated(policy_dir: Path, lang: str, section_ids: list[str]) -> Curated
             raise PolicyLoadError(f"{sections_path}: [{name}] is not a section id")
     return Curated(
         asked=[(text, label) for text, kind, label in asked if kind == "section"],
-        asked_intents=[(text, label) for text, kind, label in asked if kind == "intent"],
+        asked_intents=[(text, label) for text, kind, label in asked if kind == "intent" and label is not None],
         stopwords=_strings(lexicon_path, "stopwords", lexicon.get("stopwords", [])),
         overrides={str(k): str(v) for k, v in overrides.items()},
         synonyms=[list(g) for g in synonyms],
@@ -134,13 +112,13 @@ def load_curated(policy_dir: Path, lang: str, section_ids: list[str]) -> Curated
     )
 
 
-def _asked(path: Path, section_ids: list[str]) -> list[tuple[str, str, str]]:
+def _asked(path: Path, section_ids: list[str]) -> list[tuple[str, str, str | None]]:
     """The asked messages file as (text, "section" or "intent", label); absent means none."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         return []
-    asked: list[tuple[str, str, str]] = []
+    asked: list[tuple[str, str, str | None]] = []
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -156,7 +134,7 @@ def _asked(path: Path, section_ids: list[str]) -> list[tuple[str, str, str]]:
                                       f"({', '.join(NON_QUESTION_INTENTS)})")
             asked.append((row["text"], "intent", row["intent"]))
             continue
-        if row.get("section") not in section_ids:
+        if "section" not in row or (row["section"] is not None and row["section"] not in section_ids):
             raise PolicyLoadError(f"{path}:{number}: {row.get('section')!r} is not a section id")
         asked.append((row["text"], "section", row["section"]))
     return asked

@@ -1,68 +1,87 @@
-"""The engine facade: load the policy and curated examples once, then understand messages.
+"""The engine facade: load the policy and what people asked, fit the models, then understand messages.
 
 Understanding a message, in order:
-1. language: the hint, else detected from the letters;
-2. the text is cut into sentences; sentences that are only pleasantries ("Здравствуйте", "Best regards,
-   John") are set aside, so a polite email is judged by its request;
-3. every remaining sentence is scored against curated examples of each intent and each section
-   (nearest examples + cue phrases); the best label wins: a section label means ``question``;
-4. for questions, sections are ranked; below ``min_confidence`` the engine abstains (no section).
+1. language: the hint, else the letters; Russian typed in Latin letters or on the wrong layout is respelt;
+2. quoted history, signatures and salutations are cut (``text.request_text``); the rest becomes canonical
+   tokens (lemmas, synonym groups: ``morphology.Normaliser``);
+3. a classifier fitted to every labelled message gives each label a probability: each section, "not in the
+   policy", and each request and other intent (``learnt.SoftmaxClassifier``); the intent is the likeliest
+   of "question" (all sections and "not in the policy" together) and the others;
+4. for a question, each section's score adds how close the message is to the section's own words and
+   examples (``learnt.PolicyReader``), so a new or rewritten section is found from its text and a few
+   examples; "not in the policy" competes as a section the reader is always ``UNANSWERED_SIMILARITY`` close
+   to; below ``min_confidence`` the engine abstains.
 
-How a sentence relates to the writer changes what it can be: a sentence that only tells what happened
-(past-tense verbs, Russian), a conditional question ("если я сменю почту, ...?"), or one about a stranger
-acting on data ("what stops a stranger from editing my details") keeps only part of its likeness to a
-request; a request score never comes from the whole letter more than from its best sentence.
+Every constant below is chosen by ``bench/engine_cv.py`` (cross-validation over the labelled tuning sets
+and leave-one-section-out runs); rerun it after changing the data or the models.
+
+The fitted models are cached on disk (``cache_dir``) under a hash of everything they are fitted from, so a
+restart with the same policy folder loads in well under a second; an edit refits them.
 """
 
 from __future__ import annotations
 
 import gc
-import re
+import hashlib
+import json
+import logging
+import os
+import pickle
+import stat
+import tempfile
 import unicodedata
-from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from bot.i18n import Translator, get_translator
-from bot.policy.answer import choose_paragraphs, render_answer
-from bot.policy.classifier import ExampleIndex
-from bot.policy.curated import LabelData, load_curated
+from bot.policy.answer import choose_sentences, render_answer, section_sentences
+from bot.policy.curated import Curated, load_curated
 from bot.policy.language import CYRILLIC, detect_language
+from bot.policy.learnt import PolicyReader, SoftmaxClassifier, Vectoriser
 from bot.policy.loader import LANGUAGES, load_policy
-from bot.policy.models import REQUEST_INTENTS, Answer, Intent, Policy, RankedSection, Section, Understanding
-from bot.policy.morphology import PLACEHOLDERS, STEM_PREFIX, Morphology, Normaliser, tokenize
-from bot.policy.text import request_text, sentences
+from bot.policy.models import Answer, Intent, LearntExample, Policy, RankedSection, Section, Understanding
+from bot.policy.morphology import PLACEHOLDERS, Morphology, Normaliser, tokenize
+from bot.policy.text import request_text
 from bot.policy.transliteration import from_translit, from_wrong_layout
 
+log = logging.getLogger(__name__)
+
+# ---- constants chosen by bench/engine_cv.py ------------------------------------------------------------
+# C of the classifier: the weight of fitting the data against keeping the weights small.
+REGULARISATION = 10.0
+# A sentence of a section's own text (and its title) teaches the classifier this much of a labelled message.
+SECTION_TEXT_WEIGHT = 0.5
+# Labels with few examples count more: each example's weight is multiplied by (mean count / label count)
+# to this power (0: no balancing, 1: every label weighs the same in all).
+CLASS_BALANCE = 0.5
+# A section's score: CLASSIFIER_WEIGHT * log P(section) + READER_WEIGHT * closeness to its own words.
+CLASSIFIER_WEIGHT = 0.3
+READER_WEIGHT = 10.0
+# The classifier counts half for a section taught by this many texts, fully for one taught by many (0: always).
+SUPPORT_HALF = 0.0
+# The reader's closeness of "not in the policy" (a section with no words of its own).
+UNANSWERED_SIMILARITY = 0.3
+# A word or pair seen in fewer training texts than this is not a feature (it cannot generalise).
+MIN_DOCUMENTS = 2
+# The reader blends a section's closest and second-closest item.
+READER_BEST_WEIGHT = 0.7
+# A question taught by staff is answered their way when a message is at least this close to it.
+LEARNT_SIMILARITY = 0.85
+# --------------------------------------------------------------------------------------------------------
+
 # Long emails: the request is near the top; the rest only costs time.
-MAX_SENTENCES = 25
-MAX_TOKENS_PER_SENTENCE = 80
-# ... and of a letter that asks something, only the asking sentences and the context nearest them are
-# scored, this many in all: the same answers on every labelled set (leaving each recent tuning set out in
-# turn: one more right), and a rambling nine-sentence letter costs two thirds of the time.
-MAX_SCORED_SENTENCES = 6
-# Sentences of section text itself count as examples, a little below curated questions.
-SECTION_TEXT_WEIGHT = 0.8
-# Questions people asked (the labelled tuning sets) count like curated examples: measured on a batch not
-# yet tuned on, a lower weight (0.9) answered fewer questions right.
-ASKED_WEIGHT = 1.0
-# Their other messages (requests, greetings, off-topic) count less: measured leaving each recent tuning
-# set out in turn, 0.6 answered 8 more Russian questions right with intents and abstention about even;
-# 0.8 did a little better there but made conditional questions ("если я сменю почту, ...?") requests.
-ASKED_INTENT_WEIGHT = 0.6
-# A sentence whose best match is a pleasantry at least this close is a pleasantry.
-GREETING_SIMILARITY = 0.5
-# Small talk ("how are you?", "who are you") has at most this many words outside the pleasantries lexicon.
-PLEASANTRY_MAX_WORDS = 1
-SUBSTANTIVE_GREETING_FACTOR = 0.6
-# A sentence with a pleasantry whose best other match scores below this is a pleasantry too.
-POLITE_SENTENCE_CEILING = 0.4
-# Labels whose required words are absent keep this share of their score.
-UNMET_REQUIREMENT_FACTOR = 0.7
-SECTION_PREFIX = "section:"
-INTENT_PREFIX = "intent:"
-# One-off costs (first use of each code path and of common words) are paid at load, not by a person:
-# a chat line and a letter with salutation, story, question, quoted history and signature per language.
+MAX_TOKENS = 400
+UNANSWERED = "unanswered"
+INTENT_LABELS = tuple(i.value for i in Intent if i is not Intent.QUESTION)
+# Bump when the models' code changes, so cached models fitted by older code are not used.
+MODEL_FORMAT = "learnt-2"
+CACHE_KEEP = 8
+# Where fitted models are kept when the caller names no folder (the bot names its data folder).
+CACHE_ENVIRONMENT = "PRIVACY_ENGINE_CACHE"
+# One-off costs (first use of each code path and of common words) are paid at load, not by a person.
 WARM_UP = {
     "en": ["Hello! Do you share my data? Thanks, John",
            "Dear Data Protection Officer,\n\nLast week I filled in your form and a courier called me. Could you "
@@ -79,142 +98,224 @@ WARM_UP = {
 ENGLISH_SHARE_OF_LATIN = 0.34
 RUSSIAN_SHARE_OF_RESPELLED = 0.6
 LATIN_CHECK_CHARS = 400
-# Multi-sentence messages: weight of the best sentence against the whole text.
-SENTENCE_WEIGHT = 0.5
-# Sentences without a question mark, in a message that has one, count this much.
-CONTEXT_SENTENCE_FACTOR = 0.75
-# A sentence asks without a question mark too: "хочу понять, какие данные у вас остались", "I need to know
-# which data you receive" (letters often put the request this way).
-INDIRECT_QUESTION = re.compile(
-    r"\b(?:(?:хочу|хотим|хотел[аи]? бы|хотелось бы|нужно|необходимо|важно|прошу)\s+(?:понять|узнать|уточнить|"
-    r"выяснить|сообщить|разъяснить|пояснить)|подскажите|сообщите|расскажите|уточните|поясните|объясните|"
-    r"(?:need|want|would like|'d like) to (?:know|understand|find out)|please (?:tell|let|confirm|explain)|"
-    r"let me know|i wonder|wondering)\b",
-    re.IGNORECASE,
-)
-# Several sentences: how much the off-topic label keeps of its score.
-LETTER_CONTEXT_FACTOR = 0.8
-# A letter that asks something: the off-topic score of its other sentences (the business context,
-# "we plan to order a site from you") counts this much, so the context cannot outvote the question.
-OFF_TOPIC_CONTEXT_FACTOR = 0.5
-# In a message of several sentences, a sentence that only tells what happened ("менеджер связался",
-# "я по ошибке указал почту коллеги") is context: its likeness to a request counts this much.
-NARRATIVE_REQUEST_FACTOR = 0.4
-# ... and in a message that asks nothing, one whose best match is a section below this says nothing.
-WEAK_STORY_CEILING = 0.3
-# Request cues count less in a conditional sentence ("if I delete cookies, ...").
-CONDITIONAL_CUE_FACTOR = 0.3
-CONDITIONAL_REQUEST_FACTOR = 0.7
-CONDITION_WORDS = ("if", "если")
-# "please confirm whether you hold my data and, if so, send a copy": "if so" leans on the ask before it;
-# it makes nothing hypothetical, so these phrases are not read at all.
-LEANING_CONDITION = re.compile(r"\b(?:if so|if yes|if any|if you do|если да|если есть|если так|если они есть)\b",
-                               re.IGNORECASE)
-# "what stops a stranger from deleting my records", "могут ли посторонние изменить данные": someone else
-# doing it is a question about protection, not the writer asking us to delete or correct.
-OUTSIDER_WORDS = ("stranger", "outsider", "hacker", "intruder", "attacker", "scammer", "criminal",
-                  "посторонний", "хакер", "злоумышленник", "мошенник", "взломщик")
-# "someone" is often our own staff ("can someone delete my account"): an outsider only when the sentence
-# speaks of stopping or preventing it.
-VAGUE_OUTSIDER_WORDS = ("someone", "somebody", "anyone", "anybody")
-PREVENTION_WORDS = ("stop", "prevent", "without", "protect", "tamper", "unauthorized", "помешать", "мешать",
-                    "защитить", "защищать", "защищенный", "предотвратить", "ведома", "разрешения")
-OUTSIDER_FACTOR = 0.35
-# ... unless the writer also asks us to act ("please delete it all, I don't want strangers reading it").
-PLEASE_WORDS = ("please", "pls", "kindly", "пожалуйста", "прошу")
-GRATITUDE_WORDS = ("thanks", "thank you", "appreciate", "cheers", "спасибо", "благодарю", "благодарность")
 # Emoji are "other symbols"; skin tones are modifiers; variation selectors and joiners glue them.
 EMOJI_CATEGORIES = ("So", "Sk")
 EMOJI_JOINERS = ("\u200d", "\ufe0f", "\ufe0e")
-REQUEST_LABELS = frozenset(INTENT_PREFIX + i.value for i in REQUEST_INTENTS)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The fitted constants; ``bench/engine_cv.py`` varies them."""
+
+    regularisation: float = REGULARISATION
+    section_text_weight: float = SECTION_TEXT_WEIGHT
+    class_balance: float = CLASS_BALANCE
+    classifier_weight: float = CLASSIFIER_WEIGHT
+    reader_weight: float = READER_WEIGHT
+    unanswered_similarity: float = UNANSWERED_SIMILARITY
+    reader_best_weight: float = READER_BEST_WEIGHT
+    min_documents: int = MIN_DOCUMENTS
+    support_half: float = SUPPORT_HALF
+
+
+@dataclass
+class TrainingData:
+    """Everything one language's models are fitted from (also what the cross-validation varies)."""
+
+    curated: Curated
+    sections: list[Section]
+    learnt: list[LearntExample] = field(default_factory=list)
 
 
 @dataclass
 class _LanguageModel:
     normaliser: Normaliser
-    index: ExampleIndex
-    greeting_tokens: frozenset[str]
-    condition_tokens: frozenset[str]
-    outsider_stems: frozenset[str]
-    vague_outsider_stems: frozenset[str]
-    prevention_stems: frozenset[str]
-    please_stems: frozenset[str]
-    looked_for_prefixes: frozenset[str]
-    gratitude_tokens: frozenset[str]
-    paragraph_tokens: dict[str, list[set[str]]]
+    vectoriser: Vectoriser
+    classifier: SoftmaxClassifier
+    reader: PolicyReader
+    section_ids: list[str]
+    # classifier label -> column of its log probability
+    columns: dict[str, int]
+    # label -> how many texts taught it (a label with few is trusted less from the classifier)
+    support: dict[str, int]
+    # per section, the tokens of each of its sentences (to choose what to quote)
+    sentence_tokens: dict[str, list[list[str]]]
+    # questions taught by staff: (columns, values, section id or UNANSWERED)
+    learnt: list[tuple[np.ndarray, np.ndarray, str]] = field(default_factory=list)
+
+
+def build_model(data: TrainingData, settings: Settings) -> _LanguageModel:
+    """Fit one language's models."""
+    curated = data.curated
+    normaliser = Normaliser(Morphology.shared(), curated.overrides, curated.synonyms, curated.stopwords)
+    documents: list[list[str]] = []
+    labels: list[str] = []
+    weights: list[float] = []
+    reader_items: list[tuple[str, list[str]]] = []
+
+    def teach(tokens: list[str], label: str, weight: float = 1.0) -> None:
+        if tokens:
+            documents.append(tokens)
+            labels.append(label)
+            weights.append(weight)
+
+    for name, intent_data in curated.intents.items():
+        for example in intent_data.examples:
+            teach(normaliser.learn(example), name)
+    sentence_tokens: dict[str, list[list[str]]] = {}
+    for section in data.sections:
+        own = [normaliser.learn(section.title)] + [normaliser.learn(s) for _, s in section_sentences(section)]
+        sentence_tokens[section.id] = own[1:]
+        for tokens in own:
+            teach(tokens, section.id, settings.section_text_weight)
+            if tokens:
+                reader_items.append((section.id, tokens))
+        label_data = curated.sections.get(section.id)
+        for example in label_data.examples if label_data else []:
+            tokens = normaliser.learn(example)
+            teach(tokens, section.id)
+            if tokens:
+                reader_items.append((section.id, tokens))
+    # Messages people sent come last, so their typos are repaired against everything curated.
+    for text, section_id in curated.asked:
+        teach(normaliser.learn(request_text(text), written_by_users=True), section_id or UNANSWERED)
+    for text, intent in curated.asked_intents:
+        teach(normaliser.learn(request_text(text), written_by_users=True), intent)
+    for taught in data.learnt:
+        teach(normaliser.learn(request_text(taught.text), written_by_users=True), taught.section_id or UNANSWERED)
+    if settings.class_balance:
+        counts: dict[str, int] = {}
+        for label in labels:
+            counts[label] = counts.get(label, 0) + 1
+        mean = len(labels) / len(counts)
+        weights = [w * (mean / counts[label]) ** settings.class_balance for w, label in zip(weights, labels, strict=True)]
+    vectoriser = Vectoriser(documents, settings.min_documents)
+    classifier = SoftmaxClassifier.fit(vectoriser, documents, labels, weights, settings.regularisation)
+    section_ids = [s.id for s in data.sections]
+    reader = PolicyReader(vectoriser, reader_items, section_ids, settings.reader_best_weight)
+    support: dict[str, int] = {}
+    for label in labels:
+        support[label] = support.get(label, 0) + 1
+    model = _LanguageModel(normaliser, vectoriser, classifier, reader, section_ids,
+                           {label: number for number, label in enumerate(classifier.labels)}, support, sentence_tokens)
+    return model
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the models say about one message."""
+
+    lang: str
+    labels: list[str]  # the classifier's labels
+    log_p: np.ndarray  # their log probabilities
+    section_ids: list[str]
+    reader: np.ndarray  # each section's closeness to the message
+    support: np.ndarray  # how many texts taught each section and "not in the policy" (in that order)
+    taught: str | None  # the label staff gave a question very close to this one
+
+    def explanation(self) -> dict[str, float]:
+        top = sorted(range(len(self.labels)), key=lambda i: -self.log_p[i])[:5]
+        return {self.labels[i]: round(float(np.exp(self.log_p[i])), 4) for i in top}
+
+
+@dataclass(frozen=True)
+class Decision:
+    intent: Intent
+    confidence: float
+    # sections, best first, with their share of the question's score
+    ranked: list[tuple[str, float]]
+    abstained: bool = False
+    unanswered: bool = False
+
+
+def trust(support: np.ndarray, settings: Settings) -> np.ndarray:
+    """How far the classifier's (log) probability of each section counts: a section taught by few texts (a
+    new one, with its text and a few examples) is judged more by its own words than by a classifier that
+    has hardly seen it."""
+    if not settings.support_half:
+        return np.ones_like(support)
+    return support / (support + settings.support_half)
+
+
+def decide(evidence: Evidence, settings: Settings, min_confidence: float) -> Decision:
+    """The intent, and for a question the section or abstention: written once, used by the engine and by
+    the cross-validation that chooses the settings."""
+    probabilities = np.exp(evidence.log_p)
+    position = {label: number for number, label in enumerate(evidence.labels)}
+    by_intent = {label: float(probabilities[position[label]]) for label in INTENT_LABELS if label in position}
+    by_intent[Intent.QUESTION.value] = float(sum(probabilities[i] for label, i in position.items()
+                                                 if label not in INTENT_LABELS))
+    if evidence.taught is not None:
+        by_intent[Intent.QUESTION.value] = 1.0
+    intent = Intent(max(by_intent, key=lambda label: (by_intent[label], label)))
+    labels = [*evidence.section_ids, UNANSWERED]
+    floor = float(evidence.log_p.min())
+    classifier = np.array([evidence.log_p[position[label]] if label in position else floor for label in labels])
+    reader = np.append(evidence.reader, settings.unanswered_similarity)
+    scores = settings.classifier_weight * classifier * trust(evidence.support, settings) + settings.reader_weight * reader
+    if evidence.taught is not None:
+        scores[labels.index(evidence.taught)] = scores.max() + 10.0
+    shares = np.exp(scores - scores.max())
+    shares /= shares.sum()
+    order = sorted(range(len(labels)), key=lambda i: (-shares[i], labels[i]))
+    ranked = [(labels[i], float(shares[i])) for i in order if labels[i] != UNANSWERED]
+    if intent is not Intent.QUESTION:
+        return Decision(intent, by_intent[intent.value], [])
+    best = order[0]
+    if labels[best] == UNANSWERED:
+        return Decision(intent, float(shares[best]), ranked, abstained=True, unanswered=True)
+    confidence = float(shares[best])
+    return Decision(intent, confidence, ranked, abstained=confidence < min_confidence)
+
+
+def _tokens_for(model: _LanguageModel, text: str) -> list[str]:
+    return model.normaliser.tokens(request_text(text))[:MAX_TOKENS]
 
 
 class PolicyEngine:
     def __init__(self, policy: Policy, models: dict[str, _LanguageModel], url: str, min_confidence: float,
-                 default_language: str, translator: Translator) -> None:
+                 default_language: str, translator: Translator, settings: Settings | None = None) -> None:
         self._policy = policy
         self._models = models
         self.url = url
         self.min_confidence = min_confidence
         self.default_language = default_language
         self._translator = translator
+        self._settings = settings or Settings()
 
     # ----- loading -------------------------------------------------------------------------------
 
     @classmethod
     def load(cls, directory: Path | str, url: str = "https://jetbit.ru/policy/", min_confidence: float = 0.15,
-             default_language: str = "ru", translator: Translator | None = None) -> PolicyEngine:
-        """Read sections and curated examples; raises PolicyLoadError naming a malformed file."""
+             default_language: str = "ru", translator: Translator | None = None,
+             learnt: Sequence[LearntExample] = (), cache_dir: Path | str | None = None,
+             settings: Settings | None = None) -> PolicyEngine:
+        """Read sections and examples and fit the models (or load them from ``cache_dir``); raises
+        PolicyLoadError naming a malformed file."""
         directory = Path(directory)
+        settings = settings or Settings()
+        if cache_dir is None:
+            cache_dir = os.environ.get(CACHE_ENVIRONMENT) or None
         policy = load_policy(directory)
-        morphology = Morphology.shared()
-        models = {lang: cls._build_model(directory, policy, lang, morphology) for lang in LANGUAGES}
-        engine = cls(policy, models, url, min_confidence, default_language, translator or get_translator())
+        models: dict[str, _LanguageModel] = {}
+        for lang in LANGUAGES:
+            data = TrainingData(load_curated(directory, lang, [s.id for s in policy.sections[lang]]),
+                                policy.sections[lang], [e for e in learnt if e.lang == lang])
+            models[lang] = _cached_model(data, settings, cache_dir)
+        engine = cls(policy, models, url, min_confidence, default_language, translator or get_translator(), settings)
         for lang, texts in WARM_UP.items():
             for text in texts:
                 engine.understand(text, lang=lang)  # the first calls pay one-off costs; not a user's message
-        # The indexes are large and live as long as the process: keep the garbage collector from
-        # rescanning them (full collections would otherwise pause a message now and then).
+        # The models live as long as the process: keep the garbage collector from rescanning them.
         gc.collect()
         gc.freeze()
         return engine
 
-    @staticmethod
-    def _build_model(directory: Path, policy: Policy, lang: str, morphology: Morphology) -> _LanguageModel:
-        sections = policy.sections[lang]
-        curated = load_curated(directory, lang, [s.id for s in sections])
-        normaliser = Normaliser(morphology, curated.overrides, curated.synonyms, curated.stopwords)
-        index = ExampleIndex()
-        for name, data in curated.intents.items():
-            _index_label(index, normaliser, INTENT_PREFIX + name, data)
-        paragraph_tokens: dict[str, list[set[str]]] = {}
-        for section in sections:
-            label = SECTION_PREFIX + section.id
-            curated_section = curated.sections.get(section.id)
-            if curated_section is not None:
-                _index_label(index, normaliser, label, curated_section)
-            for sentence in sentences(section.title + "\n" + section.text):
-                index.add(label, normaliser.learn(sentence), SECTION_TEXT_WEIGHT)
-            paragraph_tokens[section.id] = [set(normaliser.learn(p)) for p in section.paragraphs]
-        # Messages people sent come last, so their typos are repaired against everything curated.
-        for text, section_id in curated.asked:
-            index.add(SECTION_PREFIX + section_id, normaliser.learn(request_text(text), written_by_users=True),
-                      ASKED_WEIGHT)
-        for text, intent in curated.asked_intents:
-            index.add(INTENT_PREFIX + intent, normaliser.learn(request_text(text), written_by_users=True),
-                      ASKED_INTENT_WEIGHT)
-        index.build()
-        greeting = curated.intents[Intent.GREETING.value]
-        greeting_tokens = frozenset(t for word in greeting.lexicon for t in normaliser.learn(word))
-        condition_tokens = frozenset(t for word in CONDITION_WORDS for t in normaliser.tokens(word))
-        gratitude_tokens = frozenset(t for word in GRATITUDE_WORDS for t in normaliser.tokens(word))
-        outsider_stems = frozenset(stem for w in OUTSIDER_WORDS for stem in normaliser.stems(w))
-        vague_outsider_stems = frozenset(stem for w in VAGUE_OUTSIDER_WORDS for stem in normaliser.stems(w))
-        prevention_stems = frozenset(stem for w in PREVENTION_WORDS for stem in normaliser.stems(w))
-        please_stems = frozenset(stem for w in PLEASE_WORDS for stem in normaliser.stems(w))
-        return _LanguageModel(normaliser, index, greeting_tokens, condition_tokens, outsider_stems,
-                              vague_outsider_stems, prevention_stems, please_stems,
-                              frozenset(stem[:STEM_PREFIX] for stem in outsider_stems | vague_outsider_stems
-                                        | prevention_stems | please_stems),
-                              gratitude_tokens,
-                              paragraph_tokens)
-
     # ----- what channels need --------------------------------------------------------------------
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
 
     @property
     def policy(self) -> Policy:
@@ -242,12 +343,60 @@ class PolicyEngine:
         section = self.section(lang, section_id)
         if section is None:
             return None
-        return render_answer(self._translator, section, list(range(len(section.paragraphs))), self.url,
-                             self.children(lang, section_id))
+        return self._render(section, [], list(range(len(section_sentences(section)))))
+
+    # ----- learning from staff -------------------------------------------------------------------
+
+    def learn(self, lang: str, text: str, section_id: str | None) -> None:
+        """Staff say what a question means: a section, or (None) that the policy does not answer it. The
+        same question, and ones very close to it, are answered that way at once; the classifier learns it
+        when the models are next fitted (``load(learnt=...)``)."""
+        if lang not in self._models or (section_id is not None and self.section(lang, section_id) is None):
+            raise ValueError(f"unknown language or section: {lang}/{section_id}")
+        model = self._models[lang]
+        columns, values = model.vectoriser.vector(_tokens_for(model, text))
+        if len(columns):
+            model.learnt.append((columns, values, section_id or UNANSWERED))
 
     # ----- understanding -------------------------------------------------------------------------
 
     def understand(self, text: str, lang: str | None = None) -> Understanding:
+        found = self.evidence(text, lang)
+        if isinstance(found, Understanding):
+            return found
+        evidence, tokens = found
+        decision = decide(evidence, self._settings, self.min_confidence)
+        lang = evidence.lang
+        offered = []
+        for section_id, share in decision.ranked[:3]:
+            section = self._policy.section(lang, section_id)
+            if section is not None:
+                offered.append(RankedSection(section.id, section.title, share))
+        if decision.intent is not Intent.QUESTION or decision.abstained:
+            return self._result(lang, decision.intent, decision.confidence, offered, None, evidence.explanation(),
+                                abstained=decision.abstained, unanswered=decision.unanswered)
+        section = self._policy.section(lang, decision.ranked[0][0])
+        assert section is not None  # labels come from this policy's sections
+        return self._result(lang, Intent.QUESTION, decision.confidence, offered,
+                            self._quote(section, tokens), evidence.explanation())
+
+    def answer_from(self, lang: str, section_id: str, text: str) -> Answer | None:
+        """A section's answer to a question, quoting what in it is closest to the question (for staff who
+        name the right section, and for the quote benchmark)."""
+        section = self.section(lang, section_id)
+        if section is None or lang not in self._models:
+            return None
+        return self._quote(section, _tokens_for(self._models[lang], text))
+
+    def _quote(self, section: Section, tokens: list[str]) -> Answer:
+        model = self._models[section.lang]
+        chosen, marked = choose_sentences(model.vectoriser, model.sentence_tokens[section.id],
+                                          model.vectoriser.vector(tokens), section)
+        return self._render(section, marked, chosen)
+
+    def evidence(self, text: str, lang: str | None = None) -> tuple[Evidence, list[str]] | Understanding:
+        """What the models say about a message (and its tokens), or the understanding of a message with no
+        word the engine knows."""
         if lang != "en" and not CYRILLIC.search(text):
             russian = self._spelled_in_cyrillic(text)
             if russian is not None:
@@ -255,33 +404,21 @@ class PolicyEngine:
         if lang not in LANGUAGES:
             lang = detect_language(text, self.default_language)
         model = self._models[lang]
-        scores, all_tokens, pleasantry = self._score(model, text)
-        if not scores:
-            pleasantry = pleasantry or _only_emoji(text)
-            intent = Intent.GREETING if pleasantry else Intent.OUT_OF_SCOPE
-            confidence = 0.9 if pleasantry else 0.5
-            return self._result(lang, intent, confidence, [], None, {})
-        best_label = max(scores, key=lambda label: (scores[label], label))
-        explanation = dict(sorted(scores.items(), key=lambda kv: -kv[1])[:5])
-        if best_label.startswith(INTENT_PREFIX):
-            intent = Intent(best_label[len(INTENT_PREFIX):])
-            return self._result(lang, intent, _clamp(scores[best_label]), [], None, explanation)
+        tokens = _tokens_for(model, text)
+        columns, values = model.vectoriser.vector(tokens)
+        if not len(columns):
+            # No word the engine knows: a reaction ("👍", "))") or something it cannot read.
+            intent = Intent.GREETING if _only_emoji(text) or not text.strip() else Intent.OUT_OF_SCOPE
+            return self._result(lang, intent, 0.5, [], None, {})
+        log_p = model.classifier.log_probabilities(columns, values)
+        support = np.array([model.support.get(label, 0) for label in [*model.section_ids, UNANSWERED]], dtype=float)
+        return Evidence(lang, model.classifier.labels, log_p, model.section_ids,
+                        model.reader.similarities(columns, values), support,
+                        _closest_learnt(model, columns, values)), tokens
 
-        ranked = sorted(((label[len(SECTION_PREFIX):], score) for label, score in scores.items()
-                         if label.startswith(SECTION_PREFIX)), key=lambda item: (-item[1], item[0]))
-        confidence = _question_confidence([score for _, score in ranked])
-        if confidence < self.min_confidence:
-            return self._result(lang, Intent.QUESTION, confidence, [], None, explanation, abstained=True)
-        sections = []
-        for section_id, score in ranked[:3]:
-            section = self._policy.section(lang, section_id)
-            if section is not None:
-                sections.append(RankedSection(section.id, section.title, _clamp(score)))
-        top = self._policy.section(lang, ranked[0][0])
-        assert top is not None  # ranked ids come from this policy's sections
-        paragraphs = choose_paragraphs(top, model.paragraph_tokens[top.id], set(all_tokens))
-        answer = render_answer(self._translator, top, paragraphs, self.url, self.children(lang, top.id))
-        return self._result(lang, Intent.QUESTION, confidence, sections, answer, explanation)
+    def _render(self, section: Section, marked: list[int], chosen: list[int]) -> Answer:
+        return render_answer(self._translator, section, chosen, marked, self.url, self.children(section.lang, section.id),
+                             self._policy.version, self.effective_date)
 
     def _spelled_in_cyrillic(self, text: str) -> str | None:
         """The text in Cyrillic when it is Russian typed in Latin letters or on the English layout:
@@ -307,146 +444,26 @@ class PolicyEngine:
                     best = (share, respelled)
         return best[1] if best else None
 
-    def _score(self, model: _LanguageModel, text: str) -> tuple[dict[str, float], list[str], bool]:
-        """Score per label for the message's request sentences; also all their tokens, and whether the
-        message held a pleasantry."""
-        content: list[list[str]] = []
-        substantive: list[bool] = []
-        asks: list[bool] = []
-        narrative: list[bool] = []
-        outsider: list[bool] = []
-        pleasantry = False
-        parts = sentences(request_text(text))[:MAX_SENTENCES]
-        for sentence in parts:
-            tokens = model.normaliser.tokens(LEANING_CONDITION.sub(" ", sentence))[:MAX_TOKENS_PER_SENTENCE]
-            if not tokens:
-                continue
-            meaningful = [t for t in tokens if model.normaliser.in_vocabulary(t) and t not in model.greeting_tokens]
-            if len(meaningful) < len(tokens) or not meaningful:
-                pleasantry = pleasantry or any(t in model.greeting_tokens for t in tokens)
-            if meaningful:
-                content.append(tokens)
-                substantive.append(len(meaningful) > PLEASANTRY_MAX_WORDS)
-                asks.append("?" in sentence or bool(INDIRECT_QUESTION.search(sentence)))
-                outsider.append(_outsider_acts(model, sentence))
-                narrative.append(len(parts) > 1 and "?" not in sentence and model.normaliser.is_narrative(sentence))
-        if len(content) > MAX_SCORED_SENTENCES and any(asks):
-            # A long letter that asks something: the asking sentences and the context nearest to them.
-            asking = [i for i, a in enumerate(asks) if a]
-            ranked = sorted(range(len(content)), key=lambda i: (min(abs(i - j) for j in asking), i))
-            chosen = sorted(ranked[:MAX_SCORED_SENTENCES])
-            content = [content[i] for i in chosen]
-            substantive, asks, narrative, outsider = (
-                [flags[i] for i in chosen] for flags in (substantive, asks, narrative, outsider))
-        greeting_label = INTENT_PREFIX + Intent.GREETING.value
-        out_of_scope = INTENT_PREFIX + Intent.OUT_OF_SCOPE.value
-        index = model.index
-        per_sentence: list[dict[str, float]] = []
-        kept: list[list[str]] = []
-        whole_vector: dict[str, float] = defaultdict(float)
-        whole_dots = index.dots({})
-        any_asks = any(asks)
-        for tokens, is_substantive, is_question, is_story, by_outsider in zip(content, substantive, asks, narrative,
-                                                                              outsider, strict=True):
-            vector = index.vector(tokens)
-            dots = index.dots(vector)
-            sentence_scores = self._combine(model, index.label_similarities(dots, vector), tokens)
-            if any_asks and not is_question:
-                # In a letter with a question mark, the asking sentence is the request; the others
-                # are context ("we ordered a site from you last year").
-                sentence_scores = {k: v * (OFF_TOPIC_CONTEXT_FACTOR if k == out_of_scope else CONTEXT_SENTENCE_FACTOR)
-                                   for k, v in sentence_scores.items()}
-            if is_question and any(t in model.condition_tokens for t in tokens):
-                # "если я напишу неверный номер, вы мне перезвоните?" asks what would happen; it does
-                # not ask for the act itself.
-                sentence_scores = {k: v * CONDITIONAL_REQUEST_FACTOR if k in REQUEST_LABELS else v
-                                   for k, v in sentence_scores.items()}
-            if by_outsider:
-                sentence_scores = {k: v * OUTSIDER_FACTOR if k in REQUEST_LABELS else v
-                                   for k, v in sentence_scores.items()}
-            if is_story and len(content) > 1:
-                sentence_scores = {k: v * NARRATIVE_REQUEST_FACTOR if k in REQUEST_LABELS else v
-                                   for k, v in sentence_scores.items()}
-            if is_substantive and greeting_label in sentence_scores:
-                # A sentence with several real words is rarely small talk; it needs a clear match.
-                sentence_scores[greeting_label] *= SUBSTANTIVE_GREETING_FACTOR
-            if not sentence_scores:
-                continue
-            best = max(sentence_scores, key=lambda label: sentence_scores[label])
-            if best == greeting_label and sentence_scores[best] >= GREETING_SIMILARITY:
-                pleasantry = True
-                continue
-            if (is_story and not any_asks and best.startswith(SECTION_PREFIX)
-                    and sentence_scores[best] < WEAK_STORY_CEILING):
-                # "we met at your stand yesterday": in a message that asks nothing, a story close to no
-                # section asks nothing, and must not turn a friendly note into a question. (A story close
-                # to off-topic stays: "our launch date was the 15th and the site still isn't live".)
-                continue
-            grateful = any(t in model.gratitude_tokens for t in tokens)
-            if grateful and best != greeting_label and sentence_scores[best] < POLITE_SENTENCE_CEILING:
-                # "Thank you for the quick response, everything works now": thanks, and nothing
-                # else in the sentence is close to any request or question.
-                pleasantry = True
-                continue
-            per_sentence.append(sentence_scores)
-            kept.append(tokens)
-            # The whole text's vector is the sum of its sentences', so its dot products are too.
-            for key, value in vector.items():
-                whole_vector[key] += value
-            whole_dots += dots
-        if not kept:
-            return {}, [], pleasantry
-        all_tokens = [t for tokens in kept for t in tokens]
-        if len(kept) == 1:
-            return per_sentence[0], all_tokens, pleasantry
-        # Several sentences: the best single sentence matters most (the request is usually one of
-        # them), the whole text breaks ties with context.
-        whole = self._combine(model, index.label_similarities(whole_dots, whole_vector), all_tokens)
-        scores: dict[str, float] = {}
-        for label in set(whole).union(*per_sentence):
-            best_sentence = max(s.get(label, 0.0) for s in per_sentence)
-            whole_score = whole.get(label, 0.0)
-            if label in REQUEST_LABELS:
-                # A request is made in one sentence; words spread over the story around it cannot make one.
-                whole_score = min(whole_score, best_sentence)
-            scores[label] = SENTENCE_WEIGHT * best_sentence + (1.0 - SENTENCE_WEIGHT) * whole_score
-        if out_of_scope in scores:
-            # Letters often explain their business context ("we plan to order a site from you") before
-            # the privacy question; that context must not make the whole letter off-topic.
-            scores[out_of_scope] *= LETTER_CONTEXT_FACTOR
-        return scores, all_tokens, pleasantry
-
-    @staticmethod
-    def _combine(model: _LanguageModel, similarity: dict[str, float], tokens: list[str]) -> dict[str, float]:
-        bonus = model.index.cue_bonus(tokens)
-        if any(t in model.condition_tokens for t in tokens):
-            # "if I clear my cookies..." asks about the policy; it is not a request to act.
-            bonus = {label: value * CONDITIONAL_CUE_FACTOR if label in REQUEST_LABELS else value
-                     for label, value in bonus.items()}
-        scores = {label: similarity.get(label, 0.0) + bonus.get(label, 0.0) for label in set(similarity) | set(bonus)}
-        for label in model.index.unmet(tokens):
-            if label in scores:
-                # "update it in your records" shares words with "will you update the policy?", but
-                # without any policy word it is not about policy changes.
-                scores[label] *= UNMET_REQUIREMENT_FACTOR
-        return scores
-
     def _result(self, lang: str, intent: Intent, confidence: float, sections: list[RankedSection],
-                answer: Answer | None, explanation: dict[str, float], abstained: bool = False) -> Understanding:
-        return Understanding(lang=lang, intent=intent, confidence=round(confidence, 4), sections=sections,
+                answer: Answer | None, explanation: dict[str, float], abstained: bool = False,
+                unanswered: bool = False) -> Understanding:
+        return Understanding(lang=lang, intent=intent, confidence=round(_clamp(confidence), 4), sections=sections,
                              answer=answer, policy_version=self._policy.version, abstained=abstained,
-                             explanation=explanation)
+                             unanswered=unanswered, explanation=explanation)
 
 
-def _outsider_acts(model: _LanguageModel, sentence: str) -> bool:
-    """Whether the sentence is about someone else deleting or changing data (a stranger, or "someone"
-    with "stop"/"prevent")."""
-    stems = model.normaliser.stems(sentence, model.looked_for_prefixes)
-    about_outsider = bool(stems & model.outsider_stems
-                          or (stems & model.vague_outsider_stems and stems & model.prevention_stems))
-    if not about_outsider or stems & model.please_stems:
-        return False
-    return not model.normaliser.has_imperative(sentence)
+def _closest_learnt(model: _LanguageModel, columns: np.ndarray, values: np.ndarray) -> str | None:
+    """The label staff gave the taught question closest to this one, when it is close enough."""
+    best: tuple[float, str] | None = None
+    if not len(columns):
+        return None
+    mine = dict(zip(columns.tolist(), values.tolist(), strict=True))
+    for taught_columns, taught_values, label in model.learnt:
+        similarity = sum(mine.get(c, 0.0) * v for c, v in zip(taught_columns.tolist(), taught_values.tolist(),
+                                                               strict=True))
+        if similarity >= LEARNT_SIMILARITY and (best is None or similarity > best[0]):
+            best = (similarity, label)
+    return best[1] if best else None
 
 
 def _only_emoji(text: str) -> bool:
@@ -459,23 +476,60 @@ def _clamp(value: float) -> float:
     return max(0.0, min(1.0, value))
 
 
-def _question_confidence(scores: list[float]) -> float:
-    """High when the best section is close to a curated question and clearly ahead of the next one."""
-    if not scores:
-        return 0.0
-    top = scores[0]
-    second = scores[1] if len(scores) > 1 else 0.0
-    margin = min(1.0, (top - second) / 0.15)
-    return _clamp(top * (0.7 + 0.3 * margin))
+# ---- the model cache ---------------------------------------------------------------------------------------
+
+def _fingerprint(data: TrainingData, settings: Settings) -> str:
+    """A hash of everything a language's models are fitted from."""
+    digest = hashlib.sha256(MODEL_FORMAT.encode())
+    digest.update(repr(settings).encode())
+    digest.update(json.dumps([data.curated.stopwords, data.curated.overrides, data.curated.synonyms,
+                              {k: v.examples for k, v in data.curated.intents.items()},
+                              {k: v.examples for k, v in data.curated.sections.items()},
+                              data.curated.asked, data.curated.asked_intents,
+                              [(s.id, s.title, s.text) for s in data.sections],
+                              [(e.lang, e.text, e.section_id) for e in data.learnt]],
+                             ensure_ascii=False, sort_keys=True).encode())
+    return digest.hexdigest()[:32]
 
 
-def _index_label(index: ExampleIndex, normaliser: Normaliser, label: str, data: LabelData) -> None:
-    """One intent's or section's curated examples, cues, blockers and required words, into the index."""
-    for example in data.examples:
-        index.add(label, normaliser.learn(example))
-    for cue in data.cues:
-        index.add_cue(label, normaliser.learn(cue), data.cue_weight)
-    for cue in data.specific_cues:
-        index.add_cue(label, normaliser.learn(cue), data.specific_cue_weight)
-    index.add_blockers(label, [t for word in data.unless for t in normaliser.learn(word)])
-    index.add_requirements(label, [t for word in data.requires for t in normaliser.learn(word)])
+def _private_directory(path: Path) -> bool:
+    """Only a directory of ours that nobody else may write is trusted to hold pickles."""
+    try:
+        info = path.stat()
+    except OSError:
+        return False
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o022
+
+
+def _cached_model(data: TrainingData, settings: Settings, cache_dir: Path | str | None) -> _LanguageModel:
+    if cache_dir is None:
+        return build_model(data, settings)
+    folder = Path(cache_dir)
+    path = folder / f"engine-{data.sections[0].lang if data.sections else 'xx'}-{_fingerprint(data, settings)}.pickle"
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        log.warning("engine cache %s unusable (%s); fitting without it", folder, exc.strerror)
+        return build_model(data, settings)
+    if not _private_directory(folder):
+        log.warning("engine cache %s is writable by others; fitting without it", folder)
+        return build_model(data, settings)
+    try:
+        with path.open("rb") as stream:
+            model = pickle.load(stream)
+        if isinstance(model, _LanguageModel):
+            return model
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+        pass
+    model = build_model(data, settings)
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".engine-", delete=False) as written:
+            pickle.dump(model, written, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(written.name, path)
+        # Several policy folders may share a cache (tests, staging): keep the newest few per language.
+        kept = sorted(folder.glob(f"engine-{path.name.split('-')[1]}-*.pickle"), key=lambda p: p.stat().st_mtime)
+        for old in kept[:-CACHE_KEEP]:
+            old.unlink(missing_ok=True)
+    except OSError as exc:
+        log.warning("engine cache %s not written (%s)", folder, exc.strerror)
+    return model

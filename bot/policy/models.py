@@ -69,6 +69,15 @@ class Policy:
 
 
 @dataclass(frozen=True)
+class LearntExample:
+    """A question staff labelled: a section id, or None for "the policy does not answer this"."""
+
+    lang: str
+    text: str
+    section_id: str | None
+
+
+@dataclass(frozen=True)
 class RankedSection:
     id: str
     title: str
@@ -98,6 +107,8 @@ class Understanding:
     answer: Answer | None
     policy_version: str
     abstained: bool = False
+    # The question is about something the policy does not say (not merely unclear): abstained too.
+    unanswered: bool = False
     # Labels that matched, for staff and debugging; never contains the message itself.
     explanation: dict[str, float] = field(default_factory=dict)
 
@@ -109,5 +120,6 @@ class Understanding:
             "sections": [s.as_dict() for s in self.sections],
             "answer": self.answer.text if self.answer else None,
             "abstained": self.abstained,
+            "unanswered": self.unanswered,
             "policy_version": self.policy_version,
         }

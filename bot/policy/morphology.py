@@ -39,29 +39,6 @@ OUTSIDE_PREFIX = "~"
 STEM_PREFIX = 4
 # Stems shorter than this are not compared by their core (too many unrelated words share 3 letters).
 STEM_CORE_MIN = 5
-# Verb moods for telling a story ("I filled in the form") from a request ("delete it").
-PAST = "past"
-ACTING = "acting"
-NOT_A_VERB = "none"
-# "хотел бы", "хотела узнать", "нужно, чтобы со мной связались": past forms that still ask for something now.
-_CONDITIONAL_PARTICLES = frozenset({"бы", "б", "чтобы", "чтоб"})
-_WANTING_VERBS = frozenset({"хотеть", "хотеться", "желать", "планировать", "собираться", "просить"})
-# English has no analyser here: a story is told with past forms ("a courier called me and knew my name"),
-# a request with modals, "please", wanting or an imperative ("can you", "I want", "delete it").
-_ENGLISH_ACTING = frozenset({
-    "please", "pls", "plz", "kindly", "want", "wanna", "need", "needs", "like", "wish", "hope", "let",
-    "can", "could", "will", "would", "shall", "should", "must", "may", "might", "do", "does",
-    "ll", "wonder", "remove", "delete", "erase", "update", "correct", "fix", "change", "stop", "send",
-    "tell", "explain", "confirm", "unsubscribe", "forget", "ask", "asking",
-})
-_ENGLISH_IRREGULAR_PAST = frozenset({
-    "was", "were", "did", "had", "got", "gave", "knew", "saw", "came", "went", "told", "sent", "wrote",
-    "rang", "left", "made", "took", "found", "heard", "said", "put", "began", "became", "paid", "bought",
-    "brought", "thought", "felt", "met", "forgot", "spoke", "understood", "lost", "kept",
-})
-# "-ed" words that are not past forms, or are mostly adjectives in these messages.
-_ENGLISH_ED_NOT_PAST = frozenset({"need", "needed", "seed", "speed", "embed", "based", "interested",
-                                  "concerned", "worried", "scared", "supposed", "allowed", "required"})
 
 
 def tokenize(text: str) -> list[str]:
@@ -96,7 +73,6 @@ class Morphology:
         self._stems: dict[str, str] = {}
         self._lemmas: dict[str, str | None] = {}
         self._known: dict[str, bool] = {}
-        self._moods: dict[str, str] = {}
 
     @classmethod
     def shared(cls) -> Morphology:
@@ -138,7 +114,6 @@ class Morphology:
         result: str | None
         if _CYRILLIC.search(word):
             parse = self._morph.parse(word)[0]
-            self._remember_mood(word, parse)
             tag = str(parse.tag)
             known = bool(parse.is_known)
             self._known[word] = known
@@ -153,51 +128,6 @@ class Morphology:
             self._known.clear()
         self._lemmas[word] = result
         return result
-
-
-    def verb_mood(self, word: str) -> str:
-        """PAST for a Russian past-tense verb ("указал"), ACTING for a verb that asks or states a present
-        or future act ("удалите", "хочу", "свяжется", "хотел" as in "хотел бы"), else NOT_A_VERB."""
-        cached = self._moods.get(word)
-        if cached is not None:
-            return cached
-        if word in _CONDITIONAL_PARTICLES:
-            mood = ACTING
-        elif _CYRILLIC.search(word):
-            mood = self._remember_mood(word, self._morph.parse(word)[0])
-        elif word in _ENGLISH_ACTING:
-            mood = ACTING
-        elif word in _ENGLISH_IRREGULAR_PAST or (
-                len(word) > 4 and word.endswith("ed") and word.isalpha() and word not in _ENGLISH_ED_NOT_PAST):
-            mood = PAST
-        else:
-            mood = NOT_A_VERB
-        self._moods[word] = mood
-        return mood
-
-    def _remember_mood(self, word: str, parse: pymorphy3.analyzer.Parse) -> str:
-        """The verb mood of an analysed word, kept so that telling a story costs no second analysis."""
-        tag = parse.tag
-        mood = NOT_A_VERB
-        if tag.POS == "VERB":
-            mood = PAST if tag.tense == "past" and parse.normal_form not in _WANTING_VERBS else ACTING
-        if len(self._moods) > _CACHE_LIMIT:
-            self._moods.clear()
-        if word not in _CONDITIONAL_PARTICLES:
-            self._moods[word] = mood
-        return mood
-
-    def has_imperative(self, text: str) -> bool:
-        """Whether a Russian sentence tells the reader to do something ("удалите", "исправь")."""
-        # "удалите" is also the future "you will delete": any reading as an imperative counts.
-        return any(_CYRILLIC.search(word) and any(p.tag.mood == "impr" for p in self._morph.parse(word))
-                   for word in tokenize(text) if self.verb_mood(word) == ACTING)
-
-    def is_narrative(self, text: str) -> bool:
-        """A sentence that only tells what happened ("менеджер связался", "я указал почту коллеги", "a
-        courier called me"): past-tense verbs and no verb that asks, wants or promises something now."""
-        moods = {self.verb_mood(word) for word in tokenize(text)}
-        return PAST in moods and ACTING not in moods
 
 
 class Normaliser:
@@ -247,6 +177,16 @@ class Normaliser:
         self._grams: dict[str, set[str]] = defaultdict(set)
         self._repairs: dict[str, str | None] = {}
         self._learning_repairs: dict[str, str | None] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The analysers are per process (and cannot be pickled): a cached engine model uses this one's.
+        state = self.__dict__.copy()
+        del state["_morph"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._morph = Morphology.shared()
 
     def _raw_lemma(self, word: str) -> str | None:
         if word in self._overrides:
@@ -353,11 +293,7 @@ class Normaliser:
     def tokens(self, text: str) -> list[str]:
         return self._canonical_sequence(tokenize(text), repair=True)
 
-    def is_narrative(self, text: str) -> bool:
-        return self._morph.is_narrative(text)
 
-    def has_imperative(self, text: str) -> bool:
-        return self._morph.has_imperative(text)
 
     def stems(self, text: str, prefixes: frozenset[str] | None = None) -> set[str]:
         """Snowball stems of the words as written, before synonym groups merge them (no dictionary

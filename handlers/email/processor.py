@@ -186,6 +186,10 @@ class MailProcessor:
         if intent is Intent.GREETING:
             return Decision("greeted", [self._reply(mail, lang, "email.greeting", self.t(lang, "email-greeting"))],
                             lang=lang)
+        if understanding.unanswered:
+            # The policy does not say: the writer is told so, and a person takes the question.
+            reply = self._reply(mail, lang, "email.handoff_ack", self.t(lang, "email-not-in-policy"))
+            return Decision("handoff", [reply], handoff_reason="not_in_policy", lang=lang)
         why = "human" if intent is Intent.HUMAN else "out_of_scope" if intent is Intent.OUT_OF_SCOPE else "unplaced"
         return Decision("handoff", [self._ack(mail, lang)], handoff_reason=why, lang=lang)
 

@@ -401,8 +401,10 @@ def get_router() -> Router:
             answer_t = Texts(deps.translator, understanding.lang if understanding.lang in LANGUAGES else t.lang)
             await message.answer(fit_message(lambda piece: answer_t(
                 "tg-answer", title=piece(answer.title, CAP_TITLE), quote=piece(answer.quote, CAP_LONG_TEXT),
-                url=esc(answer.url), version=understanding.policy_version, date=engine.effective_date)),
+                url=esc(answer.url), version=esc(understanding.policy_version), date=esc(engine.effective_date))),
                 reply_markup=keyboards.after_answer(answer_t))
+        elif understanding.unanswered:
+            await message.answer(t("tg-not-in-policy"), reply_markup=keyboards.offer_person(t))
         else:
             await message.answer(t("tg-abstain"), reply_markup=keyboards.offer_person(t))
 

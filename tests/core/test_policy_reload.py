@@ -80,6 +80,8 @@ def _phone_answer(engine: PolicyEngine) -> str:
     return result.answer.text
 
 
+# A changed folder is fitted again (about 10-30 s here) unless the engine cache has seen it before.
+@pytest.mark.timeout(300)
 async def test_reload_swaps_the_engine_records_the_policy_and_tells_staff_once_per_change(
         services: Services, folder: Path, tmp_path: Path) -> None:
     status = tmp_path / "reload.json"
@@ -126,6 +128,7 @@ async def test_reload_swaps_the_engine_records_the_policy_and_tells_staff_once_p
     assert len(notices) == 2 and "disclaimer" in notices[1]["text"]
 
 
+@pytest.mark.timeout(300)
 async def test_a_refused_reload_keeps_the_engine_and_says_why_in_one_line(
         services: Services, folder: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     status = tmp_path / "reload.json"

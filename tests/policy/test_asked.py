@@ -29,9 +29,10 @@ def test_exported_questions_match_the_tuning_sets() -> None:
 
 
 def test_no_held_out_message_is_in_anything_the_engine_reads() -> None:
-    held_out = {_normal(json.loads(line)["text"]) for path in sorted(MESSAGES.glob("holdout*.jsonl"))
+    held_out = {_normal(json.loads(line)["text"]) for path in [*MESSAGES.glob("holdout*.jsonl"),
+                                                               MESSAGES / "quotes.jsonl"]
                 for line in path.read_text(encoding="utf-8").splitlines()}
-    assert len(held_out) > 500  # holdout, holdout2, holdout3 are all there
+    assert len(held_out) > 800  # holdout7, holdout8 and the quote set are all there
     asked = {_normal(json.loads(line)["text"]) for lang in ("en", "ru")
              for line in (POLICY_DIR / "examples" / lang / "asked.jsonl").read_text(encoding="utf-8").splitlines()}
     assert asked and not asked & held_out
@@ -48,9 +49,10 @@ def test_asked_questions_teach_the_engine(policy_copy: Path) -> None:
     for lang in ("ru", "en"):
         (policy_copy / "examples" / lang / "asked.jsonl").write_text("", encoding="utf-8")
     before = PolicyEngine.load(policy_copy, url=URL, min_confidence=0.35).understand(text, lang="ru")
-    (policy_copy / "examples" / "ru" / "asked.jsonl").write_text(
-        json.dumps({"text": "кто в конторе в курсе моей фамилии и мобилы", "section": "protection"},
-                   ensure_ascii=False) + "\n", encoding="utf-8")
+    (policy_copy / "examples" / "ru" / "asked.jsonl").write_text("".join(
+        json.dumps({"text": line, "section": "protection"}, ensure_ascii=False) + "\n"
+        for line in ("кто в конторе в курсе моей фамилии и мобилы", "в конторе кто в курсе про мою мобилу",
+                     "кто из конторы в курсе моей фамилии")), encoding="utf-8")
     after = PolicyEngine.load(policy_copy, url=URL, min_confidence=0.35).understand(text, lang="ru")
     assert [s.id for s in before.sections][:1] != ["protection"]
     assert after.intent == Intent.QUESTION and after.sections[0].id == "protection"
@@ -63,6 +65,8 @@ def test_asked_requests_teach_the_engine_and_their_typos_are_not_words(policy_co
     before = PolicyEngine.load(policy_copy, url=URL).understand(text, lang="ru")
     (policy_copy / "examples" / "ru" / "asked.jsonl").write_text(
         json.dumps({"text": "вычистите меня из ваших табличек, пожалуйста", "intent": "deletion"}, ensure_ascii=False) + "\n"
+        + json.dumps({"text": "вычистите меня из табличек", "intent": "deletion"}, ensure_ascii=False) + "\n"
+        + json.dumps({"text": "вычистите мои данные из табличек", "intent": "deletion"}, ensure_ascii=False) + "\n"
         + json.dumps({"text": "исправте мою фамилию", "intent": "correction"}, ensure_ascii=False) + "\n",
         encoding="utf-8")
     engine = PolicyEngine.load(policy_copy, url=URL)

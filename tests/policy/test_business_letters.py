@@ -19,8 +19,8 @@ def test_indirect_question_after_business_context(engine: PolicyEngine, text: st
                                                   section: str) -> None:
     result = engine.understand(text, lang=lang)
     assert result.intent == Intent.QUESTION
-    ranked = [label for label in result.explanation if label.startswith("section:")]
-    assert ranked and ranked[0] == "section:" + section
+    ranked = [s.id for s in result.sections]
+    assert result.intent.value == "question" and ranked and ranked[0] == section
 
 
 def test_business_letter_without_a_privacy_question_stays_off_topic(engine: PolicyEngine) -> None:

@@ -75,14 +75,28 @@ def test_answer_quotes_the_policy_with_title_and_link(engine: PolicyEngine) -> N
     assert result.policy_version == engine.policy_version
 
 
-def test_long_section_is_quoted_by_its_relevant_paragraph(engine: PolicyEngine) -> None:
-    result = engine.understand("how can I stop cookies, can I disable them in the browser?", lang="en")
-    assert result.answer is not None
-    section = engine.section("en", result.answer.section_id)
-    assert section is not None
-    quoted = [p for p in section.paragraphs if p in result.answer.text]
-    assert quoted and all(p in section.paragraphs for p in quoted)
-    assert any("cookies" in p for p in quoted)
+def test_the_sentences_that_answer_are_quoted_and_marked(engine: PolicyEngine) -> None:
+    answer = engine.answer_from("en", "personal-data", "how can I stop cookies, can I disable them in the browser?")
+    assert answer is not None
+    marked = [line for line in answer.quote.split("\n") if "▶ " in line]
+    assert any("disabling cookies in your browser" in part for line in marked for part in line.split("▶ ")[1:])
+    # The list of data a section opens with is never cut away.
+    assert "It may include: first name" in answer.quote
+    assert "Policy version" in answer.text
+
+
+def test_a_long_section_is_quoted_by_the_paragraphs_that_answer(engine: PolicyEngine,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.policy import answer as answer_module
+
+    monkeypatch.setattr(answer_module, "WHOLE_SECTION_CHARS", 200)
+    answer = engine.answer_from("en", "personal-data", "can I disable cookies in the browser?")
+    section = engine.section("en", "personal-data")
+    assert answer is not None and section is not None
+    kept = [p for p in section.paragraphs if p.split(". ")[0] in answer.quote]
+    assert section.paragraphs[0] in kept or section.paragraphs[0].split(". ")[0] in answer.quote
+    assert any("cookies" in p for p in kept) and len(kept) < len(section.paragraphs)
+    assert "[…]" in answer.quote
 
 
 def test_polite_email_is_judged_by_its_request(engine: PolicyEngine) -> None:
@@ -109,7 +123,9 @@ def test_abstains_below_the_threshold(engine: PolicyEngine) -> None:
     strict = PolicyEngine.load(POLICY_DIR, url=URL, min_confidence=answered.confidence + 0.001)
     result = strict.understand(text, lang="en")
     assert result.intent is Intent.QUESTION
-    assert result.abstained and result.sections == [] and result.answer is None
+    # Abstaining, it still says which sections came closest (for staff to pick from).
+    assert result.abstained and result.answer is None and not result.unanswered
+    assert [s.id for s in result.sections] == [s.id for s in answered.sections]
     assert result.confidence == answered.confidence
 
 

@@ -115,11 +115,12 @@ def test_signature_phone_does_not_turn_a_letter_into_a_contacts_question(engine:
     assert result.intent is Intent.OUT_OF_SCOPE, result.explanation
 
 
-def test_specific_cue_weight_is_validated(policy_copy: Path) -> None:
+def test_hand_written_cues_are_refused(policy_copy: Path) -> None:
+    # Which section a question gets is learnt from examples and texts; a cue phrase would be a rule.
     sections = policy_copy / "examples" / "en" / "sections.toml"
     text = sections.read_text(encoding="utf-8")
-    sections.write_text(text.replace("specific_cue_weight = 0.25", "specific_cue_weight = 3", 1), encoding="utf-8")
-    with pytest.raises(PolicyLoadError, match="specific_cue_weight must be a number from 0 to 1"):
+    sections.write_text(text.replace("[scope]\n", "[scope]\ncues = [\"subdomain\"]\n", 1), encoding="utf-8")
+    with pytest.raises(PolicyLoadError, match="unknown key 'cues'"):
         PolicyEngine.load(policy_copy)
 
 

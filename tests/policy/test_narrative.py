@@ -10,21 +10,6 @@ from __future__ import annotations
 import pytest
 
 from bot.policy import Intent, PolicyEngine
-from bot.policy.morphology import Morphology
-
-
-@pytest.mark.parametrize(("sentence", "narrative"), [
-    ("Менеджер вчера перезвонил мне.", True),
-    ("Я по ошибке вписала старый номер телефона.", True),
-    ("Свяжитесь со мной, пожалуйста.", False),
-    ("Хотела бы узнать, что вы храните.", False),
-    ("Мне нужно, чтобы со мной связался юрист.", False),
-    ("Удалите мои данные.", False),
-    ("Я хотел уточнить, где хранятся мои данные.", False),
-    ("Ваш сайт очень удобный.", False),  # no verb at all: nothing is told
-])
-def test_a_story_is_told_with_past_verbs_only(sentence: str, narrative: bool) -> None:
-    assert Morphology.shared().is_narrative(sentence) is narrative
 
 
 @pytest.mark.parametrize(("text", "section"), [
@@ -56,18 +41,6 @@ def test_a_mistake_told_is_not_a_correction_request(engine: PolicyEngine) -> Non
 ])
 def test_a_request_after_a_story_is_still_a_request(engine: PolicyEngine, text: str, intent: Intent) -> None:
     assert engine.understand(text, lang="ru").intent == intent
-
-
-@pytest.mark.parametrize(("sentence", "narrative"), [
-    ("A delivery guy phoned me this morning and knew my surname.", True),
-    ("I filled in your brief last week.", True),
-    ("Please delete everything you stored about me.", False),
-    ("I would like to know who sees my phone number.", False),
-    ("Can you change my email?", False),
-    ("Your website looks nice.", False),  # no past form: nothing is told
-])
-def test_an_english_story_is_told_with_past_forms_only(sentence: str, narrative: bool) -> None:
-    assert Morphology.shared().is_narrative(sentence) is narrative
 
 
 def test_english_dash_separates_the_story_from_the_question(engine: PolicyEngine) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import pytest
 
 from bot.policy import Intent, PolicyEngine
-from bot.policy.morphology import Morphology
 
 
 @pytest.mark.parametrize(("text", "lang"), [
@@ -32,8 +31,8 @@ def test_outsider_acting_on_data_is_a_question(engine: PolicyEngine, text: str, 
 def test_outsider_questions_go_to_protection(engine: PolicyEngine, text: str, lang: str) -> None:
     # The shared test engine abstains below 0.35; the ranking is what is checked here.
     result = engine.understand(text, lang=lang)
-    ranked = [label for label in result.explanation if label.startswith("section:")]
-    assert ranked and ranked[0] == "section:protection"
+    ranked = [s.id for s in result.sections]
+    assert ranked and ranked[0] == "protection"
 
 
 @pytest.mark.parametrize(("text", "lang", "intent"), [
@@ -44,13 +43,3 @@ def test_outsider_questions_go_to_protection(engine: PolicyEngine, text: str, la
 def test_a_request_that_mentions_outsiders_stays_a_request(engine: PolicyEngine, text: str, lang: str,
                                                            intent: Intent) -> None:
     assert engine.understand(text, lang=lang).intent == intent
-
-
-@pytest.mark.parametrize(("sentence", "imperative"), [
-    ("Удалите мои данные", True),
-    ("исправь фамилию", True),
-    ("Вы удалили мои данные?", False),
-    ("может ли хакер поменять номер", False),
-])
-def test_imperative_is_recognised(sentence: str, imperative: bool) -> None:
-    assert Morphology.shared().has_imperative(sentence) is imperative

@@ -86,6 +86,8 @@ def _press(api: BotApiServer, user: int, call: Call, button_text: str) -> None:
     api.press(user, call, call.button(button_text)["callback_data"])
 
 
+# A changed folder is fitted again (about 10-30 s here) unless the engine cache has seen it before.
+@pytest.mark.timeout(300)
 async def test_reload_answers_with_the_new_text_and_version_while_a_flow_begun_before_goes_on(tmp_path: Path) -> None:
     folder = _policy_copy(tmp_path)
     database = tmp_path / "bot.sqlite3"
@@ -144,6 +146,7 @@ async def test_reload_answers_with_the_new_text_and_version_while_a_flow_begun_b
     assert f"policy reloaded: version {new_version}" in log
 
 
+@pytest.mark.timeout(300)
 async def test_a_broken_folder_on_reload_keeps_the_old_answers(tmp_path: Path) -> None:
     folder = _policy_copy(tmp_path)
     database = tmp_path / "bot.sqlite3"

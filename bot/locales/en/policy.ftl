@@ -4,6 +4,7 @@ policy-answer-subsections = The cases, each answered in its own section:
 policy-answer-link = Read the full policy: { $url }
 policy-section-label = Section
 policy-version-label = Policy version { $version }, effective { $date }
+policy-not-said = The privacy policy does not say this. A person can answer it.
 policy-no-answer = I could not find this in our privacy policy. A person from our team can help you.
 policy-intent-deletion = This looks like a request to delete your data or withdraw your consent.
 policy-intent-correction = This looks like a request to correct or update your data.

@@ -38,6 +38,7 @@ tg-answer = <b>{ $title }</b>
 tg-btn-helped = 👍 This helped
 tg-btn-human = 👤 Talk to a person
 tg-thanks-feedback = Thank you!
+tg-not-in-policy = Our privacy policy does not say anything about this. I can pass your question to a person.
 tg-abstain = I could not find the answer to that in our privacy policy. I can pass your question to a person.
 tg-use-buttons = Please answer the question above, use the buttons, or type /cancel.
 tg-text-only = I understand text messages only.

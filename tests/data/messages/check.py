@@ -1,7 +1,7 @@
 """Validate the labelled message sets and print their counts.
 
 Run: .venv/bin/python tests/data/messages/check.py
-Exits non-zero on any problem, so it can guard edits to dev.jsonl / holdout.jsonl.
+Exits non-zero on any problem, so it can guard edits to dev.jsonl / dev34.jsonl (the first two sets).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-FILES = ("dev.jsonl", "holdout.jsonl")
+FILES = ("dev.jsonl", "dev34.jsonl")  # dev34 was holdout.jsonl until issue 11
 
 # Labels exactly as defined in docs/labelling-guide.md.
 INTENTS = ("question", "deletion", "correction", "access", "human", "greeting", "out_of_scope")
