@@ -211,17 +211,20 @@ async def test_staff_are_told_once_per_new_version_across_restarts_and_a_crash(t
             # A new version: told at start, once.
             new_version = _edit_phone(folder)
             crashed = BotProcess(api, smtp, database, env)
-            mark = api.mark()
-            await crashed.start()
-            post = await api.wait_for(_is_policy_post, after=mark, within=WITHIN)
-            assert f"версия {new_version}" in post.text and f"была {first_version}" in post.text
-            # The bot is killed once the notice is marked sent (a kill between Telegram's answer and that mark
-            # sends it again: the outbox is at least once towards Telegram, which cannot be asked). Its pid file
-            # stays behind, and the command sees it is stale.
-            await _outbox_sent(database, STAFF_KIND)
-            assert crashed.proc is not None
-            crashed.proc.kill()
-            await crashed.proc.wait()
+            try:
+                mark = api.mark()
+                await crashed.start()
+                post = await api.wait_for(_is_policy_post, after=mark, within=WITHIN)
+                assert f"версия {new_version}" in post.text and f"была {first_version}" in post.text
+                # The bot is killed once the notice is marked sent (a kill between Telegram's answer and that mark
+                # sends it again: the outbox is at least once towards Telegram, which cannot be asked). Its pid file
+                # stays behind, and the command sees it is stale.
+                await _outbox_sent(database, STAFF_KIND)
+            finally:  # killed as planned, or because something above failed: never left running
+                if crashed.proc is not None:
+                    if crashed.proc.returncode is None:
+                        crashed.proc.kill()
+                    await crashed.proc.wait()
             code, _, err = await _cli(crashed.env, "policy", "reload")
             assert code == 1 and f"pid-файл {tmp_path / 'privacy-bot.pid'} устарел (процесс {crashed.pid}" in err
 
