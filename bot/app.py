@@ -2,7 +2,9 @@
 
 With no channel configured (no Telegram token, email off) the console chat runs instead, so the bot can
 be tried without Telegram. SIGTERM and Ctrl-C set one stop event: channels stop taking updates and
-finish the ones in flight, the outbox worker finishes its pass, then the database is closed.
+finish the ones in flight, the outbox worker finishes its pass, then the database is closed. SIGHUP reloads
+the policy (bot/policy_reload.py); while channels run, the bot's pid is in ``privacy-bot.pid`` beside the
+database (bot/pidfile.py) for ``privacy-bot policy reload``.
 
 A database that becomes unusable while running (disk full, I/O errors, read-only, damaged) stops the bot
 the same way, and ``run_app`` then raises its DatabaseUnusable: the command line prints one line and
@@ -15,12 +17,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from typing import Any, TextIO
 
 from bot.config import Config
 from bot.outbox.base import Sender
+from bot.pidfile import PidFile, pid_path, status_path
+from bot.policy_reload import PolicyReloader
 from bot.services import Services, build_services
 from bot.storage.db import DatabaseUnusable
 from bot.workers import run_workers
@@ -35,6 +40,15 @@ def _install_signals(stop: asyncio.Event) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+
+
+def _install_reload_signal(reloader: PolicyReloader) -> bool:
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGHUP, reloader.request)
+    except (NotImplementedError, RuntimeError, AttributeError):  # no SIGHUP on this platform
+        return False
+    return True
 
 
 def build_channels(services: Services) -> list[Any]:
@@ -129,7 +143,26 @@ async def run_app(config: Config, *, force_console: bool = False, as_staff: bool
         if channels:
             names = ", ".join(type(c).__name__ for c in channels)
             log.info("running: %s", names)
-            ok = await _run(services, channels, collect_senders(services, channels), stop)
+            # Staff hear of a policy the bot has not run with before (once: recorded with the notice).
+            reloader = PolicyReloader(services, status_file=status_path(config.database_path))
+            await reloader.record_start()
+            pid_file = PidFile(pid_path(config.database_path))
+            # The handler first: a SIGHUP sent as soon as the pid file names us must not end the process.
+            if _install_reload_signal(reloader):
+                try:
+                    if not pid_file.acquire():
+                        log.warning("another bot holds %s: `privacy-bot policy reload` reaches that one, not this "
+                                    "one", pid_file.path)
+                except OSError as exc:
+                    log.warning("cannot write %s (%s): reload this bot with kill -HUP %d", pid_file.path,
+                                exc.strerror, os.getpid())
+            try:
+                ok = await _run(services, [*channels, reloader], collect_senders(services, channels), stop)
+            finally:
+                if pid_file.held:
+                    pid_file.release()
+                    with contextlib.suppress(OSError):
+                        status_path(config.database_path).unlink()
         else:
             from handlers.telegram.console import ConsoleChat, ConsoleMailSender
             console = ConsoleChat(services, as_staff=as_staff, stdin=stdin, out=out or sys.stdout)
@@ -140,6 +173,8 @@ async def run_app(config: Config, *, force_console: bool = False, as_staff: bool
             # Otherwise this is `privacy-bot chat` beside a configured bot, which delivers the outbox: a
             # console worker would take Telegram messages meant for real people and print them nowhere.
             console.settle = console_senders is not None
+            if console_senders is not None:  # the console is the bot here: it records the policy it runs with
+                await PolicyReloader(services).record_start()
             ok = await _run(services, [console], console_senders, stop)
     finally:
         await services.close()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.app_secret import app_secret
@@ -21,6 +22,7 @@ from bot.storage.db import Database
 class Services:
     config: Config
     db: Database
+    # Replaced whole by a policy reload (bot/policy_reload.py): read it where it is used, never keep it.
     engine: PolicyEngine
     requests: RequestService
     outbox: OutboxRepository
@@ -28,6 +30,12 @@ class Services:
     audit: AuditLog
     # the installation's secret key (bot/app_secret.py): signs Message-IDs and confirmation tokens
     secret: str
+    # What the channels require of a policy engine before it may replace this one on a reload
+    # (bot/policy_reload.py): each raises with one line for people when the engine will not do.
+    policy_checks: list[Callable[[PolicyEngine], None]] = field(default_factory=list)
+    # Section ids of earlier policies (the last one recorded, and any replaced by a reload): a button
+    # naming one is stale, not forged.
+    retired_section_ids: set[str] = field(default_factory=set)
 
     async def close(self) -> None:
         await self.db.close()
@@ -44,7 +52,8 @@ async def open_core(config: Config) -> tuple[Database, RequestService]:
 
 
 def load_engine(config: Config, translator: Translator) -> PolicyEngine:
-    """The engine for this installation. Its fitted models are cached (an edited policy folder is refitted
+    """The engine for this installation, at start and on every reload (bot/policy_reload.py); blocking CPU
+    work, call it through asyncio.to_thread. Its fitted models are cached (an edited policy folder is refitted
     once, then loads in well under a second): in $PRIVACY_ENGINE_CACHE, else the user's cache folder, else
     beside the database (a service whose home is hidden from it)."""
     cache = os.environ.get(CACHE_ENVIRONMENT) or _user_cache() or config.database_path.parent / "engine-cache"

@@ -73,7 +73,7 @@ REDACTED_WITH_REQUEST: tuple[tuple[str, str], ...] = (
 CORE_REQUEST_TABLES = frozenset({"requests", "request_audit"})
 
 NO_PERSONAL_DATA: dict[str, str] = {
-    "meta": "the installation's key and settings",
+    "meta": "the installation's key and settings, the policy the bot last ran with (public text)",
     "schema_migrations": "applied migrations",
     "request_counters": "the last request number of each year",
     "email_mailbox_state": "the last UID fetched per mailbox",

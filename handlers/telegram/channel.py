@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import hmac
 import logging
+from functools import partial
 from typing import TYPE_CHECKING
 
 from aiogram import Bot, Dispatcher
@@ -19,7 +20,7 @@ from aiohttp import web
 
 from bot.outbox.base import Sender
 from handlers.telegram.deps import TelegramDeps
-from handlers.telegram.dispatcher import RetryMiddleware, build_dispatcher
+from handlers.telegram.dispatcher import RetryMiddleware, build_dispatcher, check_policy_buttons
 from handlers.telegram.limits import LimitsMiddleware
 from handlers.telegram.polling import Poller
 from handlers.telegram.reminders import run_code_reminders
@@ -59,6 +60,8 @@ class TelegramChannel:
         self.deps = TelegramDeps.build(services)
         self.bot = make_bot(token, self.config.api_base)
         self.dp: Dispatcher = build_dispatcher(self.deps)
+        # A reloaded policy must pass the same check before it replaces the running one.
+        services.policy_checks.append(partial(check_policy_buttons, self.deps))
 
     def senders(self) -> list[Sender]:
         return [TelegramSender(self.bot, self.deps), StaffSender(self.bot, self.deps)]

@@ -16,6 +16,7 @@ from aiogram.methods.base import Response, TelegramType
 from aiogram.types import ErrorEvent
 
 from bot.i18n import LANGUAGES
+from bot.policy.engine import PolicyEngine
 from bot.storage.db import DatabaseUnusable
 from handlers.telegram.deps import TelegramDeps
 from handlers.telegram.limits import check_callback_capacity
@@ -26,11 +27,17 @@ from handlers.telegram.texts import language_of
 log = logging.getLogger(__name__)
 
 
-def build_dispatcher(deps: TelegramDeps) -> Dispatcher:
-    # Refused here, at start, rather than as a button Telegram will not take (CallbackCapacityError).
+def check_policy_buttons(deps: TelegramDeps, engine: PolicyEngine) -> None:
+    """Every section id of ``engine`` fits in a button (CallbackCapacityError otherwise): at start, and
+    before a reloaded policy replaces the running one (bot/policy_reload.py)."""
     check_callback_capacity(deps.translator, deps.config.policy.default_language,
                             request_id_prefix=deps.config.requests.id_prefix,
-                            section_ids=[s.id for lang in LANGUAGES for s in deps.services.engine.sections(lang)])
+                            section_ids=[s.id for lang in LANGUAGES for s in engine.sections(lang)])
+
+
+def build_dispatcher(deps: TelegramDeps) -> Dispatcher:
+    # Refused here, at start, rather than as a button Telegram will not take (CallbackCapacityError).
+    check_policy_buttons(deps, deps.services.engine)
     # Updates of one chat are handled one at a time, so a fast typist cannot race the flow state.
     dp = Dispatcher(storage=deps.storage, events_isolation=ChatEventIsolation(), deps=deps)
     context = ContextMiddleware(deps)

@@ -173,14 +173,21 @@ def get_router() -> Router:
 
     @router.callback_query(SectionCb.filter())
     async def section(query: CallbackQuery, callback_data: SectionCb, t: Texts, deps: TelegramDeps) -> None:
-        found = next((s for s in deps.services.engine.sections(t.lang) if s.id == callback_data.section), None)
+        engine = deps.services.engine  # one engine for the whole answer, even if a reload swaps it meanwhile
+        found = next((s for s in engine.sections(t.lang) if s.id == callback_data.section), None)
         if found is None:
+            if callback_data.section in deps.services.retired_section_ids:
+                # A button shown before the policy changed: stale, not forged. The current list instead.
+                await query.answer(t("tg-section-gone"), show_alert=True)
+                await _reply(query, t("tg-browse"), reply_markup=keyboards.sections(_section_titles(deps, t.lang)))
+                return
             await refuse_forged(query, deps, t, reason="unknown_section")
             return
         await query.answer()
         # Telegram refuses messages over 4096 characters; a policy section is far shorter, but be safe.
         text = fit_message(lambda piece: t("tg-section", title=piece(found.title, CAP_TITLE),
-                                           text=piece(found.text, CAP_LONG_TEXT), url=esc(deps.config.policy.url)))
+                                           text=piece(found.text, CAP_LONG_TEXT), url=esc(deps.config.policy.url),
+                                           version=engine.policy_version, date=engine.effective_date))
         await _reply(query, text, reply_markup=keyboards.offer_person(t))
 
     @router.callback_query(AnswerCb.filter(F.action.in_(ANSWER_ACTIONS)))
@@ -379,7 +386,8 @@ def get_router() -> Router:
     @rest.message(StateFilter(None), Magic(F.text))
     async def free_text(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
         # Pasted material under a request stated first does not overturn it (the same reading as a letter).
-        understanding = understand_letter(deps.services.engine, message.text or "")
+        engine = deps.services.engine  # one engine for the whole answer, even if a reload swaps it meanwhile
+        understanding = understand_letter(engine, message.text or "")
         intent = str(understanding.intent)
         if intent in ("deletion", "correction", "access"):
             await _start_flow(message, state, t, RequestType(intent))
@@ -393,8 +401,8 @@ def get_router() -> Router:
             answer_t = Texts(deps.translator, understanding.lang if understanding.lang in LANGUAGES else t.lang)
             await message.answer(fit_message(lambda piece: answer_t(
                 "tg-answer", title=piece(answer.title, CAP_TITLE), quote=piece(answer.quote, CAP_LONG_TEXT),
-                url=esc(answer.url), version=esc(understanding.policy_version),
-                date=esc(deps.services.engine.effective_date))), reply_markup=keyboards.after_answer(answer_t))
+                url=esc(answer.url), version=esc(understanding.policy_version), date=esc(engine.effective_date))),
+                reply_markup=keyboards.after_answer(answer_t))
         elif understanding.unanswered:
             await message.answer(t("tg-not-in-policy"), reply_markup=keyboards.offer_person(t))
         else:

@@ -36,8 +36,11 @@ import pytest
 
 from bot.audit import staff_actor
 from bot.config import REPO_ROOT, load_config
+from bot.policy.loader import load_policy
+from bot.policy.snapshot import snapshot_of
 from bot.requests.models import Channel, Requester, RequestType, VerificationMethod
 from bot.services import open_core
+from bot.storage import policy_repo
 from bot.storage.db import Database, DatabaseUnusable
 from tests.servers.botapi import TEST_TOKEN, BotApiServer
 
@@ -94,10 +97,13 @@ def _assert_one_line(result: subprocess.CompletedProcess[str], elapsed: float, d
 
 
 async def _fill(database: Path, count: int = 3) -> None:
-    """A real bot database: the migrations and a few requests, closed cleanly (no WAL left behind)."""
+    """A real bot database: the migrations, the policy a bot ran with (recorded at its first start,
+    bot/policy_reload.py) and a few requests, closed cleanly (no WAL left behind)."""
     config = load_config(CONFIG, environ={"PRIVACY_BOT__STORAGE__DATABASE": str(database)})
     db, service = await open_core(config)
     try:
+        async with db.transaction() as conn:
+            await policy_repo.save_snapshot(conn, snapshot_of(load_policy(config.policy_directory)))
         for number in range(count):
             await service.create(type=RequestType.DELETION, channel=Channel.MANUAL, lang="ru",
                                  requester=Requester(phone=f"+7 900 123-45-6{number}"), details="x" * 3000,

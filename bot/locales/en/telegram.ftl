@@ -21,18 +21,20 @@ tg-menu-language = 🌐 Language
 tg-language-choose = Choose your language:
 tg-language-set = Done: I will speak English.
 tg-ask-prompt = Type your question about the privacy policy.
+tg-section-gone = This section is no longer in the policy: it has been updated. Here are its sections now.
 tg-browse = The policy sections:
 tg-section = <b>{ $title }</b>
 
     { $text }
 
     Full policy: { $url }
+    <i>Policy version { $version }, effective { $date }</i>
 tg-answer = <b>{ $title }</b>
 
     <blockquote>{ $quote }</blockquote>
 
     Full policy: { $url }
-    Policy version { $version }, effective { $date }
+    <i>Policy version { $version }, effective { $date }</i>
 tg-btn-helped = 👍 This helped
 tg-btn-human = 👤 Talk to a person
 tg-thanks-feedback = Thank you!

@@ -21,18 +21,20 @@ tg-menu-language = 🌐 Язык
 tg-language-choose = Выберите язык:
 tg-language-set = Готово: буду говорить по-русски.
 tg-ask-prompt = Напишите ваш вопрос о политике конфиденциальности.
+tg-section-gone = Этого раздела больше нет в политике: она обновлена. Вот её разделы сейчас.
 tg-browse = Разделы политики:
 tg-section = <b>{ $title }</b>
 
     { $text }
 
     Полный текст политики: { $url }
+    <i>Версия политики { $version }, действует с { $date }</i>
 tg-answer = <b>{ $title }</b>
 
     <blockquote>{ $quote }</blockquote>
 
     Полный текст политики: { $url }
-    Версия политики { $version }, действует с { $date }
+    <i>Версия политики { $version }, действует с { $date }</i>
 tg-btn-helped = 👍 Это помогло
 tg-btn-human = 👤 Связаться с сотрудником
 tg-thanks-feedback = Спасибо!
