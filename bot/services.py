@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.app_secret import app_secret
 from bot.audit import AuditLog
 from bot.config import Config
 from bot.i18n import Translator, get_translator
+from bot.learning import LearningService, load_engine, stored_examples
 from bot.outbox.repository import OutboxRepository
 from bot.policy.engine import PolicyEngine
 from bot.requests.service import RequestService
@@ -26,6 +27,12 @@ class Services:
     audit: AuditLog
     # the installation's secret key (bot/app_secret.py): signs Message-IDs and confirmation tokens
     secret: str
+    # learning from staff; teaches whichever engine ``engine`` is (a reload replaces it)
+    learning: LearningService = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.learning = LearningService(self.db, self.config, learner=lambda: self.engine, outbox=self.outbox,
+                                        audit=self.audit, translator=self.translator)
 
     async def close(self) -> None:
         await self.db.close()
@@ -48,15 +55,17 @@ async def build_services(config: Config) -> Services:
     db = await Database(config.database_path).open()
     try:
         secret = await app_secret(db, config)
+        outbox = OutboxRepository(db)
+        audit = AuditLog()
+        # What staff taught (bot/learning.py) is learnt again at every start.
+        examples = await stored_examples(db)
         # Loading the engine reads the policy and builds its indexes: CPU work, kept off the event loop.
-        engine = await asyncio.to_thread(PolicyEngine.load, config.policy_directory, config.policy.url,
-                                         config.policy.min_confidence, config.policy.default_language,
-                                         translator)
+        engine: PolicyEngine = await asyncio.to_thread(load_engine, config, translator, examples)
     except BaseException:
         await db.close()
         raise
-    outbox = OutboxRepository(db)
-    audit = AuditLog()
     requests = RequestService(db, config, outbox=outbox, audit=audit, translator=translator)
-    return Services(config=config, db=db, engine=engine, requests=requests, outbox=outbox,
-                    translator=translator, audit=audit, secret=secret)
+    services = Services(config=config, db=db, engine=engine, requests=requests, outbox=outbox,
+                        translator=translator, audit=audit, secret=secret)
+    services.learning.mark_taught(e.id for e in examples)
+    return services

@@ -437,6 +437,43 @@ class PolicyEngine:
                              answer=answer, policy_version=self._policy.version, abstained=abstained,
                              explanation=explanation)
 
+    # ----- learning from staff: PLACEHOLDER (branch learn-from-staff), replaced by the engine's own learn ----
+
+    def learn(self, lang: str, text: str, section_id: str | None) -> None:
+        """Teach at once that this question means ``section_id`` (None: the policy does not answer it).
+
+        Placeholder until the engine learns examples for real (ENGINE_API.md): an exact-text memory, keyed by
+        ``bot.masking.learning_key`` (masked, case and spacing ignored) and consulted after the model, so
+        the same question is answered as staff said. Kept in this one method: the first call wraps
+        ``understand`` on this instance."""
+        from bot.masking import learning_key  # bot.masking reads bot.policy.text: imported when first used
+
+        if section_id is not None and self.section(lang, section_id) is None:
+            raise ValueError(f"unknown section {section_id!r} in {lang!r}")
+        memory: dict[tuple[str, str], str | None] = self.__dict__.setdefault("_learnt", {})
+        memory[(lang, learning_key(text))] = section_id
+        if "understand" in self.__dict__:
+            return
+        understand_by_model = self.understand
+
+        def understand(text: str, lang: str | None = None) -> Understanding:
+            result = understand_by_model(text, lang)
+            key = (result.lang, learning_key(text))
+            if key not in memory:
+                return result
+            taught = memory[key]
+            section = self.section(result.lang, taught) if taught is not None else None
+            if section is None:
+                return Understanding(lang=result.lang, intent=Intent.QUESTION, confidence=1.0, sections=[],
+                                     answer=None, policy_version=self._policy.version, abstained=True,
+                                     not_in_policy=True, explanation={"learnt": 1.0})
+            return Understanding(lang=result.lang, intent=Intent.QUESTION, confidence=1.0,
+                                 sections=[RankedSection(section.id, section.title, 1.0)],
+                                 answer=self.answer_for_section(result.lang, section.id),
+                                 policy_version=self._policy.version, explanation={"learnt": 1.0})
+
+        self.__dict__["understand"] = understand
+
 
 def _outsider_acts(model: _LanguageModel, sentence: str) -> bool:
     """Whether the sentence is about someone else deleting or changing data (a stranger, or "someone"

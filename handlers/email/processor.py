@@ -18,7 +18,8 @@ from typing import Any
 import aiosqlite
 
 from bot.handoffs import HandoffService
-from bot.policy.letters import understand_letter
+from bot.learning import AskedQuestion, asked_question
+from bot.policy.letters import subject_words, understand_letter
 from bot.policy.models import REQUEST_INTENTS, Intent, Understanding
 from bot.requests.errors import RequestError, TooManyOpenRequests
 from bot.requests.models import (
@@ -72,6 +73,8 @@ class Decision:
     thread: dict[str, Any] | None = None
     thread_update: dict[str, Any] | None = None
     lang: str = "ru"
+    # a question the engine abstained on: staff are asked which section answers it (bot/learning.py)
+    learn: AskedQuestion | None = None
 
 
 class MailProcessor:
@@ -183,11 +186,20 @@ class MailProcessor:
         if intent is Intent.QUESTION and understanding.answer is not None:
             text = self.t(lang, "email-answer", answer=understanding.answer.text)
             return Decision("answered", [self._reply(mail, lang, "email.answer", text)], lang=lang)
+        if understanding.not_in_policy:
+            # Staff taught that the policy does not answer this: said so, and a person answers it.
+            return Decision("not_in_policy", [self._reply(mail, lang, "email.not_in_policy",
+                                                          self.t(lang, "email-not-in-policy"))],
+                            handoff_reason="not_in_policy", lang=lang)
         if intent is Intent.GREETING:
             return Decision("greeted", [self._reply(mail, lang, "email.greeting", self.t(lang, "email-greeting"))],
                             lang=lang)
         why = "human" if intent is Intent.HUMAN else "out_of_scope" if intent is Intent.OUT_OF_SCOPE else "unplaced"
-        return Decision("handoff", [self._ack(mail, lang)], handoff_reason=why, lang=lang)
+        learn = None
+        if understanding.abstained:
+            names = [mail.from_name, mail.from_addr.split("@", 1)[0]]
+            learn = asked_question(understanding, mail.text.strip() or subject_words(mail.subject), names)
+        return Decision("handoff", [self._ack(mail, lang)], handoff_reason=why, lang=lang, learn=learn)
 
     async def _thread_of(self, mail: ParsedMail) -> tuple[Thread | None, bool]:
         """The request thread this mail belongs to, and whether it *proves* it read our mail there.
@@ -399,7 +411,7 @@ class MailProcessor:
             if await self.store.replies_since(conn, sender, since) >= self.config.email.replies_per_sender_per_hour:
                 # Loop protection: no more mail to this address this hour; the request/handoff still stands.
                 replies = []
-                if outcome in ("answered", "greeted", "handoff", "unreadable"):
+                if outcome in ("answered", "greeted", "handoff", "unreadable", "not_in_policy"):
                     outcome = f"{outcome}:rate_limited"
         if mail is not None and sender:
             for reply in replies:
@@ -421,6 +433,10 @@ class MailProcessor:
                 reason=decision.handoff_reason,
                 reference=f"{item.message_id}" if decision.request_id is None
                 else f"{item.message_id}:{decision.request_id}")
+        if decision.learn is not None:
+            await self.services.learning.add(conn, lang=decision.learn.lang, text=decision.learn.text, channel="email",
+                                             reason="abstained", offered=decision.learn.offered,
+                                             reference=item.message_id)
         await self.store.mark_processed(conn, item.id, outcome=outcome, from_addr=sender,
                                         replied=bool(replies), request_id=decision.request_id)
         return outcome

@@ -35,6 +35,10 @@ tg-answer = <b>{ $title }</b>
 tg-btn-helped = 👍 This helped
 tg-btn-human = 👤 Talk to a person
 tg-thanks-feedback = Thank you!
+tg-btn-unhelpful = 👎 Did not help
+tg-unhelpful-sent = Thank you. I have passed your question to our team so that I learn to answer it (without your name, email or phone). To talk to a person, press the button.
+tg-unhelpful-stale = I no longer have the question this answer was for. Please ask it again.
+tg-not-in-policy = Our privacy policy does not say this. I can pass your question to a person.
 tg-abstain = I could not find the answer to that in our privacy policy. I can pass your question to a person.
 tg-use-buttons = Please answer the question above, use the buttons, or type /cancel.
 tg-text-only = I understand text messages only.
@@ -179,6 +183,28 @@ tg-card-auth-warning = ⚠ { $confirmation ->
 }
 tg-card-corrections-more = • … and { $count } more
 tg-card-shortened = <i>Shortened to fit Telegram; all of it: privacy-bot requests show { $id }</i>
+
+# Learning from staff: a question the bot could not answer, or whose answer did not help
+tg-learn-post = <b>Teach the bot</b>: question { $id } ({ $language }, { $channel }). { $reason ->
+        [abstained] I could not answer it.
+       *[unhelpful] I answered; the person said it did not help.
+    }{ $asked ->
+        [1] {""}
+       *[other] { " " }Asked { $asked } times.
+    }
+    <blockquote>{ $text }</blockquote>
+    { $offered }
+tg-learn-offered = Sections I offered: { $sections }
+tg-learn-offered-none = I offered no section.
+tg-learn-ask = Which section answers it?
+tg-learn-choose = Choose the section that answers it:
+tg-learn-btn-other = 📚 Other section…
+tg-learn-btn-back = « Offered sections
+tg-learn-btn-none = 🚫 Not in the policy
+tg-learn-decided = ✅ Learnt: «{ $section }» ({ $by }, { $at }).
+tg-learn-decided-none = ✅ Learnt: the policy does not answer it ({ $by }, { $at }).
+tg-learn-done = Learnt.
+tg-learn-stale = Already decided by { $by } { $at }.
 
 # Console chat
 tg-console-intro = Console chat with the privacy bot: type messages as in Telegram; type a button's number to press it; /quit or Ctrl-D to leave.
