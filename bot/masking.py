@@ -58,10 +58,10 @@ _LOCAL_PHONE = re.compile(r"(?<![\w-])\d{3}-\d{2}-\d{2}(?![\w-])")
 # Phrases that introduce a name: after these the next word is a name however it is written ("меня зовут
 # иван"); after the weaker ones (and sign-offs) only capitalised words are.
 _STRONG_NAME_CUES = re.compile(
-    r"\b(?:my name is|my name's|call me|меня зовут|моё имя|мое имя|моя фамилия|фамилия)\s*[-—–:,]?\s*"
+    r"\b(?:my name is|my name's|меня зовут|моё имя|мое имя|моя фамилия|фамилия)\s*[-—–:,]?\s*"
     r"([\w'’-]+(?:\s+[\w'’-]+){0,2})", re.IGNORECASE)
 _WEAK_NAME_CUES = re.compile(
-    r"(?:\b(?:i am|i'm|this is)\s+|"
+    r"(?:\b(?:i am|i'm|this is|call me)\s+|"
     r"^\s*(?:best regards|kind regards|regards|best wishes|cheers|thanks|thank you|sincerely|yours|"
     r"с уважением|с наилучшими пожеланиями|всего доброго|спасибо|благодарю)\s*[,.!]?\s*)"
     r"([\w'’-]+(?:\s+[\w'’-]+){0,2})",
@@ -72,7 +72,7 @@ _WORD = re.compile(r"[A-Za-zА-Яа-яЁё][\w'’-]*")
 _CYRILLIC = re.compile(r"[А-Яа-яЁё]")
 # Capitalised words the cues must never take for names ("I am Russian", "это Вы?").
 _NOT_NAMES = frozenset({
-    "i", "i'm", "i’m", "a", "an", "the", "not", "from", "in", "with", "and", "or", "but", "your", "you", "we",
+    "i", "i'm", "i’m", "a", "an", "the", "not", "from", "in", "on", "at", "by", "to", "with", "and", "or", "but", "your", "you", "we",
     "am", "is", "are", "was", "have", "has", "want", "would", "please", "hi", "hello", "dear", "interested",
     "worried", "concerned", "russian", "english", "sure", "just", "also", "still", "happy", "glad", "sorry",
     "writing", "asking", "вы", "вас", "ваш", "ваша", "ваши", "вам", "я", "мы", "не", "и", "или", "но", "а",
