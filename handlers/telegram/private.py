@@ -129,7 +129,8 @@ def get_router() -> Router:
         await message.answer(t("tg-privacy", handoffs=held["handoff_messages"], requests=len(requests),
                                transcripts_days=retention.transcripts_days,
                                codes_days=retention.verification_codes_days,
-                               closed_days=retention.closed_request_details_days))
+                               closed_days=retention.closed_request_details_days,
+                               learning_days=retention.learning_days))
 
     @router.message(Command("forget"))
     async def forget(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:

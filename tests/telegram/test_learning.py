@@ -176,3 +176,17 @@ async def test_forget_drops_the_answers_remembered_for_did_not_help(harness: Har
                   message_id=h.session.message_id_of(answer))
     assert "ещё раз" in str(h.session.alerts()[-1].text)
     assert await questions(h) == []
+
+
+def test_remembered_answers_are_bounded_per_chat_and_in_all() -> None:
+    from bot.learning import AskedQuestion
+    from handlers.telegram.answers import PER_CHAT, RecentAnswers
+
+    answers = RecentAnswers(max_chats=2)
+    asked = AskedQuestion("en", "q", ())
+    for message_id in range(10):
+        answers.remember(1, message_id, asked)
+    assert [answers.take(1, m) for m in range(10)].count(asked) == PER_CHAT  # only the last ones
+    for chat in (2, 3, 4):
+        answers.remember(chat, 1, asked)
+    assert len(answers) == 2 and answers.take(2, 1) is None and answers.take(4, 1) == asked

@@ -120,6 +120,7 @@ tg-privacy = <b>What this bot stores about you</b>
     • messages you send to our team ({ $handoffs }), kept { $transcripts_days } days;
     • email confirmation codes, only as a hash, kept { $codes_days } days at most;
     • your requests ({ $requests }): contact, details and history, as the law requires; personal details of closed requests are removed after { $closed_days } days, leaving only an anonymous record that the request was handled.
+    • questions I could not answer, or whose answer did not help, without your name, email or phone and not linked to you, so that our team can teach me: kept { $learning_days } days.
     /forget erases your chat data.
 tg-forget-done = Done: your chat data (messages to our team, language, conversation state, codes) has been erased.
 tg-forget-done-kept = Done: your chat data has been erased. Your requests { $ids } are kept, because the law requires us to keep a record of how they were handled; their personal details are removed { $closed_days } days after they close.
