@@ -196,7 +196,7 @@ class MailProcessor:
                             lang=lang)
         why = "human" if intent is Intent.HUMAN else "out_of_scope" if intent is Intent.OUT_OF_SCOPE else "unplaced"
         learn = None
-        if understanding.abstained:
+        if understanding.abstained and intent is Intent.QUESTION:
             names = [mail.from_name, mail.from_addr.split("@", 1)[0]]
             learn = asked_question(understanding, mail.text.strip() or subject_words(mail.subject), names)
         return Decision("handoff", [self._ack(mail, lang)], handoff_reason=why, lang=lang, learn=learn)

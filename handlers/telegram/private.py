@@ -15,6 +15,7 @@ from bot.audit import REQUESTER
 from bot.handoffs import HandoffService
 from bot.learning import asked_question
 from bot.policy.letters import understand_letter
+from bot.policy.models import Intent
 from bot.requests.errors import RequestError, TooManyOpenRequests
 from bot.requests.models import (
     Channel,
@@ -408,7 +409,7 @@ def get_router() -> Router:
             await message.answer(t("tg-not-in-policy"), reply_markup=keyboards.offer_person(t))
         else:
             await message.answer(t("tg-abstain"), reply_markup=keyboards.offer_person(t))
-            if understanding.abstained:
+            if understanding.abstained and understanding.intent is Intent.QUESTION:
                 # Staff are asked which section answers it (bot/learning.py), so the bot learns it.
                 await deps.services.learning.submit_asked(
                     asked_question(understanding, message.text or "", _names(message)), channel="telegram",
