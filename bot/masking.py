@@ -114,8 +114,7 @@ def _mask_names(text: str, known_names: Iterable[str]) -> str:
     for i in sorted(named):
         for step in (1, -1):
             j = i + step
-            while 0 <= j < len(words) and j not in named and _beside(text, words, i if step == 1 else j,
-                                                                     j if step == 1 else i):
+            while 0 <= j < len(words) and j not in named and _beside(text, words, min(j, j - step), max(j, j - step)):
                 beside = words[j].group(0)
                 if not beside[0].isupper() or beside.lower() in _NOT_NAMES or beside.isupper():
                     break

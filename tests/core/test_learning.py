@@ -76,6 +76,10 @@ async def table(db: Database) -> list[dict[str, Any]]:
      ["храните ли вы адрес?", "[phone]"]),
     ("Do you keep my IP? https://vk.com/ivan.petrov\n\nBest regards,\nJohn Smith", ["ivan", "John", "Smith"],
      ["Do you keep my IP?"]),
+    ("Тут пишет Петрова Анна Сергеевна Иванова. Вы храните паспорт?", ["Петрова", "Анна", "Сергеевна", "Иванова"],
+     ["Тут пишет [name]. Вы храните паспорт?"]),
+    ("Dear team, this is Mr Smith John Paul: do you sell data?", ["Smith", "John", "Paul"],
+     ["this is [name]: do you sell data?"]),
     ("PR-2026-0001 due 2026-01-23, 10 000 рублей, 152-ФЗ", [], ["PR-2026-0001 due 2026-01-23, 10 000 рублей, 152-ФЗ"]),
 ])
 def test_questions_are_masked(text: str, gone: list[str], kept: list[str]) -> None:
