@@ -132,6 +132,7 @@ tg-staff-help = Staff chat commands:
     /overdue: overdue requests
     /stats: counts by state
     Reply to a forwarded message to answer the person.
+    "Teach the bot": press the section that answers the question (or "Not in the policy"); every waiting question: privacy-bot examples review.
 tg-staff-queue = <b>Open requests ({ $count }):</b>
 tg-staff-queue-empty = No open requests.
 tg-staff-overdue = <b>Overdue requests ({ $count }):</b>
