@@ -14,8 +14,10 @@ the texts they produce are kept only for ``[retention] learning_days``.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
+from typing import Any
 
 # -- log lines -------------------------------------------------------------------------------------------
 
@@ -67,6 +69,9 @@ _WEAK_NAME_CUES = re.compile(
     r"([\w'’-]+(?:\s+[\w'’-]+){0,2})",
     re.IGNORECASE | re.MULTILINE,
 )
+# Words one of the strong cues has (a cheap check before the search).
+_STRONG_CUE_WORDS = ("name", "зовут", "имя", "фамилия")
+_DIGIT = re.compile(r"\d")
 _TITLES = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr|Sir|Madam|г-н|г-жа|господин|госпожа)\.?\s+([A-ZА-ЯЁ][\w'’-]+)")
 _WORD = re.compile(r"[A-Za-zА-Яа-яЁё][\w'’-]*")
 _CYRILLIC = re.compile(r"[А-Яа-яЁё]")
@@ -84,11 +89,15 @@ _NOT_NAMES = frozenset({
 
 def mask_question(text: str, known_names: Iterable[str] = ()) -> str:
     """``text`` with emails, phone numbers, links and names replaced by placeholders (see the module)."""
-    text = _ANY_EMAIL.sub(EMAIL_MASK, text)
-    text = _LINK.sub(LINK_MASK, text)
-    text = _HANDLE.sub(NAME_MASK, text)
-    text = _PHONE.sub(lambda m: PHONE_MASK if 10 <= len(_phone_digits(m)) <= 15 else m.group(0), text)
-    text = _LOCAL_PHONE.sub(PHONE_MASK, text)
+    # Most questions hold no address or number: the cheap checks spare the searches.
+    if "@" in text:
+        text = _ANY_EMAIL.sub(EMAIL_MASK, text)
+        text = _HANDLE.sub(NAME_MASK, text)
+    if "/" in text or "www." in text:
+        text = _LINK.sub(LINK_MASK, text)
+    if _DIGIT.search(text):
+        text = _PHONE.sub(lambda m: PHONE_MASK if 10 <= len(_phone_digits(m)) <= 15 else m.group(0), text)
+        text = _LOCAL_PHONE.sub(PHONE_MASK, text)
     return _mask_names(text, known_names)
 
 
@@ -96,7 +105,10 @@ def _mask_names(text: str, known_names: Iterable[str]) -> str:
     spans: list[tuple[int, int]] = []
     for name in {part for value in known_names for part in _WORD.findall(value or "") if len(part) >= 2}:
         spans += [m.span() for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE)]
-    for strong, cues in ((True, _STRONG_NAME_CUES), (False, _WEAK_NAME_CUES)):
+    lowered = text.lower()
+    for strong, cues, words in ((True, _STRONG_NAME_CUES, _STRONG_CUE_WORDS), (False, _WEAK_NAME_CUES, ())):
+        if words and not any(word in lowered for word in words):
+            continue
         for match in cues.finditer(text):
             start = match.start(1)
             for n, word in enumerate(_WORD.finditer(match.group(1))):
@@ -139,11 +151,16 @@ def _beside(text: str, words: list[re.Match[str]], left: int, right: int) -> boo
 
 def _russian_given_name(word: str) -> bool:
     """A capitalised Russian first name or patronymic, as the dictionary knows them ("Иван", "Сергеевна")."""
-    if not word[0].isupper() or word.isupper() or not _CYRILLIC.search(word) or len(word) < 3:
+    if not word[0].isupper() or word.isupper() or len(word) < 3 or not _CYRILLIC.search(word):
         return False
+    return _morphology().lemma(word.lower().replace("ё", "е")) is None
+
+
+@functools.cache
+def _morphology() -> Any:
     from bot.policy.morphology import Morphology  # the dictionary is loaded once per process, by the engine
 
-    return Morphology.shared().lemma(word.lower().replace("ё", "е")) is None
+    return Morphology.shared()
 
 
 def learning_key(text: str) -> str:
