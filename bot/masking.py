@@ -106,8 +106,8 @@ def _mask_names(text: str, known_names: Iterable[str]) -> str:
     for name in {part for value in known_names for part in _WORD.findall(value or "") if len(part) >= 2}:
         spans += [m.span() for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE)]
     lowered = text.lower()
-    for strong, cues, words in ((True, _STRONG_NAME_CUES, _STRONG_CUE_WORDS), (False, _WEAK_NAME_CUES, ())):
-        if words and not any(word in lowered for word in words):
+    for strong, cues, needed in ((True, _STRONG_NAME_CUES, _STRONG_CUE_WORDS), (False, _WEAK_NAME_CUES, ())):
+        if needed and not any(word in lowered for word in needed):
             continue
         for match in cues.finditer(text):
             start = match.start(1)
