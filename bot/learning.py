@@ -199,6 +199,12 @@ class LearningService:
         if waiting is not None:
             await learning_repo.asked_again(conn, waiting.id, now)
             return _question(waiting)
+        if reason == "abstained":
+            # Staff already said what this question means (the policy does not answer it): asked again, it
+            # is not theirs to decide again; an answer that did not help is.
+            decided = await learning_repo.learnt_with_key(conn, lang, key)
+            if decided is not None:
+                return _question(decided)
         if await learning_repo.count(conn, status=PENDING) >= MAX_PENDING:
             log.warning("learning: %d questions wait for staff; a new one is not kept", MAX_PENDING)
             return None

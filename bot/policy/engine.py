@@ -466,7 +466,7 @@ class PolicyEngine:
             if section is None:
                 return Understanding(lang=result.lang, intent=Intent.QUESTION, confidence=1.0, sections=[],
                                      answer=None, policy_version=self._policy.version, abstained=True,
-                                     not_in_policy=True, explanation={"learnt": 1.0})
+                                     unanswered=True, explanation={"learnt": 1.0})
             return Understanding(lang=result.lang, intent=Intent.QUESTION, confidence=1.0,
                                  sections=[RankedSection(section.id, section.title, 1.0)],
                                  answer=self.answer_for_section(result.lang, section.id),

@@ -98,9 +98,8 @@ class Understanding:
     answer: Answer | None
     policy_version: str
     abstained: bool = False
-    # Staff taught that the policy does not answer this question (bot/learning.py): channels say so and
-    # offer a person, instead of "I am not sure". Always with ``abstained`` (no section is given).
-    not_in_policy: bool = False
+    # The question is about something the policy does not say (not merely unclear): abstained too.
+    unanswered: bool = False
     # Labels that matched, for staff and debugging; never contains the message itself.
     explanation: dict[str, float] = field(default_factory=dict)
 
@@ -112,6 +111,6 @@ class Understanding:
             "sections": [s.as_dict() for s in self.sections],
             "answer": self.answer.text if self.answer else None,
             "abstained": self.abstained,
-            "not_in_policy": self.not_in_policy,
+            "unanswered": self.unanswered,
             "policy_version": self.policy_version,
         }

@@ -61,6 +61,14 @@ async def pending_with_key(conn: aiosqlite.Connection, lang: str, text_key: str)
     return None if row is None else _row(row)
 
 
+async def learnt_with_key(conn: aiosqlite.Connection, lang: str, text_key: str) -> QuestionRow | None:
+    """The latest decision on this question, if staff made one."""
+    async with conn.execute("SELECT * FROM learning_questions WHERE status = 'learnt' AND lang = ? AND text_key = ?"
+                            " ORDER BY decided_at DESC, id DESC LIMIT 1", (lang, text_key)) as cur:
+        row = await cur.fetchone()
+    return None if row is None else _row(row)
+
+
 async def count(conn: aiosqlite.Connection, *, status: str | None = None, created_since: datetime | None = None) -> int:
     where, params = ["1"], []
     if status is not None:

@@ -186,19 +186,21 @@ class MailProcessor:
         if intent is Intent.QUESTION and understanding.answer is not None:
             text = self.t(lang, "email-answer", answer=understanding.answer.text)
             return Decision("answered", [self._reply(mail, lang, "email.answer", text)], lang=lang)
-        if understanding.not_in_policy:
-            # Staff taught that the policy does not answer this: said so, and a person answers it.
-            return Decision("not_in_policy", [self._reply(mail, lang, "email.not_in_policy",
-                                                          self.t(lang, "email-not-in-policy"))],
-                            handoff_reason="not_in_policy", lang=lang)
         if intent is Intent.GREETING:
             return Decision("greeted", [self._reply(mail, lang, "email.greeting", self.t(lang, "email-greeting"))],
                             lang=lang)
-        why = "human" if intent is Intent.HUMAN else "out_of_scope" if intent is Intent.OUT_OF_SCOPE else "unplaced"
         learn = None
         if understanding.abstained and intent is Intent.QUESTION:
+            # Staff are asked which section answers it (bot/learning.py), so the bot learns it.
             names = [mail.from_name, mail.from_addr.split("@", 1)[0]]
             learn = asked_question(understanding, mail.text.strip() or subject_words(mail.subject), names)
+        if understanding.unanswered:
+            # The policy does not answer this (the engine's reading, or what staff taught it): said so, and a
+            # person answers it.
+            return Decision("not_in_policy", [self._reply(mail, lang, "email.not_in_policy",
+                                                          self.t(lang, "email-not-in-policy"))],
+                            handoff_reason="not_in_policy", lang=lang, learn=learn)
+        why = "human" if intent is Intent.HUMAN else "out_of_scope" if intent is Intent.OUT_OF_SCOPE else "unplaced"
         return Decision("handoff", [self._ack(mail, lang)], handoff_reason=why, lang=lang, learn=learn)
 
     async def _thread_of(self, mail: ParsedMail) -> tuple[Thread | None, bool]:

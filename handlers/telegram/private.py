@@ -405,10 +405,10 @@ def get_router() -> Router:
             # Remembered (masked) for "did not help".
             deps.answers.remember(message.chat.id, sent.message_id,
                                   asked_question(understanding, message.text or "", _names(message)))
-        elif understanding.not_in_policy:
-            await message.answer(t("tg-not-in-policy"), reply_markup=keyboards.offer_person(t))
         else:
-            await message.answer(t("tg-abstain"), reply_markup=keyboards.offer_person(t))
+            # "The policy does not say this" (the engine's reading, or what staff taught it), or "I am not sure".
+            await message.answer(t("tg-not-in-policy" if understanding.unanswered else "tg-abstain"),
+                                 reply_markup=keyboards.offer_person(t))
             if understanding.abstained and understanding.intent is Intent.QUESTION:
                 # Staff are asked which section answers it (bot/learning.py), so the bot learns it.
                 await deps.services.learning.submit_asked(

@@ -55,7 +55,7 @@ def learning(db: Database, config: Config, engine: PolicyEngine) -> LearningServ
 def abstaining(engine: PolicyEngine, text: str) -> Any:
     understanding = engine.understand(text)
     # The premise: if the engine learns to answer this by itself, pick another question it abstains on.
-    assert understanding.abstained and not understanding.not_in_policy, understanding.as_dict()
+    assert understanding.abstained and not understanding.unanswered, understanding.as_dict()
     return understanding
 
 
@@ -142,6 +142,11 @@ async def test_a_decision_teaches_the_engine_at_once_and_is_audited(learning: Le
     assert [s.id for s in again.sections] == ["personal-data"]
     # ... however it is spelt: case and spacing do not matter.
     assert engine.understand("Do you store  biometric data like face scans?").answer is not None
+    # Asked again the engine answers it; were it to abstain, staff have decided it already. An answer that
+    # did not help goes to them again, though.
+    assert await learning.submit(lang="en", text=text, channel="email", reason="abstained") == decided
+    again_unhelpful = await learning.submit(lang="en", text=text, channel="telegram", reason="unhelpful")
+    assert again_unhelpful is not None and again_unhelpful.id != question.id and again_unhelpful.pending
     [event] = await learning.audit_events(question.id)
     assert event.event == "learnt" and event.actor == "staff:Anna (tg:42)"
     assert event.details == {"section": "personal-data", "what": "section", "lang": "en", "channel": "telegram",
@@ -156,7 +161,7 @@ async def test_not_in_the_policy_is_learnt_too(learning: LearningService, engine
     assert question is not None and question.offered[0] == answered.answer.section_id
     await learning.decide(question.id, None, by="anna")
     again = engine.understand(text)
-    assert again.not_in_policy and again.abstained and again.answer is None and not again.sections
+    assert again.unanswered and again.abstained and again.answer is None and not again.sections
 
 
 async def test_decisions_that_cannot_be_made_are_refused(learning: LearningService, engine: PolicyEngine) -> None:

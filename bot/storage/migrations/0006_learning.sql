@@ -24,7 +24,7 @@ CREATE TABLE learning_questions (
     updated_at  TEXT NOT NULL
 );
 CREATE INDEX learning_questions_status ON learning_questions(status, id);
-CREATE INDEX learning_questions_key ON learning_questions(lang, text_key) WHERE status = 'pending';
+CREATE INDEX learning_questions_key ON learning_questions(lang, text_key, status);
 CREATE INDEX learning_questions_updated ON learning_questions(updated_at);
 
 -- Staff decisions on those questions: who, when, which section; never the question itself. Append-only,
