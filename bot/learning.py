@@ -7,8 +7,8 @@ stored twice) and announced to staff through the outbox (channel "staff", kind "
 sections the engine offered. Staff name the section that answers it, or say the policy does not
 (``decide``: from the staff chat or ``privacy-bot examples review``). The decision is stored, audited
 (``learning_audit``: who, when, which section; never the question) and taught to the engine at once; every
-start teaches the engine all stored examples again (``load_engine``), and a running bot picks up decisions
-made at the command line within ``CATCH_UP_SECONDS`` (``catch_up``). Examples are kept for ``[retention]
+start teaches the engine all stored examples again (``bot.services.load_engine``), and a running bot picks
+up decisions made at the command line within ``CATCH_UP_SECONDS`` (``catch_up``). Examples are kept for ``[retention]
 learning_days``; ``export`` writes them into ``policy_text/examples/<lang>/learnt.jsonl`` for the policy
 owner to keep. Channel-neutral: nothing here knows Telegram or mail.
 """
@@ -16,7 +16,6 @@ owner to keep. Channel-neutral: nothing here knows Telegram or mail.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import logging
 import os
@@ -395,23 +394,3 @@ def teach(learner: Learner, examples: Iterable[LearningQuestion]) -> int:
         learner.learn(example.lang, example.text, example.section_id)
         taught += 1
     return taught
-
-
-def load_engine(config: Config, translator: Translator, examples: Sequence[LearningQuestion]) -> Any:
-    """``PolicyEngine.load`` with the stored examples: passed as ``learnt=`` when the engine takes them,
-    else taught one by one after loading. Blocking (CPU work): run it in a thread."""
-    from bot.policy import models
-    from bot.policy.engine import PolicyEngine
-
-    args = (config.policy_directory, config.policy.url, config.policy.min_confidence,
-            config.policy.default_language, translator)
-    learnt_type = getattr(models, "LearntExample", None)
-    if learnt_type is None or "learnt" not in inspect.signature(PolicyEngine.load).parameters:
-        engine = PolicyEngine.load(*args)
-        teach(engine, examples)
-        return engine
-    policy = PolicySections(config.policy_directory)
-    usable = [e for e in examples
-              if e.section_id is None or e.section_id in {s.id for s in policy.sections(e.lang)}]
-    load: Any = PolicyEngine.load  # takes ``learnt=`` (checked above) once the engine learns for real
-    return load(*args, learnt=[learnt_type(e.lang, e.text, e.section_id) for e in usable])

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.app_secret import app_secret
 from bot.audit import AuditLog
 from bot.config import Config
 from bot.i18n import Translator, get_translator
-from bot.learning import LearningService, load_engine, stored_examples
+from bot.learning import LearningQuestion, LearningService, PolicySections, stored_examples, teach
 from bot.outbox.repository import OutboxRepository
 from bot.policy.engine import PolicyEngine
 from bot.requests.service import RequestService
@@ -48,6 +51,27 @@ async def open_core(config: Config) -> tuple[Database, RequestService]:
                               translator=get_translator())
 
 
+def load_engine(config: Config, translator: Translator, examples: Sequence[LearningQuestion] = ()) -> PolicyEngine:
+    """The engine for this installation, with what staff taught it (bot/learning.py): passed to
+    ``PolicyEngine.load(learnt=...)`` when the engine takes them, else taught one by one once loaded.
+    Blocking (CPU work): run it in a thread."""
+    from bot.policy import models
+
+    args = (config.policy_directory, config.policy.url, config.policy.min_confidence,
+            config.policy.default_language, translator)
+    learnt_type = getattr(models, "LearntExample", None)
+    if learnt_type is None or "learnt" not in inspect.signature(PolicyEngine.load).parameters:
+        engine = PolicyEngine.load(*args)
+        teach(engine, examples)
+        return engine
+    policy = PolicySections(config.policy_directory)
+    usable = [e for e in examples
+              if e.section_id is None or e.section_id in {s.id for s in policy.sections(e.lang)}]
+    load: Any = PolicyEngine.load  # takes ``learnt=`` (checked above)
+    loaded: PolicyEngine = load(*args, learnt=[learnt_type(e.lang, e.text, e.section_id) for e in usable])
+    return loaded
+
+
 async def build_services(config: Config) -> Services:
     translator = get_translator()
     # The database first: a damaged, read-only or full file stops the bot at once, not after the engine
@@ -60,7 +84,7 @@ async def build_services(config: Config) -> Services:
         # What staff taught (bot/learning.py) is learnt again at every start.
         examples = await stored_examples(db)
         # Loading the engine reads the policy and builds its indexes: CPU work, kept off the event loop.
-        engine: PolicyEngine = await asyncio.to_thread(load_engine, config, translator, examples)
+        engine = await asyncio.to_thread(load_engine, config, translator, examples)
     except BaseException:
         await db.close()
         raise

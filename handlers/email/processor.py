@@ -195,11 +195,10 @@ class MailProcessor:
             names = [mail.from_name, mail.from_addr.split("@", 1)[0]]
             learn = asked_question(understanding, mail.text.strip() or subject_words(mail.subject), names)
         if understanding.unanswered:
-            # The policy does not answer this (the engine's reading, or what staff taught it): said so, and a
-            # person answers it.
-            return Decision("not_in_policy", [self._reply(mail, lang, "email.not_in_policy",
-                                                          self.t(lang, "email-not-in-policy"))],
-                            handoff_reason="not_in_policy", lang=lang, learn=learn)
+            # The policy does not say (the engine's reading, or what staff taught it): the writer is told so,
+            # and a person takes the question.
+            reply = self._reply(mail, lang, "email.handoff_ack", self.t(lang, "email-not-in-policy"))
+            return Decision("handoff", [reply], handoff_reason="not_in_policy", lang=lang, learn=learn)
         why = "human" if intent is Intent.HUMAN else "out_of_scope" if intent is Intent.OUT_OF_SCOPE else "unplaced"
         return Decision("handoff", [self._ack(mail, lang)], handoff_reason=why, lang=lang, learn=learn)
 
@@ -413,7 +412,7 @@ class MailProcessor:
             if await self.store.replies_since(conn, sender, since) >= self.config.email.replies_per_sender_per_hour:
                 # Loop protection: no more mail to this address this hour; the request/handoff still stands.
                 replies = []
-                if outcome in ("answered", "greeted", "handoff", "unreadable", "not_in_policy"):
+                if outcome in ("answered", "greeted", "handoff", "unreadable"):
                     outcome = f"{outcome}:rate_limited"
         if mail is not None and sender:
             for reply in replies:

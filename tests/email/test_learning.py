@@ -79,9 +79,9 @@ async def test_not_in_the_policy_is_said_and_a_person_answers(services: Services
     assert (await process(services, mail(3, body))) == ["handoff"]
     [row] = await questions(services)
     await services.learning.decide(int(str(row["id"])), None, by="anna")
-    assert (await process(services, mail(4, body))) == ["not_in_policy"]
-    said = [r.message for r in await services.outbox.records() if r.message.kind == "email.not_in_policy"]
-    assert len(said) == 1 and "does not say this" in said[0].payload["text"]
+    assert (await process(services, mail(4, body))) == ["handoff"]
+    said = [r.message for r in await services.outbox.records() if r.message.kind == "email.handoff_ack"]
+    assert len(said) == 2 and "does not say anything about this" in said[-1].payload["text"]
     handoffs = await HandoffService(services.db, services.config).list()
     assert [h.reason for h in handoffs] == ["unplaced", "not_in_policy"]
     assert len(await questions(services)) == 1

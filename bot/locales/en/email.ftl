@@ -12,8 +12,8 @@ email-answer = Hello!
 
     If this does not answer your question, reply to this message and a staff member will help you.
 email-greeting = Hello! Thank you for writing to us. Ask us anything about how JetBit handles personal data, or write to us to have your data deleted, corrected or to get a copy of it.
+email-not-in-policy = Hello! Thank you for your question. Our privacy policy does not say anything about this, so we have passed your question to a member of our staff, who will reply to you by email.
 email-handoff-ack = Hello! Thank you for your message. We have passed it to a member of our staff, who will reply to you by email.
-email-not-in-policy = Hello! Thank you for your message. Our privacy policy does not say this, so we have passed your question to a member of our staff, who will reply to you by email.
 
 ## Requests by email. $id request id, $what the kind of request (email-request-type), $hours how long the confirmation is valid.
 email-request-type = { $type ->
@@ -42,7 +42,7 @@ email-note-third-party = ⚠ The mail mentions another person's data; the reques
 email-note-reply-to = ⚠ Reply-To differs from From ({ $reply_to }); answers go to From only.
 email-attachments-note = Attachments (not kept): { $list }
 handoff-reason = { $reason ->
-    [not_in_policy] the policy does not answer this question (as staff taught the bot)
+    [not_in_policy] a question the privacy policy does not answer
     [unplaced] the bot could not place the message
     [human] the person asked for a member of staff
     [unreadable] the message could not be read
