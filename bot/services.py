@@ -53,7 +53,8 @@ async def open_core(config: Config) -> tuple[Database, RequestService]:
 
 def load_engine(config: Config, translator: Translator, examples: Sequence[LearningQuestion] = ()) -> PolicyEngine:
     """The engine for this installation, with what staff taught it (bot/learning.py): passed to
-    ``PolicyEngine.load(learnt=...)`` when the engine takes them, else taught one by one once loaded.
+    ``PolicyEngine.load(learnt=...)`` when the engine takes them (its models learn from them), and taught one
+    by one once loaded (so each question is answered as staff said, as it was right after they decided).
     Blocking (CPU work): run it in a thread."""
     from bot.policy import models
 
@@ -62,14 +63,14 @@ def load_engine(config: Config, translator: Translator, examples: Sequence[Learn
     learnt_type = getattr(models, "LearntExample", None)
     if learnt_type is None or "learnt" not in inspect.signature(PolicyEngine.load).parameters:
         engine = PolicyEngine.load(*args)
-        teach(engine, examples)
-        return engine
-    policy = PolicySections(config.policy_directory)
-    usable = [e for e in examples
-              if e.section_id is None or e.section_id in {s.id for s in policy.sections(e.lang)}]
-    load: Any = PolicyEngine.load  # takes ``learnt=`` (checked above)
-    loaded: PolicyEngine = load(*args, learnt=[learnt_type(e.lang, e.text, e.section_id) for e in usable])
-    return loaded
+    else:
+        policy = PolicySections(config.policy_directory)
+        usable = [e for e in examples
+                  if e.section_id is None or e.section_id in {s.id for s in policy.sections(e.lang)}]
+        load: Any = PolicyEngine.load  # takes ``learnt=`` (checked above)
+        engine = load(*args, learnt=[learnt_type(e.lang, e.text, e.section_id) for e in usable])
+    teach(engine, examples)
+    return engine
 
 
 async def build_services(config: Config) -> Services:
