@@ -1,6 +1,6 @@
 """Learning from staff by email: a letter the engine abstains on reaches staff (masked) through the same core
 call as Telegram, and once staff decide, the same letter is answered that way (MailProcessor on a real SQLite
-file; the engine abstains below ``min_confidence = 0.5``)."""
+file; the engine abstains below ``min_confidence = 0.99``, so unless it is all but certain or taught)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def mail(number: int, body: str = LETTER, sender: str = "Olga Smirnova <olga.smi
 
 @pytest.fixture
 async def services(make_config: Callable[..., Config]) -> AsyncIterator[Services]:
-    config = make_config(email_overrides(1, 1, PRIVACY_BOT__POLICY__MIN_CONFIDENCE="0.5"),
+    config = make_config(email_overrides(1, 1, PRIVACY_BOT__POLICY__MIN_CONFIDENCE="0.99"),
                          pseudonym_salt="test-salt")
     services = await build_services(config)
     try:

@@ -5,7 +5,7 @@ an outsider in their private chat press its buttons (refused, audited, nothing l
 from the "other section…" list and the same question is then answered with it. A letter the engine abstains
 on is decided at the command line while the bot runs, and the running bot answers the same letter with that
 section within seconds. Nothing of the writers is in the learning tables. (The engine abstains below
-``min_confidence = 0.5`` here; with the default it rarely does.)
+``min_confidence = 0.99`` here, so unless it is all but certain or was taught the question.)
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ async def alert_for(bot: LiveBot, update_id: int) -> str:
 
 async def test_staff_teach_the_running_bot_from_the_chat_and_the_command_line(tmp_path: Path,
                                                                              dovecot: DovecotServer) -> None:
-    async with live_bot(tmp_path, dovecot, PRIVACY_BOT__POLICY__MIN_CONFIDENCE="0.5") as bot:
+    async with live_bot(tmp_path, dovecot, PRIVACY_BOT__POLICY__MIN_CONFIDENCE="0.99") as bot:
         mark = bot.api.mark()
         bot.api.send_text(PERSON, QUESTION, language_code="en", first_name="Darya")
         post = await bot.said(STAFF_CHAT, "Научите бота", after=mark)
@@ -87,7 +87,7 @@ async def test_staff_teach_the_running_bot_from_the_chat_and_the_command_line(tm
 
         mark = bot.api.mark()
         bot.api.send_text(PERSON, QUESTION, language_code="en", first_name="Darya")
-        answer = await bot.said(PERSON, "Full policy", after=mark)
+        answer = await bot.said(PERSON, "jetbit.ru/policy", after=mark)
         assert "Personal Data" in answer.text
 
         # By email, decided at the command line while the bot runs.
