@@ -185,8 +185,8 @@ async def test_forged_and_stale_presses_are_refused(harness: Harness) -> None:
 
 async def test_forget_drops_the_answers_remembered_for_did_not_help(harness: Harness) -> None:
     h = harness
-    with answering(h.services.engine):
-        await h.send(USER, "Кому вы передаёте мои данные?")
+    with answering(h.services.engine):  # (a question of its own: another test teaches the engine its own)
+        await h.send(USER, "Как вы защищаете мои данные от взлома?")
     answer = h.session.sent(USER)[-1]
     assert len(h.deps.answers) == 1
     await h.send(USER, "/forget")
