@@ -5,6 +5,10 @@ personal data from it: it must never hold any. ``append`` enforces that: the act
 "requester", a channel name) or a staff member, never a person's Telegram id or address; details use known
 keys with short values (no free text: a reason or a question is kept with the request, which retention
 redacts, and the trail records only its length).
+
+Staff decisions on the questions the engine learns from (bot/learning.py) have a trail of their own
+(``learning_audit``, migration 0006), append-only and checked by the same rules: which section, never the
+question.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.storage import audit_repo
+from bot.storage import audit_repo, learning_repo
 from bot.storage.timefmt import utcnow
 
 SYSTEM = "system"
@@ -28,6 +32,7 @@ DETAIL_KEYS = frozenset({
     "type", "channel", "status", "due_date", "received_at", "method", "details_length", "length",
     "from", "to", "reason_length", "why", "flags", "what", "kind", "outbox_id", "confirmed_after_restart",
     "error", "overdue", "due", "closed_at", "retention_days", "channel_copies", "security_event",
+    "section", "lang",
 })
 MAX_DETAIL_CHARS = 64
 
@@ -81,3 +86,17 @@ class AuditLog:
     async def events(self, conn: aiosqlite.Connection, request_id: str) -> list[AuditEvent]:
         return [AuditEvent(id=i, request_id=request_id, at=at, event=ev, actor=actor, details=det)
                 for i, at, ev, actor, det in await audit_repo.for_request(conn, request_id)]
+
+    # Staff decisions on questions the engine learns from (bot/learning.py): a trail of their own, under
+    # the same rules, since they belong to no request.
+    async def append_learning(self, conn: aiosqlite.Connection, question_id: int, event: str, actor: str,
+                              details: dict[str, Any] | None = None, at: datetime | None = None) -> int:
+        details = details or {}
+        if actor.startswith("staff:"):
+            actor = actor[:MAX_STAFF_ACTOR]
+        _check(actor, details)
+        return await learning_repo.append_audit(conn, question_id, event, actor, details, at or utcnow())
+
+    async def learning_events(self, conn: aiosqlite.Connection, question_id: int) -> list[AuditEvent]:
+        return [AuditEvent(id=i, request_id=f"learning:{question_id}", at=at, event=ev, actor=actor, details=det)
+                for i, at, ev, actor, det in await learning_repo.audit_for(conn, question_id)]

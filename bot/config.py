@@ -252,6 +252,7 @@ class RetentionConfig(_Table):
     profiles_days: int = Field(default=365, ge=1, le=36500)
     security_events_days: int = Field(default=365, ge=1, le=36500)
     closed_request_details_days: int = Field(default=1095, ge=1, le=36500)
+    learning_days: int = Field(default=365, ge=1, le=36500)
     run_every_hours: float = Field(default=24.0, gt=0, le=8760)
 
 

@@ -3,28 +3,13 @@
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from typing import Any
 
+from bot.masking import mask_personal_data
 from bot.storage.db import DatabaseUnusable
 
-_EMAIL = re.compile(r"([A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]*@([A-Za-z0-9.\-]+\.[A-Za-z]{2,})")
-_PHONE = re.compile(r"(?<![\w-])(\+?\d[\d\s\-()]{8,}\d)(?![\w-])")
-
-
-def mask_personal_data(text: str) -> str:
-    """Mask email local parts and phone numbers; keep enough to tell records apart in a log."""
-    text = _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
-    return _PHONE.sub(_mask_phone, text)
-
-
-def _mask_phone(match: re.Match[str]) -> str:
-    digits = re.sub(r"\D", "", match.group(1))
-    if not 10 <= len(digits) <= 15:  # dates, ids and amounts are not phone numbers
-        return match.group(0)
-    return "***" + digits[-2:]
-
+__all__ = ["DatabaseFailureFilter", "MaskingFormatter", "mask_personal_data", "setup_logging"]
 
 class MaskingFormatter(logging.Formatter):
     """Masks the message and any traceback; the timestamp and level are left alone."""

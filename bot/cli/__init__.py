@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "bot.cli.requests",
     "bot.cli.retention",
     "bot.cli.handoffs",
+    "bot.cli.examples",
     "bot.cli.run",
 )
 

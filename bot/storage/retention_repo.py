@@ -59,6 +59,10 @@ RULES: tuple[Rule, ...] = (
     Rule("conversations", "telegram_staff_prompts", "created_at", None, what="reasons typed by staff"),
     Rule("profiles", "telegram_users", "last_seen", None, what="a person's language and blocked mark"),
     Rule("security_events", "telegram_security_events", "at", None, what="refused presses and commands"),
+    # Masked before they are stored (no emails, phones, links or names), but a question may still say
+    # something about its writer: they go, waiting or learnt, once unchanged for the period.
+    Rule("learning", "learning_questions", "updated_at", None,
+         what="questions sent to staff to teach the engine, and the examples they became (masked)"),
 )
 
 # Copies of a request's personal data kept by channels, cleared when the request is redacted.
@@ -78,6 +82,7 @@ NO_PERSONAL_DATA: dict[str, str] = {
     "request_counters": "the last request number of each year",
     "email_mailbox_state": "the last UID fetched per mailbox",
     "telegram_cards": "which staff-chat message shows which request",
+    "learning_audit": "staff decisions on learning questions: who, when, which section; never the question",
 }
 
 

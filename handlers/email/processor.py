@@ -18,7 +18,8 @@ from typing import Any
 import aiosqlite
 
 from bot.handoffs import HandoffService
-from bot.policy.letters import understand_letter
+from bot.learning import AskedQuestion, asked_question
+from bot.policy.letters import subject_words, understand_letter
 from bot.policy.models import REQUEST_INTENTS, Intent, Understanding
 from bot.requests.errors import RequestError, TooManyOpenRequests
 from bot.requests.models import (
@@ -72,6 +73,8 @@ class Decision:
     thread: dict[str, Any] | None = None
     thread_update: dict[str, Any] | None = None
     lang: str = "ru"
+    # a question the engine abstained on: staff are asked which section answers it (bot/learning.py)
+    learn: AskedQuestion | None = None
 
 
 class MailProcessor:
@@ -186,12 +189,18 @@ class MailProcessor:
         if intent is Intent.GREETING:
             return Decision("greeted", [self._reply(mail, lang, "email.greeting", self.t(lang, "email-greeting"))],
                             lang=lang)
+        learn = None
+        if understanding.abstained and intent is Intent.QUESTION:
+            # Staff are asked which section answers it (bot/learning.py), so the bot learns it.
+            names = [mail.from_name, mail.from_addr.split("@", 1)[0]]
+            learn = asked_question(understanding, mail.text.strip() or subject_words(mail.subject), names)
         if understanding.unanswered:
-            # The policy does not say: the writer is told so, and a person takes the question.
+            # The policy does not say (the engine's reading, or what staff taught it): the writer is told so,
+            # and a person takes the question.
             reply = self._reply(mail, lang, "email.handoff_ack", self.t(lang, "email-not-in-policy"))
-            return Decision("handoff", [reply], handoff_reason="not_in_policy", lang=lang)
+            return Decision("handoff", [reply], handoff_reason="not_in_policy", lang=lang, learn=learn)
         why = "human" if intent is Intent.HUMAN else "out_of_scope" if intent is Intent.OUT_OF_SCOPE else "unplaced"
-        return Decision("handoff", [self._ack(mail, lang)], handoff_reason=why, lang=lang)
+        return Decision("handoff", [self._ack(mail, lang)], handoff_reason=why, lang=lang, learn=learn)
 
     async def _thread_of(self, mail: ParsedMail) -> tuple[Thread | None, bool]:
         """The request thread this mail belongs to, and whether it *proves* it read our mail there.
@@ -425,6 +434,10 @@ class MailProcessor:
                 reason=decision.handoff_reason,
                 reference=f"{item.message_id}" if decision.request_id is None
                 else f"{item.message_id}:{decision.request_id}")
+        if decision.learn is not None:
+            await self.services.learning.add(conn, lang=decision.learn.lang, text=decision.learn.text, channel="email",
+                                             reason="abstained", offered=decision.learn.offered,
+                                             reference=item.message_id)
         await self.store.mark_processed(conn, item.id, outcome=outcome, from_addr=sender,
                                         replied=bool(replies), request_id=decision.request_id)
         return outcome

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from aiogram.filters.callback_data import CallbackData
 
 MENU_ACTIONS = ("ask", "browse", "deletion", "correction", "access", "human", "mine", "language")
-ANSWER_ACTIONS = ("helped", "human")
+ANSWER_ACTIONS = ("helped", "unhelpful", "human")
 FLOW_ACTIONS = ("confirm", "cancel", "resend", "skip", "more", "done", "email", "phone")
 STAFF_ACTIONS = ("approve", "reject", "info", "complete", "verify", "cancel")
 LANGUAGES = ("ru", "en")
@@ -61,6 +61,29 @@ class PromptCb(CallbackData, prefix="sp"):
     action: str
 
 
+class LearnCb(CallbackData, prefix="lq"):
+    """Staff name the section that answers a question the bot learns from (bot/learning.py): its place in
+    the policy of ``version`` (the start of the policy's content hash), so the data stays short whatever
+    the section ids; a press made after the policy changed is stale."""
+
+    question_id: int
+    section: int
+    version: str
+
+
+LEARN_ACTIONS = ("none", "other", "back")
+# A policy has fewer sections than this; the characters of its version a learning button carries.
+MAX_SECTIONS = 10_000
+VERSION_CHARS = 8
+
+
+class LearnActCb(CallbackData, prefix="la"):
+    """On a learning post: "not in the policy", the list of all sections, back to the offered ones."""
+
+    question_id: int
+    action: str
+
+
 def button_data(*, request_id: str = "PR-2026-0001", section_ids: Iterable[str] = ()) -> list[str]:
     """Every factory packed with every value it can take: the fixed ones above, and the given request id
     and section ids (which come from the config and the policy folder). ValueError when a value holds
@@ -75,4 +98,7 @@ def button_data(*, request_id: str = "PR-2026-0001", section_ids: Iterable[str] 
     data += [RejectCb(request_id=request_id, preset=n).pack() for n in REJECT_PRESETS]
     # prompt ids count up from 1: a 64-bit one is the longest a prompt button can get
     data += [PromptCb(prompt_id=2**63 - 1, action=a).pack() for a in PROMPT_ACTIONS]
+    # learning question ids count up from 1 too
+    data.append(LearnCb(question_id=2**63 - 1, section=MAX_SECTIONS - 1, version="f" * VERSION_CHARS).pack())
+    data += [LearnActCb(question_id=2**63 - 1, action=a).pack() for a in LEARN_ACTIONS]
     return data

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from bot.config import Config
 from bot.i18n import Translator
 from bot.verification import VerificationCodes
+from handlers.telegram.answers import RecentAnswers
 from handlers.telegram.repository import TelegramRepository
 from handlers.telegram.storage import SQLiteStorage
 
@@ -24,6 +25,8 @@ class TelegramDeps:
     # the staff chat as the handlers see it (the console chat sets its own when none is configured)
     staff_chat_id: int = 0
     staff_user_ids: frozenset[int] = field(default_factory=frozenset)
+    # answers shown lately, for "did not help" (memory only, bounded)
+    answers: RecentAnswers = field(default_factory=RecentAnswers)
 
     @classmethod
     def build(cls, services: Services) -> TelegramDeps:

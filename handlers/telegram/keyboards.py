@@ -62,9 +62,10 @@ def sections(items: Iterable[tuple[str, str]]) -> InlineKeyboardMarkup:
 
 @_cached
 def after_answer(t: Texts) -> InlineKeyboardMarkup:
-    return _rows([InlineKeyboardButton(text=t("tg-btn-helped"), callback_data=AnswerCb(action="helped").pack()),
-                  InlineKeyboardButton(text=t("tg-btn-human"), callback_data=AnswerCb(action="human").pack())],
-                 per_row=2)
+    return InlineKeyboardMarkup(inline_keyboard=[
+        [InlineKeyboardButton(text=t("tg-btn-helped"), callback_data=AnswerCb(action="helped").pack()),
+         InlineKeyboardButton(text=t("tg-btn-unhelpful"), callback_data=AnswerCb(action="unhelpful").pack())],
+        [InlineKeyboardButton(text=t("tg-btn-human"), callback_data=AnswerCb(action="human").pack())]])
 
 
 @_cached

@@ -13,7 +13,9 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.audit import REQUESTER
 from bot.handoffs import HandoffService
+from bot.learning import asked_question
 from bot.policy.letters import understand_letter
+from bot.policy.models import Intent
 from bot.requests.errors import RequestError, TooManyOpenRequests
 from bot.requests.models import (
     Channel,
@@ -128,7 +130,8 @@ def get_router() -> Router:
         await message.answer(t("tg-privacy", handoffs=held["handoff_messages"], requests=len(requests),
                                transcripts_days=retention.transcripts_days,
                                codes_days=retention.verification_codes_days,
-                               closed_days=retention.closed_request_details_days))
+                               closed_days=retention.closed_request_details_days,
+                               learning_days=retention.learning_days))
 
     @router.message(Command("forget"))
     async def forget(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
@@ -137,6 +140,7 @@ def get_router() -> Router:
         await state.clear()
         await deps.repo.forget_user(user_id)
         await deps.storage.forget_user(user_id)
+        deps.answers.forget(message.chat.id)
         await deps.services.db.checkpoint()  # what was deleted leaves the write-ahead log too
         requests = await deps.services.requests.for_telegram_user(user_id)
         kept = [r.id for r in requests]
@@ -191,9 +195,13 @@ def get_router() -> Router:
         await _reply(query, text, reply_markup=keyboards.offer_person(t))
 
     @router.callback_query(AnswerCb.filter(F.action.in_(ANSWER_ACTIONS)))
-    async def after_answer(query: CallbackQuery, callback_data: AnswerCb, state: FSMContext, t: Texts) -> None:
+    async def after_answer(query: CallbackQuery, callback_data: AnswerCb, state: FSMContext, t: Texts,
+                           deps: TelegramDeps) -> None:
         if callback_data.action == "helped":
             await query.answer(t("tg-thanks-feedback"))
+            return
+        if callback_data.action == "unhelpful":
+            await _not_helped(query, t, deps)
             return
         await query.answer()
         await state.set_state(Conversation.handoff)
@@ -396,17 +404,25 @@ def get_router() -> Router:
             await message.answer(t("tg-handoff-prompt"), reply_markup=keyboards.flow(t, "cancel"))
         elif intent == "greeting":
             await message.answer(t("tg-greeting"), reply_markup=keyboards.main_menu(t))
-        elif understanding.answer is not None and not getattr(understanding, "abstained", False):
+        elif understanding.answer is not None and not understanding.abstained:
             answer = understanding.answer
             answer_t = Texts(deps.translator, understanding.lang if understanding.lang in LANGUAGES else t.lang)
-            await message.answer(fit_message(lambda piece: answer_t(
+            sent = await message.answer(fit_message(lambda piece: answer_t(
                 "tg-answer", title=piece(answer.title, CAP_TITLE), quote=piece(answer.quote, CAP_LONG_TEXT),
                 url=esc(answer.url), version=esc(understanding.policy_version), date=esc(engine.effective_date))),
                 reply_markup=keyboards.after_answer(answer_t))
-        elif understanding.unanswered:
-            await message.answer(t("tg-not-in-policy"), reply_markup=keyboards.offer_person(t))
+            # Remembered (masked) for "did not help".
+            deps.answers.remember(message.chat.id, sent.message_id,
+                                  asked_question(understanding, message.text or "", _names(message)))
         else:
-            await message.answer(t("tg-abstain"), reply_markup=keyboards.offer_person(t))
+            # "The policy does not say this" (the engine's reading, or what staff taught it), or "I am not sure".
+            await message.answer(t("tg-not-in-policy" if understanding.unanswered else "tg-abstain"),
+                                 reply_markup=keyboards.offer_person(t))
+            if understanding.abstained and understanding.intent is Intent.QUESTION:
+                # Staff are asked which section answers it (bot/learning.py), so the bot learns it.
+                await deps.services.learning.submit_asked(
+                    asked_question(understanding, message.text or "", _names(message)), channel="telegram",
+                    reason="abstained")
 
     @rest.message(Magic(F.text))
     async def text_in_flow(message: Message, t: Texts) -> None:
@@ -511,6 +527,24 @@ async def _my_requests_text(deps: TelegramDeps, t: Texts, user_id: int) -> str:
                status=t("request-status", status=request.status.value), due=request.effective_due_date.isoformat())
              for request in requests]
     return fit_lines(t("tg-mine-title"), lines, lambda left: t("tg-mine-more", count=left))
+
+
+def _names(message: Message) -> list[str]:
+    """What Telegram says the person is called: masked wherever their question names them."""
+    user = message.from_user
+    return [n for n in (user.first_name, user.last_name, user.username) if n] if user else []
+
+
+async def _not_helped(query: CallbackQuery, t: Texts, deps: TelegramDeps) -> None:
+    """"Did not help" under an answer: the question goes to staff to learn from (once: it is taken out)."""
+    asked = (deps.answers.take(query.message.chat.id, query.message.message_id)
+             if isinstance(query.message, Message) else None)
+    if asked is None:
+        await query.answer(t("tg-unhelpful-stale"), show_alert=True)
+        return
+    await deps.services.learning.submit_asked(asked, channel="telegram", reason="unhelpful")
+    await query.answer()
+    await _reply(query, t("tg-unhelpful-sent"), reply_markup=keyboards.offer_person(t))
 
 
 async def forward_to_staff(message: Message, deps: TelegramDeps, t: Texts) -> None:

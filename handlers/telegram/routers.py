@@ -1,11 +1,12 @@
-"""All routers in order: staff chat, private chat, then the catch-all that refuses forged callbacks."""
+"""All routers in order: staff chat (requests, then learning posts), private chat, then the catch-all that
+refuses forged callbacks."""
 
 from __future__ import annotations
 
 from aiogram import Router
 from aiogram.types import CallbackQuery
 
-from handlers.telegram import private, staff
+from handlers.telegram import learning, private, staff
 from handlers.telegram.deps import TelegramDeps
 from handlers.telegram.security import refuse_forged
 from handlers.telegram.texts import Texts
@@ -23,4 +24,4 @@ def _fallback_router() -> Router:
 
 
 def get_routers(deps: TelegramDeps) -> list[Router]:
-    return [staff.get_router(deps), private.get_router(), _fallback_router()]
+    return [staff.get_router(deps), learning.get_router(deps), private.get_router(), _fallback_router()]

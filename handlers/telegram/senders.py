@@ -16,9 +16,10 @@ from aiogram.exceptions import (
 from aiogram.fsm.storage.base import StorageKey
 from aiogram.types import InlineKeyboardMarkup
 
+from bot.learning import STAFF_KIND, QuestionNotFound
 from bot.outbox.base import OutboxMessage, PermanentDeliveryError, TemporaryDeliveryError
 from bot.requests.errors import RequestNotFound
-from handlers.telegram import keyboards
+from handlers.telegram import keyboards, learning
 from handlers.telegram.cards import render_card
 from handlers.telegram.deps import TelegramDeps
 from handlers.telegram.limits import MESSAGE_TEXT_UNITS, clip, utf16_units
@@ -127,6 +128,8 @@ class StaffSender:
                 await _send(self.bot, chat_id, clip(str(message.payload["text"]), MESSAGE_TEXT_UNITS),
                             parse_mode=None, reply_to=card.message_id)
             return str(card.message_id)
+        if message.kind == STAFF_KIND:
+            return await self._learning_post(chat_id, t, message)
         text = str(message.payload.get("text", ""))
         handoff_id = message.payload.get("handoff_id")
         if message.kind == "staff.handoff" and message.payload.get("channel") == "telegram":
@@ -138,6 +141,19 @@ class StaffSender:
         message_id = await _send(self.bot, chat_id, text, parse_mode=None, reply_to=card.message_id if card else None)
         if message.kind == "staff.handoff" and isinstance(handoff_id, int):
             await self.deps.repo.attach_staff_message(handoff_id, chat_id, message_id)
+        return str(message_id)
+
+    async def _learning_post(self, chat_id: int, t: Texts, message: OutboxMessage) -> str | None:
+        """A question to learn from, with its buttons; nothing once it is decided or gone (retention, the
+        command line was quicker)."""
+        try:
+            question = await self.deps.services.learning.get(int(message.payload.get("question_id") or 0))
+        except QuestionNotFound:
+            return None
+        if not question.pending:
+            return None
+        message_id = await _send(self.bot, chat_id, learning.render_post(t, self.deps, question), parse_mode="HTML",
+                                 reply_markup=learning.post_keyboard(t, self.deps, question))
         return str(message_id)
 
     async def _edit(self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None) -> None:

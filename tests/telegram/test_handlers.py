@@ -44,7 +44,7 @@ async def test_question_is_answered_with_section_and_link_and_abstention_offers_
     await harness.send(USER, "Кому вы передаёте мои данные?")
     answer = harness.last_text(USER)
     assert "https://jetbit.ru/policy/" in answer and "<b>" in answer
-    assert set(harness.last_buttons(USER)) == {"👍 Это помогло", "👤 Связаться с сотрудником"}
+    assert set(harness.last_buttons(USER)) == {"👍 Это помогло", "👎 Не помогло", "👤 Связаться с сотрудником"}
     await harness.send(USER, "Сколько стоит разработка интернет-магазина под ключ?")
     assert "не нашёл ответа" in harness.last_text(USER)
     assert list(harness.last_buttons(USER)) == ["👤 Связаться с сотрудником"]

@@ -104,3 +104,38 @@ act-signatures = Responsible for processing personal data: ____________ / ______
     Date: ____________
 act-operator = JetBit web studio (jetbit.ru)
 act-unknown = not recorded
+
+## Learning from staff (bot/learning.py, privacy-bot examples). $language is the question's language.
+learning-staff = Teach the bot: question { $id } ({ $language }, { $channel }) { $reason ->
+        [abstained] could not be answered.
+       *[unhelpful] was answered, and the person said the answer did not help.
+    }
+    «{ $text }»
+    Sections offered: { $offered }
+    privacy-bot examples review --id { $id } --section ID --by NAME (or --not-in-policy)
+learning-cli-question = Question { $id } ({ $language }, { $channel }, { $reason ->
+        [abstained] not answered
+       *[unhelpful] "did not help"
+    }, asked { $asked } { $asked ->
+        [one] time
+       *[other] times
+    }, { $created }):
+learning-cli-offered = Offered: { $offered }
+learning-cli-offered-none = Offered: no section.
+learning-cli-sections = Sections (* offered):
+learning-cli-prompt = Section number, n = not in the policy, s = skip, q = quit:
+learning-cli-bad-choice = Not a choice: { $choice }
+learning-cli-learnt = Question { $id }: learnt, { $section }.
+learning-cli-learnt-none = Question { $id }: learnt, the policy does not answer it.
+learning-cli-skipped = Question { $id }: skipped.
+learning-cli-empty = No questions wait for a section.
+learning-cli-summary = Decided: { $decided }, skipped: { $skipped }, still waiting: { $left }.
+learning-cli-not-found = question { $id } not found
+learning-cli-already = question { $id } was already decided by { $by } at { $at }
+learning-cli-unknown-section = the { $language } policy has no section { $section } (privacy-bot policy list)
+learning-cli-need-choice = with --id, give --section ID or --not-in-policy
+learning-cli-need-id = --section and --not-in-policy need --id
+learning-cli-exported = { $language }: { $path } ({ $count } examples, { $changed } added or changed)
+learning-cli-export-empty = No learnt examples yet.
+learning-cli-example = { $language } | { $section } | { $text }
+learning-cli-not-in-policy = (not in the policy)

@@ -40,6 +40,9 @@ tg-btn-human = 👤 Talk to a person
 tg-thanks-feedback = Thank you!
 tg-not-in-policy = Our privacy policy does not say anything about this. I can pass your question to a person.
 tg-abstain = I could not find the answer to that in our privacy policy. I can pass your question to a person.
+tg-btn-unhelpful = 👎 Did not help
+tg-unhelpful-sent = Thank you. I have passed your question to our team so that I learn to answer it (without your name, email or phone). To talk to a person, press the button.
+tg-unhelpful-stale = I no longer have the question this answer was for. Please ask it again.
 tg-use-buttons = Please answer the question above, use the buttons, or type /cancel.
 tg-text-only = I understand text messages only.
 tg-stale-button = This button belongs to an earlier step. Type /start to begin again.
@@ -120,6 +123,7 @@ tg-privacy = <b>What this bot stores about you</b>
     • messages you send to our team ({ $handoffs }), kept { $transcripts_days } days;
     • email confirmation codes, only as a hash, kept { $codes_days } days at most;
     • your requests ({ $requests }): contact, details and history, as the law requires; personal details of closed requests are removed after { $closed_days } days, leaving only an anonymous record that the request was handled.
+    • questions I could not answer, or whose answer did not help, without your name, email or phone and not linked to you, so that our team can teach me: kept { $learning_days } days.
     /forget erases your chat data.
 tg-forget-done = Done: your chat data (messages to our team, language, conversation state, codes) has been erased.
 tg-forget-done-kept = Done: your chat data has been erased. Your requests { $ids } are kept, because the law requires us to keep a record of how they were handled; their personal details are removed { $closed_days } days after they close.
@@ -131,6 +135,7 @@ tg-staff-help = Staff chat commands:
     /overdue: overdue requests
     /stats: counts by state
     Reply to a forwarded message to answer the person.
+    "Teach the bot": press the section that answers the question (or "Not in the policy"); every waiting question: privacy-bot examples review.
 tg-staff-queue = <b>Open requests ({ $count }):</b>
 tg-staff-queue-empty = No open requests.
 tg-staff-overdue = <b>Overdue requests ({ $count }):</b>
@@ -183,6 +188,28 @@ tg-card-auth-warning = ⚠ { $confirmation ->
 }
 tg-card-corrections-more = • … and { $count } more
 tg-card-shortened = <i>Shortened to fit Telegram; all of it: privacy-bot requests show { $id }</i>
+
+# Learning from staff: a question the bot could not answer, or whose answer did not help
+tg-learn-post = <b>Teach the bot</b>: question { $id } ({ $language }, { $channel }). { $reason ->
+        [abstained] I could not answer it.
+       *[unhelpful] I answered; the person said it did not help.
+    }{ $asked ->
+        [1] {""}
+       *[other] { " " }Asked { $asked } times.
+    }
+    <blockquote>{ $text }</blockquote>
+    { $offered }
+tg-learn-offered = Sections I offered: { $sections }
+tg-learn-offered-none = I offered no section.
+tg-learn-ask = Which section answers it?
+tg-learn-choose = Choose the section that answers it:
+tg-learn-btn-other = 📚 Other section…
+tg-learn-btn-back = « Offered sections
+tg-learn-btn-none = 🚫 Not in the policy
+tg-learn-decided = ✅ Learnt: «{ $section }» ({ $by }, { $at }).
+tg-learn-decided-none = ✅ Learnt: the policy does not answer it ({ $by }, { $at }).
+tg-learn-done = Learnt.
+tg-learn-stale = Already decided by { $by } { $at }.
 
 # Console chat
 tg-console-intro = Console chat with the privacy bot: type messages as in Telegram; type a button's number to press it; /quit or Ctrl-D to leave.

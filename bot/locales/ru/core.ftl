@@ -107,3 +107,39 @@ act-signatures = Ответственный за организацию обра
     Дата: ____________
 act-operator = Веб-студия JetBit (jetbit.ru)
 act-unknown = не указано
+
+## Обучение у сотрудников (bot/learning.py, privacy-bot examples). $language — язык вопроса.
+learning-staff = Научите бота: вопрос { $id } ({ $language }, { $channel }) { $reason ->
+        [abstained] остался без ответа.
+       *[unhelpful] получил ответ, но человек отметил, что ответ не помог.
+    }
+    «{ $text }»
+    Предложенные разделы: { $offered }
+    privacy-bot examples review --id { $id } --section ID --by ИМЯ (или --not-in-policy)
+learning-cli-question = Вопрос { $id } ({ $language }, { $channel }, { $reason ->
+        [abstained] без ответа
+       *[unhelpful] «не помогло»
+    }, задан { $asked } { $asked ->
+        [one] раз
+        [few] раза
+       *[other] раз
+    }, { $created }):
+learning-cli-offered = Предложено: { $offered }
+learning-cli-offered-none = Предложено: ни одного раздела.
+learning-cli-sections = Разделы (* — предложенные):
+learning-cli-prompt = Номер раздела, n — в политике этого нет, s — пропустить, q — выйти:
+learning-cli-bad-choice = Такого варианта нет: { $choice }
+learning-cli-learnt = Вопрос { $id }: выучено, { $section }.
+learning-cli-learnt-none = Вопрос { $id }: выучено, в политике ответа нет.
+learning-cli-skipped = Вопрос { $id }: пропущен.
+learning-cli-empty = Вопросов, ждущих раздела, нет.
+learning-cli-summary = Решено: { $decided }, пропущено: { $skipped }, ещё ждут: { $left }.
+learning-cli-not-found = вопрос { $id } не найден
+learning-cli-already = по вопросу { $id } уже решил { $by } ({ $at })
+learning-cli-unknown-section = в политике ({ $language }) нет раздела { $section } (privacy-bot policy list)
+learning-cli-need-choice = вместе с --id укажите --section ID или --not-in-policy
+learning-cli-need-id = --section и --not-in-policy указываются вместе с --id
+learning-cli-exported = { $language }: { $path } (примеров: { $count }, добавлено или изменено: { $changed })
+learning-cli-export-empty = Выученных примеров пока нет.
+learning-cli-example = { $language } | { $section } | { $text }
+learning-cli-not-in-policy = (в политике нет)
