@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.learning import stored_examples
 from bot.policy.engine import PolicyEngine
 from bot.policy.snapshot import PolicyDiff, describe, diff, snapshot_of
 from bot.services import Services, load_engine
@@ -132,7 +133,9 @@ class PolicyReloader:
         old = services.engine
         config = services.config
         try:
-            new = await asyncio.to_thread(load_engine, config, services.translator)
+            # What staff taught (bot/learning.py) lives in the database: the new engine learns it too.
+            examples = await stored_examples(services.db)
+            new = await asyncio.to_thread(load_engine, config, services.translator, examples)
             for check in services.policy_checks:
                 check(new)
         except DatabaseUnusable:
@@ -146,7 +149,12 @@ class PolicyReloader:
             return outcome
         change = await self._record(new)
         services.engine = new
+        # Taught at load: the examples read before it; decisions made while it was built went to the old
+        # engine, so they are taught again (catch_up) - nothing staff decided is lost by a reload.
+        services.learning.forget_taught()
+        services.learning.mark_taught(e.id for e in examples)
         del old
+        await services.learning.catch_up()
         await asyncio.to_thread(_collect_old_engine)
         lines = describe(change, services.translator, config.policy.default_language)
         outcome = ReloadOutcome(ok=True, version=new.policy_version, effective_date=new.effective_date,

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from bot import policy_reload
 from bot.cli import main
 from bot.config import REPO_ROOT, Config
 from bot.pidfile import PidFile, find_running_bot, pid_path, read_status, status_path
@@ -251,3 +253,52 @@ def test_policy_reload_without_a_running_bot_says_so(tmp_path: Path, capsys: pyt
     assert main(["policy", "reload"]) == 1
     assert capsys.readouterr().err == (f"privacy-bot: no running bot: the pid file {pid_path(database)} is stale "
                                        "(process 999999999 has ended)\n")
+
+
+@pytest.mark.timeout(300)
+async def test_what_staff_taught_survives_a_reload(services: Services, folder: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Examples staff decided before the reload are fitted into the new engine; one decided while it is being
+    built (taught to the old engine) is taught to the new one right after the swap."""
+    reloader = PolicyReloader(services)
+    await reloader.record_start()
+
+    def target(text: str) -> str:
+        answer = services.engine.understand(text, lang="en").answer
+        return "contact" if answer is None or answer.section_id != "contact" else "protection"
+
+    async def decide(text: str, section_id: str) -> None:
+        question = await services.learning.submit(lang="en", text=text, channel="telegram", reason="unhelpful")
+        assert question is not None
+        await services.learning.decide(question.id, section_id, by="anna")
+
+    def answered(text: str) -> str | None:
+        answer = services.engine.understand(text, lang="en").answer
+        return answer.section_id if answer is not None else None
+
+    before_text, during_text = "who audits you and how often, is there a certificate?", "do you have a dpo on staff?"
+    before, during = target(before_text), target(during_text)
+    await decide(before_text, before)
+    assert answered(before_text) == before
+
+    building, decided = threading.Event(), threading.Event()
+    real = policy_reload.load_engine
+
+    def slow(*args: Any) -> PolicyEngine:
+        building.set()
+        assert decided.wait(60)  # staff decide while the new engine is being built
+        return real(*args)
+
+    monkeypatch.setattr(policy_reload, "load_engine", slow)
+    _edit_phone(folder)
+    reload = asyncio.create_task(reloader.reload())
+    await asyncio.to_thread(building.wait, 60)
+    await decide(during_text, during)
+    old_engine = services.engine
+    decided.set()
+    outcome = await reload
+    assert outcome.ok and services.engine is not old_engine
+    assert NEW_PHONE in _phone_answer(services.engine)
+    assert answered(before_text) == before
+    assert answered(during_text) == during
+    assert await services.learning.catch_up() == 0  # nothing left untaught
