@@ -11,6 +11,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.storage import audit_repo
 from bot.storage.timefmt import from_db, to_db
 
 PENDING = "pending"
@@ -120,19 +121,8 @@ async def listing(conn: aiosqlite.Connection, *, status: str, lang: str | None =
 
 async def append_audit(conn: aiosqlite.Connection, question_id: int, event: str, actor: str,
                        details: dict[str, Any], at: datetime) -> int:
-    cur = await conn.execute(
-        "INSERT INTO learning_audit(question_id, at, event, actor, details) VALUES (?, ?, ?, ?, ?)",
-        (question_id, to_db(at), event, actor, json.dumps(details, ensure_ascii=False, sort_keys=True)))
-    return int(cur.lastrowid or 0)
+    return await audit_repo.append_to(conn, "learning_audit", question_id, event, actor, details, at)
 
 
-async def audit_for(conn: aiosqlite.Connection, question_id: int) -> list[tuple[int, datetime, str, str, dict[str, Any]]]:
-    async with conn.execute("SELECT id, at, event, actor, details FROM learning_audit WHERE question_id = ? ORDER BY id",
-                            (question_id,)) as cur:
-        rows = await cur.fetchall()
-    result = []
-    for row in rows:
-        at = from_db(row[1])
-        assert at is not None
-        result.append((int(row[0]), at, str(row[2]), str(row[3]), json.loads(row[4] or "{}")))
-    return result
+async def audit_for(conn: aiosqlite.Connection, question_id: int) -> list[audit_repo.AuditRow]:
+    return await audit_repo.rows_of(conn, "learning_audit", question_id)
