@@ -246,7 +246,8 @@ def staff_reply(bot: LiveBot, to: Call, text: str, *, staff: int = STAFF) -> Non
 
 def personal_data_in(database: Path, needles: list[str]) -> list[tuple[str, str, str, str]]:
     """(table, column, needle, value) for every value of every table holding one of ``needles`` (digits
-    of six or more also match inside a number written with spaces or dashes)."""
+    of six or more also match inside a number written with spaces or dashes; fewer, only as a number of
+    their own)."""
     found = []
     with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10)) as conn:
         tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
@@ -257,7 +258,13 @@ def personal_data_in(database: Path, needles: list[str]) -> list[tuple[str, str,
                     text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
                     digits = re.sub(r"\D", "", text)
                     for needle in needles:
-                        if needle in text or (needle.isdigit() and len(needle) >= 6 and needle in digits):
+                        if needle.isdigit() and len(needle) < 6:
+                            # A short number is found as a number of its own: "4509" of a phone, not the
+                            # microseconds of a timestamp that happen to contain it.
+                            hit = re.search(rf"(?<!\d){needle}(?!\d)", text) is not None
+                        else:
+                            hit = needle in text or (needle.isdigit() and needle in digits)
+                        if hit:
                             found.append((table, column, needle, text[:120]))
     return found
 
