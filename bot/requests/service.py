@@ -87,6 +87,11 @@ def display_names(translator: Translator, lang: str, *, type: str | None = None,
     return names
 
 
+def _same_kind(open_requests: Sequence[PrivacyRequest], type: RequestType) -> PrivacyRequest | None:
+    """A second request of the same type while one is open is the same request (linked, not queued)."""
+    return next((r for r in open_requests if r.type is type), None)
+
+
 def proven_identity(requester: Requester, channel: Channel, method: VerificationMethod) -> Requester:
     """Only the identifiers a channel or a check proved: the Telegram account a Telegram update came from
     (or that staff entered), an email address proven by a code, a reply or staff, a phone checked by staff.
@@ -203,11 +208,11 @@ class RequestService:
             VerificationMethod.UNVERIFIED_PHONE if flags.get("phone_unverified") else VerificationMethod.NONE)
         async with self.db.transaction() as conn:
             open_requests = await requests_repo.open_for_requester(conn, proven_identity(requester, channel, method))
-            for existing in open_requests:
-                if existing.type is type:
-                    await self._link_duplicate(conn, existing, channel, actor, details,
-                                               submitter_route(requester, channel, method), lang)
-                    return CreateResult(request=existing, duplicate_of=existing.id)
+            existing = _same_kind(open_requests, type)
+            if existing is not None:
+                await self._link_duplicate(conn, existing, channel, actor, details,
+                                           submitter_route(requester, channel, method), lang)
+                return CreateResult(request=existing, duplicate_of=existing.id)
             limit = self.config.requests.max_open_per_requester
             if len(open_requests) >= limit:
                 raise TooManyOpenRequests(limit, [r.id for r in open_requests])
@@ -230,6 +235,14 @@ class RequestService:
             stored = await requests_repo.get(conn, request.id)
         assert stored is not None
         return CreateResult(request=stored)
+
+    async def open_duplicate(self, type: RequestType, requester: Requester, channel: Channel,
+                             method: VerificationMethod = VerificationMethod.NONE) -> PrivacyRequest | None:
+        """The open request a new submission would be linked to by ``create`` (same type, same proven
+        identity), so a channel can say so before asking the person for anything."""
+        open_requests = await requests_repo.open_for_requester(self.db.conn,
+                                                               proven_identity(requester, channel, method))
+        return _same_kind(open_requests, RequestType(type))
 
     async def _link_duplicate(self, conn: aiosqlite.Connection, existing: PrivacyRequest, channel: Channel,
                               actor: str, details: str, route: tuple[str, str] | None, lang: str) -> None:
