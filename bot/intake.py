@@ -148,12 +148,14 @@ def interrupts_step(engine: Understands, text: str, lang_hint: str | None, *, ex
 
     Where the step takes free text (details, a field's value), only a question that says it is one (a
     question mark) or a short greeting interrupts: "why do you still have my old phone" may be the details.
-    Where it takes an address or a code, any answerable question or greeting does (it is not the value)."""
+    Where it takes an address or a code, any answerable question of three words or more, or a greeting, does."""
     if not has_words(text) or EMAIL_ADDRESS.search(text):
         return None
     outcome = read(engine, Inbound(text=text, lang_hint=lang_hint))
     if outcome.next is Next.GREETING:
         return outcome if not expects_free_text or len(text.split()) <= 4 else None
     if outcome.next is Next.ANSWER:
-        return outcome if not expects_free_text or text.rstrip().endswith("?") else None
+        asks = text.rstrip().endswith("?")
+        # A word or two at an address or code step is a try at the value ("телефон", "my email"), not a question.
+        return outcome if asks or (not expects_free_text and len(text.split()) >= 3) else None
     return None
