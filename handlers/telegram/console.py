@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import html
 import itertools
+import os
+import pwd
 import re
 import sys
 import threading
@@ -189,7 +191,7 @@ class ConsoleChat:
         return [TelegramSender(self.bot, self.deps), StaffSender(self.bot, self.deps)]
 
     def _user(self) -> dict[str, Any]:
-        return {"id": self.user_id, "is_bot": False, "first_name": "You", "language_code": self.lang}
+        return {"id": self.user_id, "is_bot": False, "first_name": _real_name(), "language_code": self.lang}
 
     async def feed_line(self, line: str) -> None:
         text = line.strip()
@@ -259,3 +261,13 @@ class ConsoleChat:
             if not await self.services.outbox.due(limit=1):
                 return
             await asyncio.sleep(0.05)
+
+
+def _real_name() -> str:
+    """The account's real name (its GECOS field), or none: the greeting then names nobody, rather than "You"."""
+    try:
+        account = pwd.getpwuid(os.getuid())
+    except (KeyError, OSError):
+        return ""
+    name = account.pw_gecos.split(",")[0].strip()[:64]
+    return "" if name.lower() == account.pw_name.lower() else name  # "root" is an account, not a name
