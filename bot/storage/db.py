@@ -41,17 +41,24 @@ class Migration:
     sql: str
 
 
-def discover_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+def discover_migrations(directory: Path | None = None) -> list[Migration]:
+    """The migrations in ``directory``; by default the core's and every installed channel's (bot/channels.py)."""
+    if directory is None:
+        from bot.channels import installed
+        directories = [MIGRATIONS_DIR, *(channel.migrations for channel in installed())]
+    else:
+        directories = [directory]
     migrations = []
-    for path in sorted(directory.glob("*.sql")):
-        match = _MIGRATION_NAME.match(path.name)
-        if not match:
-            raise RuntimeError(f"{path}: migration files are named NNNN_name.sql")
-        migrations.append(Migration(int(match.group(1)), match.group(2), path.read_text(encoding="utf-8")))
+    for folder in directories:
+        for path in sorted(folder.glob("*.sql")):
+            match = _MIGRATION_NAME.match(path.name)
+            if not match:
+                raise RuntimeError(f"{path}: migration files are named NNNN_name.sql")
+            migrations.append(Migration(int(match.group(1)), match.group(2), path.read_text(encoding="utf-8")))
     versions = [m.version for m in migrations]
     if len(versions) != len(set(versions)):
-        raise RuntimeError(f"{directory}: two migrations share a version number")
-    return migrations
+        raise RuntimeError(f"{', '.join(map(str, directories))}: two migrations share a version number")
+    return sorted(migrations, key=lambda m: m.version)
 
 
 BUSY_TIMEOUT_MS = 10_000
