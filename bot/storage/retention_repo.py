@@ -52,8 +52,9 @@ CORE_RULES: tuple[Rule, ...] = (
          what="questions sent to staff to teach the engine, and the examples they became (masked)"),
 )
 
-# The request itself (redacted by RetentionJob) and its trail (never holds any: bot/audit.py refuses it).
-CORE_REQUEST_TABLES = frozenset({"requests", "request_audit"})
+# The request and its identities (redacted by RetentionJob) and its trail (never holds any: bot/audit.py
+# refuses it).
+CORE_REQUEST_TABLES = frozenset({"requests", "request_identities", "request_audit"})
 
 CORE_NO_PERSONAL_DATA: dict[str, str] = {
     "meta": "the installation's key and settings, the policy the bot last ran with (public text)",

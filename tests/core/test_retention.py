@@ -50,7 +50,7 @@ async def test_redacts_old_closed_requests_and_keeps_proof(db: Database, config:
     assert (await service.get(other_id)).decision_reason is None  # staff's words can name people too
 
     done = await service.get(done_id)
-    assert done.requester == Requester()  # every identifier gone
+    assert done.requester == Requester() and done.identities == ()  # every identifier gone
     assert done.details == "" and done.corrections == () and done.info_question is None
     assert done.redacted_at is not None
     # proof of handling remains: type, dates, decision, and a salted hash of the identifiers
