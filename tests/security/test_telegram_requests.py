@@ -84,8 +84,9 @@ async def test_a_phone_number_never_links_to_someone_elses_request(tmp_path: Pat
             said = " ".join(c.text for c in bot.api.calls[mark:] if c.chat_id == attacker)
             assert victim_request not in said
             assert "уже есть открытый запрос" not in said
-        rows = bot.query("SELECT id, tg_user_id FROM requests ORDER BY id")
-        assert len(rows) == 4 and rows[0] == (victim_request, 5001)
+        rows = bot.query("SELECT r.id, i.address FROM requests r JOIN request_identities i ON i.request_id = r.id"
+                         " AND i.kind = 'telegram' ORDER BY r.id")
+        assert len(rows) == 4 and rows[0] == (victim_request, "5001")
         assert bot.query("SELECT COUNT(*) FROM request_audit WHERE request_id = ? AND event = 'duplicate_linked'",
                          (victim_request,)) == [(0,)]
         # The victim hears nothing about any of it.
