@@ -220,7 +220,7 @@ def main() -> int:
     parser.add_argument("--skip-left-out", action="store_true")
     parser.add_argument("--skip-update", action="store_true")
     args = parser.parse_args()
-    names = args.sets.split(",")
+    names = [name for name in args.sets.split(",") if name]  # --sets "": none (e.g. only the update)
     with tempfile.TemporaryDirectory() as cache:
         cold, warm = (load_seconds(cache) for _ in range(2))
         engine = PolicyEngine.load(POLICY, min_confidence=args.min_confidence, cache_dir=cache)

@@ -13,6 +13,7 @@ import pytest
 
 from bot.config import REPO_ROOT
 from bot.policy import Intent, PolicyEngine, PolicyLoadError
+from bot.policy.engine import UNANSWERED
 from bot.policy.loader import load_policy
 
 from .conftest import POLICY_DIR, URL
@@ -123,8 +124,9 @@ def test_labels_given_before_a_section_existed_are_set_aside_when_it_reads_close
                                 "do you sell my data to anyone?"]),
                         ("ru", ["сколько вы храните мои данные?", "как долго хранятся мои персональные данные",
                                 "вы продаёте мои данные?"])):
-        ids = [s.id for s in load_policy(POLICY_DIR).sections[lang]]
-        rows = [json.dumps({"labelled_against": ids})]
+        # The shipped labels (given against today's sections), and more of the kind a new section takes.
+        rows = (POLICY_DIR / "examples" / lang / "asked.jsonl").read_text(encoding="utf-8").splitlines()
+        assert json.loads(rows[0])["labelled_against"] == [s.id for s in load_policy(POLICY_DIR).sections[lang]]
         rows += [json.dumps({"text": text, "section": None}) for text in asked[:2] * 20]
         rows += [json.dumps({"text": asked[2], "section": "disclosure"})]
         (policy_copy / "examples" / lang / "asked.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
@@ -135,3 +137,14 @@ def test_labels_given_before_a_section_existed_are_set_aside_when_it_reads_close
     # A label the new section does not touch still teaches: selling data is disclosure.
     for text in ("do you sell my data to anyone?", "вы продаёте мои данные?"):
         assert engine.understand(text).sections[0].id == "disclosure", text
+    # What it learnt from: the old "not in the policy" labels the new section now answers were set aside.
+    # Labels given against a policy that had the section are all believed.
+    for lang in ("en", "ru"):
+        path = policy_copy / "examples" / lang / "asked.jsonl"
+        lines = path.read_text(encoding="utf-8").splitlines()
+        lines[0] = json.dumps({"labelled_against": [*json.loads(lines[0])["labelled_against"], "retention"]})
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    believing = PolicyEngine.load(policy_copy, cache_dir=tmp_path / "cache")
+    for lang in ("en", "ru"):
+        set_aside = believing.support(lang)[UNANSWERED] - engine.support(lang)[UNANSWERED]
+        assert set_aside >= 20, (lang, set_aside)  # at least one of the two repeated questions, and others

@@ -116,7 +116,7 @@ def test_quoted_reply_lines_are_ignored(engine: PolicyEngine) -> None:
 
 
 def test_abstains_below_the_threshold(engine: PolicyEngine) -> None:
-    text = "where do you keep data?"
+    text = "who do you share my data with?"
     answered = engine.understand(text, lang="en")
     assert answered.intent is Intent.QUESTION and answered.sections and not answered.abstained
     assert answered.confidence < 1.0
