@@ -32,7 +32,7 @@ DETAIL_KEYS = frozenset({
     "type", "channel", "status", "due_date", "received_at", "method", "details_length", "length",
     "from", "to", "reason_length", "why", "flags", "what", "kind", "outbox_id", "confirmed_after_restart",
     "error", "overdue", "due", "closed_at", "retention_days", "channel_copies", "security_event",
-    "section", "lang",
+    "section", "lang", "categories", "systems",
 })
 MAX_DETAIL_CHARS = 64
 
@@ -71,6 +71,13 @@ class AuditEvent:
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "request_id": self.request_id, "at": self.at.isoformat(), "event": self.event,
                 "actor": self.actor, "details": self.details}
+
+    def details_text(self) -> str:
+        """``from=approved, systems=[crm, mail], to=completed``: the details on one line, for people."""
+        def shown(value: Any) -> str:
+            return f"[{', '.join(map(str, value))}]" if isinstance(value, list | tuple) else str(value)
+
+        return ", ".join(f"{k}={shown(v)}" for k, v in sorted(self.details.items()))
 
 
 class AuditLog:

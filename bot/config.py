@@ -245,6 +245,88 @@ class RequestsConfig(_Table):
     id_prefix: Annotated[str, AfterValidator(_id_prefix)] = "PR"
 
 
+_CHOICE_ID = re.compile(r"^[a-z][a-z0-9_-]{0,23}$")
+
+
+def _choice_id(value: str) -> str:
+    # Ids travel in Telegram button data and in the audit trail: short, and never a separator.
+    if not _CHOICE_ID.match(value):
+        raise PydanticCustomError("choice_id", "expected 1 to 24 small Latin letters, digits, _ or -, "
+                                               "starting with a letter")
+    return value
+
+
+Label = Annotated[str, AfterValidator(_one_line), AfterValidator(_not_blank), Field(max_length=300)]
+
+
+class Localized(_Table):
+    """One text in both languages of the bot."""
+
+    ru: Label
+    en: Label
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" else self.ru
+
+
+class Choice(Localized):
+    """One entry of a list staff choose from: an id (what is stored) and its label in each language."""
+
+    id: Annotated[str, AfterValidator(_choice_id)]
+
+
+def _unique_ids(choices: list[Choice]) -> list[Choice]:
+    seen: set[str] = set()
+    for choice in choices:
+        if choice.id in seen:
+            raise PydanticCustomError("unique", f"the id {choice.id!r} is listed twice")
+        seen.add(choice.id)
+    return choices
+
+
+Choices = Annotated[list[Choice], Field(min_length=1, max_length=20), AfterValidator(_unique_ids)]
+
+
+def _choices(*entries: tuple[str, str, str]) -> list[Choice]:
+    return [Choice(id=id_, ru=ru, en=en) for id_, ru, en in entries]
+
+
+class DestructionConfig(_Table):
+    """The destruction act of a completed deletion (Roskomnadzor order 179 of 2022): who the operator is,
+    how data are destroyed, and the lists staff choose from when they complete a deletion."""
+
+    operator: Localized = Field(default_factory=lambda: Localized(
+        ru="Веб-студия JetBit (jetbit.ru)", en="JetBit web studio (jetbit.ru)"))
+    method: Localized = Field(default_factory=lambda: Localized(
+        ru="удаление записей из баз данных и файлов информационных систем без возможности восстановления",
+        en="erasure of the records from the databases and files of the information systems, beyond recovery"))
+    categories: Choices = Field(default_factory=lambda: _choices(
+        ("contacts", "контактные данные (фамилия, имя, адрес электронной почты, номер телефона)",
+         "contact details (name, email address, phone number)"),
+        ("account", "данные учётной записи (логин, настройки, история заказов)",
+         "account data (login, settings, order history)"),
+        ("correspondence", "переписка и обращения (письма, сообщения, заявки с сайта)",
+         "correspondence (emails, messages, website forms)"),
+        ("contract", "данные договоров и счетов (реквизиты, сведения об оплате)",
+         "contract and billing data (details, payment records)"),
+        ("technical", "технические данные (IP-адреса, файлы cookie, данные веб-аналитики)",
+         "technical data (IP addresses, cookies, web analytics data)"),
+    ))
+    systems: Choices = Field(default_factory=lambda: _choices(
+        ("website", "сайт jetbit.ru и его база данных", "the jetbit.ru website and its database"),
+        ("crm", "CRM-система (клиенты и заявки)", "the CRM (clients and leads)"),
+        ("mail", "корпоративная почта", "company mail"),
+        ("privacy_bot", "бот по вопросам персональных данных (Telegram, почта)",
+         "the privacy bot (Telegram, email)"),
+        ("accounting", "бухгалтерская система", "the accounting system"),
+        ("analytics", "системы веб-аналитики", "web analytics"),
+        ("backups", "резервные копии", "backups"),
+    ))
+
+    def choices(self, kind: Literal["categories", "systems"]) -> list[Choice]:
+        return self.categories if kind == "categories" else self.systems
+
+
 class RetentionConfig(_Table):
     # At most a century: "now minus the period" must stay a representable date.
     message_bodies_days: int = Field(default=90, ge=1, le=36500)
@@ -296,6 +378,7 @@ class Config(_Table):
     requests: RequestsConfig = Field(default_factory=RequestsConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
+    destruction: DestructionConfig = Field(default_factory=DestructionConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     secrets: Secrets = Field(default_factory=Secrets, exclude=True)
     source: Path | None = Field(default=None, exclude=True)
@@ -369,12 +452,13 @@ def _env_overrides(environ: Mapping[str, str]) -> tuple[dict[str, dict[str, Any]
 def _parse_env_value(name: str, raw: str, declared: Any) -> Any:
     """By the type of the key it sets, not by how the value looks: a list is JSON, anything else is the
     text itself for the model to convert, so a user name of 100500 stays the string "100500"."""
-    if typing.get_origin(declared) in (list, tuple, set, frozenset, dict):
+    is_table = isinstance(declared, type) and issubclass(declared, BaseModel)  # such as {ru = "...", en = "..."}
+    if typing.get_origin(declared) in (list, tuple, set, frozenset, dict) or is_table:
         try:
             return json.loads(raw)
         except json.JSONDecodeError as exc:
-            raise ConfigError(f"environment variable {name}: expected a JSON list such as [1, 2] "
-                              f"({exc.msg})") from None
+            expected = 'a JSON object such as {"ru": "...", "en": "..."}' if is_table else "a JSON list such as [1, 2]"
+            raise ConfigError(f"environment variable {name}: expected {expected} ({exc.msg})") from None
     return raw
 
 

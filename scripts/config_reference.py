@@ -10,10 +10,12 @@ CONFIG = Path(__file__).resolve().parent.parent / "config.toml"
 
 def rows(text: str) -> list[tuple[str, str, str]]:
     # A comment block describes the keys right below it; a new block starts after a key line.
-    table, comment, out, after_key = "", [], [], False
+    table, comment, out, after_key, in_array = "", [], [], False, False
     for raw in text.splitlines():
         line = raw.strip()
-        if line.startswith("[") and line.endswith("]"):
+        if in_array:  # the entries of a list written over several lines (shown in config.toml only)
+            in_array = line != "]"
+        elif line.startswith("[") and line.endswith("]"):
             table, comment, after_key = line[1:-1], [], False
         elif line.startswith("#"):
             if after_key:
@@ -22,6 +24,8 @@ def rows(text: str) -> list[tuple[str, str, str]]:
                 comment.append(line.lstrip("# "))
         elif "=" in line and table:
             key, value = (part.strip() for part in line.split("=", 1))
+            if value == "[":
+                value, in_array = "[…] (see config.toml)", True
             out.append((f"{table}.{key}", value, " ".join(comment)))
             after_key = True
     return out

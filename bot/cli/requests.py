@@ -15,15 +15,18 @@ from bot.audit import staff_actor
 from bot.cli import CliError
 from bot.config import Config
 from bot.i18n import Translator, get_translator
-from bot.requests import export
+from bot.requests import destruction, export
 from bot.requests.errors import (
     AlreadyDecided,
     CannotExtend,
+    DestructionNotApplicable,
+    DestructionRequired,
     IllegalTransition,
     MissingReason,
     RequestError,
     RequestNotFound,
     TooManyOpenRequests,
+    UnknownChoice,
 )
 from bot.requests.models import (
     Channel,
@@ -34,9 +37,11 @@ from bot.requests.models import (
     VerificationMethod,
 )
 from bot.requests.service import RequestService, display_names
+from bot.requests.states import STAFF_ACTIONS, Action, staff_actions, staff_statuses
 from bot.services import open_core
 
-Action = Callable[[RequestService, argparse.Namespace, Config], Awaitable[int]]
+Runner = Callable[[RequestService, argparse.Namespace, Config], Awaitable[int]]
+MAX_STAFF_NAME = 100
 
 
 def register(subparsers: Any) -> None:
@@ -68,20 +73,33 @@ def register(subparsers: Any) -> None:
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=_runner(_show))
 
-    for name, helptext, extra in (
-        ("approve", "approve a request under review", None),
-        ("reject", "reject a request (the reason is sent to the requester)", "reason"),
-        ("need-info", "ask the requester a question", "question"),
-        ("complete", "mark an approved request carried out", None),
-        ("extend", "extend an access request once (the reason is sent to the requester)", "reason"),
-        ("cancel", "cancel a request", None),
-    ):
-        action = sub.add_parser(name, help=helptext)
+    # One sub-command per staff action of the core's table (bot/requests/states.py), with the statuses it
+    # applies to; the table, not this file, decides what a request in a given status allows.
+    for staff_action in STAFF_ACTIONS:
+        statuses = ", ".join(s.value for s in staff_statuses(staff_action))
+        described = f"{ACTION_HELP[staff_action]} (when {statuses})"
+        action = sub.add_parser(command_name(staff_action), help=described, description=described)
         action.add_argument("id")
-        action.add_argument("--by", required=name != "cancel", default="cli" if name == "cancel" else None)
-        if extra:
-            action.add_argument(f"--{extra}", default="")
-        action.set_defaults(handler=_runner(_decide), action=name)
+        action.add_argument("--by", type=_staff_name, required=staff_action is not Action.CANCEL,
+                            default="cli" if staff_action is Action.CANCEL else None, help="staff member deciding")
+        if staff_action is Action.REJECT:
+            action.add_argument("--reason", default="", help="sent to the requester")
+        elif staff_action is Action.NEED_INFO:
+            action.add_argument("--question", default="", help="sent to the requester")
+        elif staff_action is Action.COMPLETE:
+            action.add_argument("--categories", type=_ids, default=[],
+                                help="deletions: the categories of personal data destroyed, ids from [destruction] "
+                                     "categories in the config, comma-separated")
+            action.add_argument("--systems", type=_ids, default=[],
+                                help="deletions: the information systems they were destroyed in, ids from "
+                                     "[destruction] systems, comma-separated")
+        action.set_defaults(handler=_runner(_decide), action=staff_action.value)
+
+    extend = sub.add_parser("extend", help="extend an open access request once (the reason is sent to the requester)")
+    extend.add_argument("id")
+    extend.add_argument("--by", type=_staff_name, required=True)
+    extend.add_argument("--reason", default="")
+    extend.set_defaults(handler=_runner(_decide), action="extend")
 
     exporter = sub.add_parser("export", help="the register: one row per request")
     exporter.add_argument("--format", choices=["csv", "json"], default="csv")
@@ -90,38 +108,79 @@ def register(subparsers: Any) -> None:
     exporter.add_argument("--by", default="cli")
     exporter.set_defaults(handler=_runner(_export))
 
-    act = sub.add_parser("act", help="the destruction act of a completed deletion (Russian, ready to print)")
+    act = sub.add_parser("act", help="the destruction act of a completed deletion (in the default language, ready to print)")
     act.add_argument("id")
     act.add_argument("--by", default="cli")
     act.set_defaults(handler=_runner(_act))
 
 
-def _runner(action: Action) -> Callable[[argparse.Namespace, Config], int]:
+ACTION_HELP: dict[Action, str] = {
+    Action.VERIFY: "staff checked the requester's identity (a phone call, a letter)",
+    Action.APPROVE: "approve a request",
+    Action.REJECT: "reject a request (the reason is sent to the requester)",
+    Action.NEED_INFO: "ask the requester a question",
+    Action.COMPLETE: "mark an approved request carried out (a deletion names what was destroyed)",
+    Action.CANCEL: "cancel a request (the requester withdrew it, or never confirmed it)",
+}
+
+
+def command_name(action: Action) -> str:
+    return action.value.replace("_", "-")
+
+
+def _staff_name(text: str) -> str:
+    # The name goes into the audit trail and the destruction act: one line of text.
+    if not text.strip() or any(ord(ch) < 32 or ord(ch) == 127 for ch in text) or len(text) > MAX_STAFF_NAME:
+        raise argparse.ArgumentTypeError(f"expected a staff member's name: one line, 1 to {MAX_STAFF_NAME} characters")
+    return text.strip()
+
+
+def _ids(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _runner(action: Runner) -> Callable[[argparse.Namespace, Config], int]:
     def handler(args: argparse.Namespace, config: Config) -> int:
         return asyncio.run(_with_core(action, args, config))
     return handler
 
 
-async def _with_core(action: Action, args: argparse.Namespace, config: Config) -> int:
+async def _with_core(action: Runner, args: argparse.Namespace, config: Config) -> int:
     db, service = await open_core(config)
     try:
         return await action(service, args, config)
     except RequestError as exc:
-        raise CliError(_error_line(get_translator(), config.policy.default_language, exc)) from None
+        raise CliError(_error_line(get_translator(), config.policy.default_language, exc, config)) from None
     finally:
         await db.close()
 
 
-def _error_line(t: Translator, lang: str, exc: RequestError) -> str:
+def _allowed_now(t: Translator, lang: str, status: str) -> str:
+    """What the request's status still allows, from the core's table ("; now: approve, reject")."""
+    actions = staff_actions(RequestStatus(status))
+    return "; " + t(lang, "cli-allowed-now", count=len(actions),
+                    actions=", ".join(command_name(a) for a in actions))
+
+
+def _error_line(t: Translator, lang: str, exc: RequestError, config: Config) -> str:
     if isinstance(exc, RequestNotFound):
         return t(lang, "cli-not-found", id=exc.request_id)
     if isinstance(exc, AlreadyDecided):
         at = exc.decided_at.strftime("%Y-%m-%d %H:%M UTC") if exc.decided_at else "?"
         return t(lang, "cli-already-decided", id=exc.request_id, by=exc.decided_by or "?", at=at,
-                 **display_names(t, lang, status=exc.status))
+                 **display_names(t, lang, status=exc.status)) + _allowed_now(t, lang, exc.status)
     if isinstance(exc, IllegalTransition):
         return t(lang, "cli-illegal-transition", id=exc.request_id,
-                 **display_names(t, lang, status=exc.current, target=exc.target))
+                 **display_names(t, lang, status=exc.current, target=exc.target)) + _allowed_now(t, lang, exc.current)
+    if isinstance(exc, UnknownChoice):
+        return t(lang, "cli-unknown-choice", kind=exc.kind, value=exc.value, known=", ".join(exc.known))
+    if isinstance(exc, DestructionRequired):
+        return t(lang, "cli-destruction-required", id=exc.request_id,
+                 categories=", ".join(destruction.known_ids(config.destruction, "categories")),
+                 systems=", ".join(destruction.known_ids(config.destruction, "systems")))
+    if isinstance(exc, DestructionNotApplicable):
+        return t(lang, "cli-destruction-not-applicable", id=exc.request_id,
+                 **display_names(t, lang, type=exc.type))
     if isinstance(exc, TooManyOpenRequests):
         return t(lang, "cli-too-many-open", count=len(exc.open_ids), limit=exc.limit, ids=", ".join(exc.open_ids))
     if isinstance(exc, MissingReason):
@@ -207,16 +266,24 @@ async def _show(service: RequestService, args: argparse.Namespace, config: Confi
     deliveries = [{"id": d.message.id, "channel": d.message.channel, "recipient": d.message.recipient,
                    "kind": d.message.kind, "status": d.status,
                    "attempts": d.message.attempts, "error": d.last_error} for d in await service.deliveries(request.id)]
+    actions = [command_name(a) for a in staff_actions(request.status)]
+    destroyed = await service.destruction_of(request.id)
     if args.json:
-        _print_json({**request.to_dict(), "events": [e.to_dict() for e in events], "deliveries": deliveries})
+        _print_json({**request.to_dict(), "actions": actions,
+                     "destruction": {"categories": destroyed.ids("categories"), "systems": destroyed.ids("systems")}
+                     if destroyed else None,
+                     "events": [e.to_dict() for e in events], "deliveries": deliveries})
         return 0
     for key, value in request.to_dict().items():
         if value not in (None, "", [], {}):
             print(f"{key}: {json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value}")
+    if destroyed:
+        print(f"destroyed: categories={', '.join(destroyed.ids('categories'))}; "
+              f"systems={', '.join(destroyed.ids('systems'))}")
+    print(t(lang, "cli-show-actions", count=len(actions), actions=", ".join(actions)))
     print(t(lang, "cli-show-events"))
     for event in events:
-        details = ", ".join(f"{k}={v}" for k, v in sorted(event.details.items()))
-        print(f"  {event.at.isoformat(timespec='seconds')}  {event.event}  {event.actor}  {details}")
+        print(f"  {event.at.isoformat(timespec='seconds')}  {event.event}  {event.actor}  {event.details_text()}")
     print(t(lang, "cli-show-deliveries"))
     for d in deliveries:
         print(f"  #{d['id']}  {d['channel']}  {d['kind']}  {d['status']}  {d['error'] or ''}".rstrip())
@@ -226,14 +293,16 @@ async def _show(service: RequestService, args: argparse.Namespace, config: Confi
 async def _decide(service: RequestService, args: argparse.Namespace, config: Config) -> int:
     t, lang = get_translator(), config.policy.default_language
     by = staff_actor(args.by)
-    if args.action == "approve":
+    if args.action == Action.VERIFY:
+        request = await service.verify(args.id, VerificationMethod.STAFF, actor=by)
+    elif args.action == Action.APPROVE:
         request = await service.approve(args.id, by)
-    elif args.action == "reject":
+    elif args.action == Action.REJECT:
         request = await service.reject(args.id, by, args.reason)
-    elif args.action == "need-info":
+    elif args.action == Action.NEED_INFO:
         request = await service.need_info(args.id, by, args.question)
-    elif args.action == "complete":
-        request = await service.complete(args.id, by)
+    elif args.action == Action.COMPLETE:
+        request = await service.complete(args.id, by, categories=args.categories, systems=args.systems)
     elif args.action == "extend":
         request = await service.extend(args.id, by, args.reason)
         assert request.extended_due_date is not None
@@ -263,6 +332,9 @@ async def _act(service: RequestService, args: argparse.Namespace, config: Config
         raise CliError(get_translator()(config.policy.default_language, "cli-act-not-completed-deletion",
                                         id=request.id))
     events = await service.audit_events(request.id)
-    sys.stdout.write(export.destruction_act(request, events, get_translator(), "ru"))
+    lang = config.policy.default_language
+    sys.stdout.write(export.destruction_act(request, events, await service.destruction_of(request.id),
+                                            get_translator(), lang, operator=config.destruction.operator.get(lang),
+                                            timezone=config.requests.timezone))
     await service.record_export([request.id], staff_actor(args.by), "destruction_act")
     return 0

@@ -59,3 +59,32 @@ class CannotExtend(RequestError):
     def __init__(self, request_id: str, why: str) -> None:
         super().__init__(f"request {request_id} cannot be extended: {why}")
         self.request_id = request_id
+
+
+class UnknownChoice(RequestError):
+    """A category or an information system that is not in the configured list ([destruction])."""
+
+    def __init__(self, kind: str, value: str, known: list[str]) -> None:
+        super().__init__(f"unknown {kind} {value!r} (known: {', '.join(known)})")
+        self.kind = kind  # "categories" or "systems"
+        self.value = value
+        self.known = known
+
+
+class DestructionRequired(RequestError):
+    """A deletion is completed only with the categories of data destroyed and the systems they were in."""
+
+    def __init__(self, request_id: str, kind: str, known: list[str]) -> None:
+        super().__init__(f"request {request_id} is a deletion: choose its {kind} ({', '.join(known)})")
+        self.request_id = request_id
+        self.kind = kind
+        self.known = known
+
+
+class DestructionNotApplicable(RequestError):
+    """Categories and systems destroyed belong to a deletion, not to another type of request."""
+
+    def __init__(self, request_id: str, type: str) -> None:
+        super().__init__(f"request {request_id} is not a deletion ({type}): nothing destroyed to record")
+        self.request_id = request_id
+        self.type = type

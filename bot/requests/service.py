@@ -20,10 +20,11 @@ from bot.audit import REQUESTER, SYSTEM, AuditEvent, AuditLog
 from bot.config import Config
 from bot.i18n import LANGUAGES, Translator, get_translator
 from bot.outbox.repository import OutboxRecord, OutboxRepository
-from bot.requests import deadlines
+from bot.requests import deadlines, destruction
 from bot.requests.errors import (
     AlreadyDecided,
     CannotExtend,
+    DestructionNotApplicable,
     IllegalTransition,
     MissingReason,
     RequestNotFound,
@@ -40,8 +41,8 @@ from bot.requests.models import (
     VerificationMethod,
 )
 from bot.requests.routing import requester_route, routes
-from bot.requests.states import TERMINAL, can_transition
-from bot.storage import requests_repo
+from bot.requests.states import RESULT, TERMINAL, Action, allows, can_transition
+from bot.storage import destruction_repo, requests_repo
 from bot.storage.db import Database
 from bot.storage.timefmt import utcnow
 
@@ -289,8 +290,7 @@ class RequestService:
             event_id = await self.audit.append(conn, request.id, "verified", actor, {"method": method.value})
             await self._announce_review(conn, request, event_id)
 
-        return await self._transition(request_id, S.PENDING_REVIEW, actor, apply, after, staff_update=False,
-                                      only_from=S.AWAITING_VERIFICATION)
+        return await self._transition(request_id, Action.VERIFY, actor, apply, after, staff_update=False)
 
     @staticmethod
     async def _prove(conn: aiosqlite.Connection, request: PrivacyRequest, proven_as: Requester,
@@ -312,15 +312,14 @@ class RequestService:
             await self._link_duplicate(conn, existing, current.channel, actor, current.details,
                                        submitter_route(proven_as, current.channel, method), current.lang)
 
-        return await self._transition(request.id, S.CANCELLED, actor, apply, after, staff_update=False,
-                                      only_from=S.AWAITING_VERIFICATION)
+        return await self._transition(request.id, Action.CLOSE_DUPLICATE, actor, apply, after, staff_update=False)
 
     async def approve(self, request_id: str, by: str) -> PrivacyRequest:
         async def after(conn: aiosqlite.Connection, request: PrivacyRequest, event_id: int) -> None:
             await self._notify_requester(conn, request, event_id, "request.approved", "request-approved",
                                          due=format_date(request.lang, request.effective_due_date))
 
-        return await self._transition(request_id, S.APPROVED, by, self._decision(by), after)
+        return await self._transition(request_id, Action.APPROVE, by, self._decision(by), after)
 
     async def reject(self, request_id: str, by: str, reason: str) -> PrivacyRequest:
         reason = (reason or "").strip()
@@ -331,7 +330,7 @@ class RequestService:
             await self._notify_requester(conn, request, event_id, "request.rejected", "request-rejected",
                                          reason=reason)
 
-        return await self._transition(request_id, S.REJECTED, by, self._decision(by, decision_reason=reason),
+        return await self._transition(request_id, Action.REJECT, by, self._decision(by, decision_reason=reason),
                                       after, reason=reason)
 
     async def need_info(self, request_id: str, by: str, question: str) -> PrivacyRequest:
@@ -343,7 +342,7 @@ class RequestService:
             await self._notify_requester(conn, request, event_id, "request.needs_info", "request-needs-info",
                                          question=question)
 
-        return await self._transition(request_id, S.NEEDS_INFO, by, self._decision(by, info_question=question),
+        return await self._transition(request_id, Action.NEED_INFO, by, self._decision(by, info_question=question),
                                       after, reason=question)
 
     async def provide_info(self, request_id: str, text: str, actor: str = REQUESTER) -> PrivacyRequest:
@@ -363,29 +362,46 @@ class RequestService:
             await self._notify_staff(conn, request, event_id, "staff.request_updated", "staff-request-info",
                                      text=text)
 
-        return await self._transition(request_id, S.PENDING_REVIEW, actor, apply, after, staff_update=False,
-                                      only_from=S.NEEDS_INFO)
+        return await self._transition(request_id, Action.PROVIDE_INFO, actor, apply, after, staff_update=False)
 
-    async def complete(self, request_id: str, by: str) -> PrivacyRequest:
+    async def complete(self, request_id: str, by: str, *, categories: Sequence[str] = (),
+                       systems: Sequence[str] = ()) -> PrivacyRequest:
+        """Staff carried the request out. A deletion names what was destroyed: the categories of personal
+        data and the information systems, chosen from ``[destruction]`` (``choose``); they are stored with
+        the completion, written to the trail (ids only) and printed in the destruction act."""
+        audit_details: dict[str, Any] = {}  # filled by apply, read when the trail event is written
+
         async def apply(conn: aiosqlite.Connection, request: PrivacyRequest) -> dict[str, Any]:
-            return {"completed_at": utcnow()}
+            now = utcnow()
+            if request.type is RequestType.DELETION:
+                chosen = destruction.choose(self.config.destruction, request.id, categories, systems)
+                await destruction_repo.insert(conn, request.id, chosen, now)
+                audit_details.update(categories=chosen.ids("categories"), systems=chosen.ids("systems"))
+            elif categories or systems:
+                raise DestructionNotApplicable(request.id, request.type.value)
+            return {"completed_at": now}
 
         async def after(conn: aiosqlite.Connection, request: PrivacyRequest, event_id: int) -> None:
             await self._notify_requester(conn, request, event_id, "request.completed", "request-completed")
 
-        return await self._transition(request_id, S.COMPLETED, by, apply, after)
+        return await self._transition(request_id, Action.COMPLETE, by, apply, after, audit_details=audit_details)
+
+    async def destruction_of(self, request_id: str) -> destruction.Destruction | None:
+        """What a completed deletion destroyed, as chosen when it was completed (None before this was asked)."""
+        request = await self.get(request_id)
+        return await destruction_repo.get(self.db.conn, request.id)
 
     async def cancel(self, request_id: str, by: str) -> PrivacyRequest:
         async def after(conn: aiosqlite.Connection, request: PrivacyRequest, event_id: int) -> None:
             await self._notify_requester(conn, request, event_id, "request.cancelled", "request-cancelled")
 
-        return await self._transition(request_id, S.CANCELLED, by, self._decision(by), after)
+        return await self._transition(request_id, Action.CANCEL, by, self._decision(by), after)
 
     async def expire(self, request_id: str, actor: str = SYSTEM) -> PrivacyRequest:
         async def after(conn: aiosqlite.Connection, request: PrivacyRequest, event_id: int) -> None:
             await self._notify_requester(conn, request, event_id, "request.expired", "request-expired")
 
-        return await self._transition(request_id, S.EXPIRED, actor, self._decision(actor), after)
+        return await self._transition(request_id, Action.EXPIRE, actor, self._decision(actor), after)
 
     async def extend(self, request_id: str, by: str, reason: str) -> PrivacyRequest:
         """Access requests only, once: the due date moves by the statutory extension; the requester is told why."""
@@ -473,15 +489,16 @@ class RequestService:
                                   last.at if last else request.decided_at)
         return IllegalTransition(request.id, request.status.value, target.value)
 
-    async def _transition(self, request_id: str, target: S, actor: str, apply: Apply, after: After, *,
+    async def _transition(self, request_id: str, action: Action, actor: str, apply: Apply, after: After, *,
                           reason: str | None = None, staff_update: bool = True,
-                          only_from: S | None = None) -> PrivacyRequest:
+                          audit_details: dict[str, Any] | None = None) -> PrivacyRequest:
+        target = RESULT[action]
         async with self.db.transaction() as conn:
             request = await self._load(conn, request_id)
-            if only_from is not None and request.status is not only_from and can_transition(request.status, target):
-                # allowed by the table but not by this action (verify is not an answer to a question)
-                raise IllegalTransition(request.id, request.status.value, target.value)
-            if not can_transition(request.status, target):
+            if not allows(request.status, action):
+                if can_transition(request.status, target):
+                    # another action leads there, not this one (verify is not an answer to a question)
+                    raise IllegalTransition(request.id, request.status.value, target.value)
                 raise await self._refuse(conn, request, target)
             now = utcnow()
             fields: dict[str, Any] = {"status": target, "updated_at": now, **(await apply(conn, request))}
@@ -489,7 +506,7 @@ class RequestService:
                 fields["closed_at"] = now
             if not await requests_repo.update_fields(conn, request.id, request.status, fields):
                 raise await self._refuse(conn, await self._load(conn, request.id), target)
-            details: dict[str, Any] = {"from": request.status.value, "to": target.value}
+            details: dict[str, Any] = {"from": request.status.value, "to": target.value, **(audit_details or {})}
             if reason:
                 # The text stays with the request (redacted by retention); the trail only notes it was given.
                 details["reason_length"] = len(reason)

@@ -61,6 +61,7 @@ CORE_NO_PERSONAL_DATA: dict[str, str] = {
     "schema_migrations": "applied migrations",
     "request_counters": "the last request number of each year",
     "learning_audit": "staff decisions on learning questions: who, when, which section; never the question",
+    "request_destruction": "what a completed deletion destroyed: ids and labels from the operator's own lists",
 }
 
 

@@ -6,10 +6,17 @@ from collections.abc import Iterable
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.requests import states
+
 MENU_ACTIONS = ("ask", "browse", "deletion", "correction", "access", "human", "mine", "language")
 ANSWER_ACTIONS = ("helped", "unhelpful", "human")
 FLOW_ACTIONS = ("confirm", "cancel", "resend", "skip", "more", "done", "email", "phone")
-STAFF_ACTIONS = ("approve", "reject", "info", "complete", "verify", "cancel")
+# A card's buttons: the staff actions of the core's table (bot/requests/states.py), each by a short code
+# (button data holds 64 bytes; "info" is also what cards posted before the table carry).
+STAFF_CODES: dict[states.Action, str] = {action: "info" if action is states.Action.NEED_INFO else action.value
+                                         for action in states.STAFF_ACTIONS}
+STAFF_ACTIONS = tuple(STAFF_CODES.values())
+ACTION_OF_CODE: dict[str, states.Action] = {code: action for action, code in STAFF_CODES.items()}
 LANGUAGES = ("ru", "en")
 # Preset rejection reasons, shown as buttons; index into the catalog's tg-reject-preset-N messages.
 REJECT_PRESETS = (1, 2, 3)
@@ -49,6 +56,25 @@ class StaffCb(CallbackData, prefix="st"):
 class RejectCb(CallbackData, prefix="rj"):
     request_id: str
     preset: int
+
+
+class OpenCb(CallbackData, prefix="so"):
+    """Open a request's card from the /queue list."""
+
+    request_id: str
+
+
+# On the post where staff choose what a completed deletion destroyed: toggle a category ("c") or a system
+# ("s") by its configured id, go to the systems ("next") or back, complete ("ok") or drop the choice.
+DESTRUCTION_OPS = ("c", "s", "next", "back", "ok", "drop")
+# [destruction] ids are at most this long (bot/config.py), so every such button fits Telegram's 64 bytes.
+MAX_CHOICE_ID = 24
+
+
+class DestructionCb(CallbackData, prefix="dc"):
+    draft_id: int
+    op: str
+    item: str = ""
 
 
 PROMPT_ACTIONS = ("send", "cancel")
@@ -95,6 +121,9 @@ def button_data(*, request_id: str = "PR-2026-0001", section_ids: Iterable[str] 
     data += [SectionCb(section=section).pack() for section in section_ids]
     data.append(InfoReplyCb(request_id=request_id).pack())
     data += [StaffCb(action=a, request_id=request_id).pack() for a in STAFF_ACTIONS]
+    data.append(OpenCb(request_id=request_id).pack())
+    # draft ids count up from 1; items are [destruction] ids
+    data += [DestructionCb(draft_id=2**63 - 1, op=op, item="x" * MAX_CHOICE_ID).pack() for op in DESTRUCTION_OPS]
     data += [RejectCb(request_id=request_id, preset=n).pack() for n in REJECT_PRESETS]
     # prompt ids count up from 1: a 64-bit one is the longest a prompt button can get
     data += [PromptCb(prompt_id=2**63 - 1, action=a).pack() for a in PROMPT_ACTIONS]

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bot.config import DestructionConfig
+from bot.requests.destruction import KINDS, Destruction
 from bot.requests.models import PrivacyRequest
 from handlers.telegram.limits import (
     CAP_ACTOR,
@@ -26,7 +28,8 @@ from handlers.telegram.limits import (
     Pieces,
     fit_message,
 )
-from handlers.telegram.texts import Texts
+from handlers.telegram.repository import DestructionDraft
+from handlers.telegram.texts import Texts, esc, shown
 
 
 def render_card(t: Texts, request: PrivacyRequest) -> str:
@@ -37,17 +40,19 @@ def _card(t: Texts, request: PrivacyRequest, piece: Pieces) -> str:
     who = request.requester
     requester_parts = []
     if who.telegram_name or who.telegram_user_id:
+        # The id in <code>: one tap copies it (to look the person up, or for the command line).
         requester_parts.append(t("tg-card-telegram", name=piece(who.telegram_name or "", CAP_NAME),
-                                 user_id=who.telegram_user_id or 0))
+                                 user_id=who.telegram_user_id or 0, has_id="yes" if who.telegram_user_id else "no"))
     if who.email:
         requester_parts.append(piece(who.email, CAP_EMAIL))
     if who.phone:
         requester_parts.append(piece(who.phone, CAP_PHONE))
     lines = [
         t("tg-card-title", id=request.id, type=t("request-type", type=request.type.value)),
-        t("tg-card-channel", channel=request.channel.value, language=request.lang),
+        t("tg-card-channel", channel=request.channel.value,
+          language=t("tg-card-language", code=request.lang)),
         t("tg-card-requester", requester=", ".join(requester_parts) or "—"),
-        t("tg-card-verification", method=request.verification_method.value,
+        t("tg-card-verification", method=t("verification-method", method=request.verification_method.value),
           phone=1 if request.flags.get("phone_unverified") else 0),
     ]
     if request.flags.get("confirmation_auth_failed"):
@@ -95,3 +100,28 @@ def _summary(t: Texts, data: Mapping[str, Any], piece: Pieces) -> str:
     if data.get("phone"):
         lines.append(t("tg-summary-phone", phone=piece(data["phone"], CAP_PHONE)))
     return "\n".join(lines)
+
+
+def render_destruction_picker(t: Texts, draft: DestructionDraft, config: DestructionConfig) -> str:
+    """The post on which staff choose what a deletion destroyed: the step, what is chosen so far."""
+    step = draft.step
+    lines = [t("tg-destruction-title", id=draft.request_id, step=1 if step == "categories" else 2),
+             t(f"tg-destruction-step-{step}", method=esc(config.method.get(t.lang))), ""]
+    lines += _chosen_lines(t, config, draft.categories, draft.systems)
+    return fit_message(lambda piece: "\n".join(lines))
+
+
+def render_destruction_done(t: Texts, request_id: str, by: str, destruction: Destruction) -> str:
+    lines = [t("tg-destruction-done", id=request_id, by=shown(by, CAP_ACTOR))]
+    lines += [t("tg-destruction-chosen", kind=kind, items=esc("; ".join(destruction.labels(kind, t.lang))))
+              for kind in KINDS]
+    return fit_message(lambda piece: "\n".join(lines))
+
+
+def _chosen_lines(t: Texts, config: DestructionConfig, categories: tuple[str, ...],
+                  systems: tuple[str, ...]) -> list[str]:
+    lines = []
+    for kind, chosen in zip(KINDS, (categories, systems), strict=True):
+        labels = [c.get(t.lang) for c in config.choices(kind) if c.id in chosen]  # in the configured order
+        lines.append(t("tg-destruction-chosen", kind=kind, items=esc("; ".join(labels)) or "—"))
+    return lines

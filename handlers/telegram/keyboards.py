@@ -8,19 +8,27 @@ from typing import Any
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.requests.models import PrivacyRequest, RequestStatus
+from bot.config import DestructionConfig
+from bot.requests.destruction import Kind
+from bot.requests.models import PrivacyRequest
+from bot.requests.states import staff_actions
 from handlers.telegram.callbacks import (
     REJECT_PRESETS,
+    STAFF_CODES,
     AnswerCb,
+    DestructionCb,
     FlowCb,
     InfoReplyCb,
     LangCb,
     MenuCb,
+    OpenCb,
     PromptCb,
     RejectCb,
     SectionCb,
     StaffCb,
 )
+from handlers.telegram.limits import clip
+from handlers.telegram.repository import DestructionDraft
 from handlers.telegram.texts import Texts
 
 
@@ -85,23 +93,39 @@ def answer_info(t: Texts, request_id: str) -> InlineKeyboardMarkup:
 
 
 def staff_card(t: Texts, request: PrivacyRequest) -> InlineKeyboardMarkup | None:
-    """The buttons that make sense in the request's current state; none once it is closed."""
-    status = request.status
-    actions: tuple[str, ...]
-    if status is RequestStatus.PENDING_REVIEW:
-        actions = ("approve", "reject", "info")
-    elif status is RequestStatus.NEEDS_INFO:
-        actions = ("reject",)
-    elif status is RequestStatus.APPROVED:
-        actions = ("complete",)
-    elif status is RequestStatus.AWAITING_VERIFICATION:
-        # Not yet a request staff may decide on: they confirm the person's identity, or drop it.
-        actions = ("verify", "cancel")
-    else:
+    """A button for each staff action the core's table allows in the request's status; none once closed."""
+    actions = staff_actions(request.status)
+    if not actions:
         return None
-    return _rows((InlineKeyboardButton(text=t(f"tg-staff-btn-{a}"),
-                                       callback_data=StaffCb(action=a, request_id=request.id).pack())
+    return _rows((InlineKeyboardButton(text=t(f"tg-staff-btn-{a.value}", status=request.status.value),
+                                       callback_data=StaffCb(action=STAFF_CODES[a], request_id=request.id).pack())
                   for a in actions), per_row=2)
+
+
+def queue(requests: Iterable[PrivacyRequest]) -> InlineKeyboardMarkup | None:
+    """A button per listed request that opens its card."""
+    buttons = [InlineKeyboardButton(text=r.id, callback_data=OpenCb(request_id=r.id).pack()) for r in requests]
+    return _rows(buttons, per_row=3) if buttons else None
+
+
+# A label of the [destruction] lists is up to 300 characters; a button shows its start.
+CHOICE_BUTTON_CHARS = 60
+
+
+def destruction_picker(t: Texts, draft: DestructionDraft, config: DestructionConfig) -> InlineKeyboardMarkup:
+    """One toggle per configured category (first step) or system (second step), then the step's moves."""
+    kind: Kind = "categories" if draft.step == "categories" else "systems"
+    op = "c" if kind == "categories" else "s"
+    chosen = draft.chosen(kind)
+    rows = [[InlineKeyboardButton(
+        text=("☑️ " if choice.id in chosen else "⬜ ") + clip(choice.get(t.lang), CHOICE_BUTTON_CHARS),
+        callback_data=DestructionCb(draft_id=draft.id, op=op, item=choice.id).pack())]
+        for choice in config.choices(kind)]
+    moves = ("next", "drop") if kind == "categories" else ("back", "ok", "drop")
+    rows.append([InlineKeyboardButton(text=t(f"tg-destruction-btn-{move}"),
+                                      callback_data=DestructionCb(draft_id=draft.id, op=move).pack())
+                 for move in moves])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def reject_presets(t: Texts, request_id: str) -> InlineKeyboardMarkup:

@@ -354,9 +354,17 @@ def check_callback_capacity(translator: Translator, lang: str, *, request_id_pre
 
     longest = longest_request_id(request_id_prefix)
     if any(ch in request_id_prefix for ch in "<>&") or not _fits(lambda: button_data(request_id=longest)):
-        room = CALLBACK_DATA_BYTES - max(len(d.encode()) for d in button_data(request_id=longest_request_id("")))
+        room = _room(lambda prefix: button_data(request_id=longest_request_id(prefix)))
         raise CallbackCapacityError(translator(lang, "tg-limit-id-prefix", prefix=request_id_prefix, bytes=room))
     for section_id in section_ids:
         if not _fits(lambda section_id=section_id: button_data(section_ids=(section_id,))):  # type: ignore[misc]
-            room = CALLBACK_DATA_BYTES - max(len(d.encode()) for d in button_data(section_ids=("",)))
+            room = _room(lambda section: button_data(section_ids=(section,)))
             raise CallbackCapacityError(translator(lang, "tg-limit-section-id", section=section_id, bytes=room))
+
+
+def _room(make: Callable[[str], list[str]]) -> int:
+    """Bytes a value may take: what the longest button that carries it leaves (buttons that do not carry it
+    are fixed, and checked by packing)."""
+    empty, one = make(""), make("x")
+    carrying = [data for data, with_one in zip(empty, one, strict=True) if data != with_one]
+    return CALLBACK_DATA_BYTES - max(len(data.encode()) for data in carrying)

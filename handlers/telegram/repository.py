@@ -46,6 +46,29 @@ class StaffPrompt:
 
 
 @dataclass(frozen=True)
+class DestructionDraft:
+    """What a staff member has chosen so far on the "what was destroyed" post of a deletion they complete."""
+
+    id: int
+    chat_id: int
+    message_id: int | None
+    card_message_id: int | None
+    staff_user_id: int
+    request_id: str
+    step: str  # categories, systems
+    categories: tuple[str, ...]
+    systems: tuple[str, ...]
+    state: str  # open, used, cancelled
+    expires_at: datetime
+
+    def expired(self, now: datetime) -> bool:
+        return now >= self.expires_at
+
+    def chosen(self, kind: str) -> tuple[str, ...]:
+        return self.categories if kind == "categories" else self.systems
+
+
+@dataclass(frozen=True)
 class Card:
     chat_id: int
     message_id: int
@@ -216,12 +239,73 @@ class TelegramRepository:
                 f" AND state IN ({marks})", (state, text, prompt_id, *expected))
             return cursor.rowcount == 1
 
+    # -- what a deletion destroyed, chosen on a post before "complete" ------------------------------
+    async def open_destruction_draft(self, *, chat_id: int, staff_user_id: int, request_id: str,
+                                     card_message_id: int | None, expires_at: datetime) -> int:
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO telegram_destruction_drafts(chat_id, card_message_id, staff_user_id, request_id,"
+                " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (chat_id, card_message_id, staff_user_id, request_id, _now(), _iso(expires_at)))
+            return int(cursor.lastrowid or 0)
+
+    async def set_destruction_post(self, draft_id: int, message_id: int) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute("UPDATE telegram_destruction_drafts SET message_id = ? WHERE id = ?",
+                               (message_id, draft_id))
+
+    async def destruction_draft(self, draft_id: int) -> DestructionDraft | None:
+        return await self._draft(self._db.conn, draft_id)
+
+    async def _draft(self, conn: aiosqlite.Connection, draft_id: int) -> DestructionDraft | None:
+        async with conn.execute(
+                "SELECT id, chat_id, message_id, card_message_id, staff_user_id, request_id, step, categories,"
+                " systems, state, expires_at FROM telegram_destruction_drafts WHERE id = ?", (draft_id,)) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        return DestructionDraft(int(row[0]), int(row[1]), row[2], row[3], int(row[4]), str(row[5]), str(row[6]),
+                                tuple(json.loads(row[7])), tuple(json.loads(row[8])), str(row[9]),
+                                datetime.fromisoformat(row[10]))
+
+    async def change_destruction_draft(self, draft_id: int, *, step: str | None = None,
+                                       toggle: tuple[str, str] | None = None) -> DestructionDraft | None:
+        """Move an open draft to ``step`` and/or toggle one (kind, id) in it; None when it is not open."""
+        async with self._db.transaction() as conn:
+            draft = await self._draft(conn, draft_id)
+            if draft is None or draft.state != "open":
+                return None
+            chosen = {"categories": list(draft.categories), "systems": list(draft.systems)}
+            if toggle is not None:
+                kind, item = toggle
+                items = chosen[kind]
+                if item in items:
+                    items.remove(item)
+                else:
+                    items.append(item)
+            await conn.execute(
+                "UPDATE telegram_destruction_drafts SET step = ?, categories = ?, systems = ? WHERE id = ?"
+                " AND state = 'open'", (step or draft.step, json.dumps(chosen["categories"]),
+                                        json.dumps(chosen["systems"]), draft_id))
+            return await self._draft(conn, draft_id)
+
+    async def close_destruction_draft(self, draft_id: int, state: str) -> bool:
+        """open -> used | cancelled, once (a second press or a race changes nothing)."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute("UPDATE telegram_destruction_drafts SET state = ? WHERE id = ?"
+                                        " AND state = 'open'", (state, draft_id))
+            return cursor.rowcount == 1
+
     async def cancel_prompts(self, chat_id: int, staff_user_id: int) -> int:
+        """/cancel: the member's open prompts and "what was destroyed" choices in this chat."""
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
                 "UPDATE telegram_staff_prompts SET state = 'cancelled' WHERE chat_id = ? AND staff_user_id = ?"
                 " AND state IN ('open', 'typed')", (chat_id, staff_user_id))
-            return cursor.rowcount
+            drafts = await conn.execute(
+                "UPDATE telegram_destruction_drafts SET state = 'cancelled' WHERE chat_id = ? AND staff_user_id = ?"
+                " AND state = 'open'", (chat_id, staff_user_id))
+            return cursor.rowcount + drafts.rowcount
 
     # -- staff cards -------------------------------------------------------------------------
     async def save_card(self, request_id: str, chat_id: int, message_id: int) -> None:

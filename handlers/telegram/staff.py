@@ -9,22 +9,36 @@ from typing import Any
 from aiogram import BaseMiddleware, F, Router
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.filters import Command, CommandObject
-from aiogram.types import CallbackQuery, ForceReply, Message, TelegramObject, User
+from aiogram.types import CallbackQuery, ForceReply, InlineKeyboardMarkup, Message, TelegramObject, User
 
 from bot.audit import staff_actor
 from bot.handoffs import HandoffAlreadyClosed, HandoffNotFound, HandoffService
-from bot.requests.errors import AlreadyDecided, IllegalTransition, RequestError, RequestNotFound
-from bot.requests.models import PrivacyRequest, RequestStatus, VerificationMethod
+from bot.requests import destruction
+from bot.requests.destruction import Kind
+from bot.requests.errors import (
+    AlreadyDecided,
+    DestructionRequired,
+    IllegalTransition,
+    RequestError,
+    RequestNotFound,
+    UnknownChoice,
+)
+from bot.requests.models import PrivacyRequest, RequestType, VerificationMethod
+from bot.requests.states import Action, allows
 from handlers.telegram import keyboards
 from handlers.telegram.callbacks import (
+    ACTION_OF_CODE,
+    DESTRUCTION_OPS,
     PROMPT_ACTIONS,
     REJECT_PRESETS,
     STAFF_ACTIONS,
+    DestructionCb,
+    OpenCb,
     PromptCb,
     RejectCb,
     StaffCb,
 )
-from handlers.telegram.cards import render_card
+from handlers.telegram.cards import render_card, render_destruction_done, render_destruction_picker
 from handlers.telegram.deps import TelegramDeps
 from handlers.telegram.filters import Magic
 from handlers.telegram.limits import (
@@ -38,20 +52,9 @@ from handlers.telegram.limits import (
     fit_lines,
     fit_message_cut,
 )
-from handlers.telegram.repository import StaffPrompt
+from handlers.telegram.repository import DestructionDraft, StaffPrompt
 from handlers.telegram.security import refuse_forged, refuse_not_staff
 from handlers.telegram.texts import Texts, shown
-
-# Which button is offered in which state (the card shows exactly these).
-ALLOWED: dict[str, frozenset[RequestStatus]] = {
-    "approve": frozenset({RequestStatus.PENDING_REVIEW}),
-    "info": frozenset({RequestStatus.PENDING_REVIEW}),
-    "reject": frozenset({RequestStatus.PENDING_REVIEW, RequestStatus.NEEDS_INFO}),
-    "complete": frozenset({RequestStatus.APPROVED}),
-    "verify": frozenset({RequestStatus.AWAITING_VERIFICATION}),
-    "cancel": frozenset({RequestStatus.AWAITING_VERIFICATION}),
-}
-
 
 LIST_LIMIT = 40
 # How long a "type the reason" prompt waits for its reply, and then for the press that sends it.
@@ -106,7 +109,27 @@ def get_router(deps: TelegramDeps) -> Router:
 
     @router.message(Command("queue"))
     async def queue(message: Message, t: Texts, deps: TelegramDeps) -> None:
-        await message.answer(_list_text(t, await deps.services.requests.open_queue(), "tg-staff-queue"))
+        requests = await deps.services.requests.open_queue()
+        text = _list_text(t, requests, "tg-staff-queue")
+        # A button for each request the list shows: it opens the card.
+        listed = [r for r in requests[:LIST_LIMIT] if f"{r.id}:" in text]
+        await message.answer(text, reply_markup=keyboards.queue(listed))
+
+    @router.callback_query(OpenCb.filter())
+    async def open_card(query: CallbackQuery, callback_data: OpenCb, t: Texts, deps: TelegramDeps) -> None:
+        try:
+            request = await deps.services.requests.get(callback_data.request_id)
+        except RequestNotFound:
+            await refuse_forged(query, deps, t, reason="unknown_request")
+            return
+        if not request.is_open:
+            # The list was older than the request's closing: say so, rather than post a card with nothing to do.
+            await query.answer(t("tg-staff-open-closed", id=request.id,
+                                 status=t("request-status", status=request.status.value)), show_alert=True)
+            return
+        await query.answer()
+        if isinstance(query.message, Message):
+            await query.message.answer(render_card(t, request), reply_markup=keyboards.staff_card(t, request))
 
     @router.message(Command("overdue"))
     async def overdue(message: Message, t: Texts, deps: TelegramDeps) -> None:
@@ -141,22 +164,27 @@ def get_router(deps: TelegramDeps) -> Router:
         except RequestNotFound:
             await refuse_forged(query, deps, t, reason="unknown_request")
             return
-        action = callback_data.action
-        if request.status not in ALLOWED[action]:
+        action = ACTION_OF_CODE[callback_data.action]
+        if not allows(request.status, action):  # the core's table: the card showed what it allowed
             await _tell_stale(query, t, request)
             await _refresh_card(query, t, request)
             return
         by = staff_name(query.from_user)
-        if action in ("reject", "info"):
+        if action in (Action.REJECT, Action.NEED_INFO):
             await query.answer()
-            await _open_prompt(query, t, deps, request, action)
+            await _open_prompt(query, t, deps, request, "reject" if action is Action.REJECT else "info")
+            return
+        if action is Action.COMPLETE and request.type is RequestType.DELETION:
+            # The act needs what was destroyed: chosen on a post of its own, then confirmed.
+            await query.answer()
+            await _open_destruction_picker(query, t, deps, request)
             return
         try:
-            if action == "approve":
+            if action is Action.APPROVE:
                 updated = await deps.services.requests.approve(request.id, by=by)
-            elif action == "complete":
+            elif action is Action.COMPLETE:
                 updated = await deps.services.requests.complete(request.id, by=by)
-            elif action == "cancel":
+            elif action is Action.CANCEL:
                 updated = await deps.services.requests.cancel(request.id, by=by)
             else:
                 updated = await deps.services.requests.verify(request.id, VerificationMethod.STAFF, actor=by)
@@ -213,6 +241,11 @@ def get_router(deps: TelegramDeps) -> Router:
         await query.answer()
         await _drop_buttons(query)
         await _decide(query, t, deps, prompt.request_id, prompt.action, prompt.text)
+
+    @router.callback_query(DestructionCb.filter(F.op.in_(DESTRUCTION_OPS)))
+    async def destruction_button(query: CallbackQuery, callback_data: DestructionCb, t: Texts,
+                                 deps: TelegramDeps) -> None:
+        await _destruction_press(query, callback_data, t, deps)
 
     @router.message(Magic(F.reply_to_message), Magic(F.text & ~F.text.startswith("/")))
     async def reply_in_staff_chat(message: Message, t: Texts, deps: TelegramDeps) -> None:
@@ -388,3 +421,129 @@ def _list_text(t: Texts, requests: list[PrivacyRequest], title_id: str) -> str:
     # As many as one Telegram message holds (4096 characters), then how many more there are.
     return fit_lines(t(title_id, count=len(requests)), lines, lambda left: t("tg-staff-list-more", count=left),
                      not_listed=len(requests) - len(lines))
+
+
+async def _open_destruction_picker(query: CallbackQuery, t: Texts, deps: TelegramDeps,
+                                   request: PrivacyRequest) -> None:
+    """The post on which the member who pressed "complete" chooses what the deletion destroyed."""
+    if not isinstance(query.message, Message):
+        return
+    draft_id = await deps.repo.open_destruction_draft(
+        chat_id=query.message.chat.id, staff_user_id=query.from_user.id, request_id=request.id,
+        card_message_id=query.message.message_id, expires_at=_now() + PROMPT_TTL)
+    draft = await deps.repo.destruction_draft(draft_id)
+    assert draft is not None
+    config = deps.config.destruction
+    post = await query.message.answer(render_destruction_picker(t, draft, config),
+                                      reply_markup=keyboards.destruction_picker(t, draft, config))
+    await deps.repo.set_destruction_post(draft_id, post.message_id)
+
+
+async def _destruction_press(query: CallbackQuery, data: DestructionCb, t: Texts, deps: TelegramDeps) -> None:
+    """A press on the "what was destroyed" post: only on that post, by the member who opened it, while it is
+    open and fresh; ids only from the configured lists. "ok" completes the request through the core."""
+    draft = await deps.repo.destruction_draft(data.draft_id)
+    pressed_on = query.message.message_id if query.message is not None else None
+    if draft is None or draft.chat_id != deps.staff_chat_id or draft.message_id != pressed_on:
+        await refuse_forged(query, deps, t, reason="unknown_draft")
+        return
+    if draft.staff_user_id != query.from_user.id:
+        await query.answer(t("tg-destruction-not-yours"), show_alert=True)
+        return
+    if draft.state != "open":
+        await query.answer(t("tg-destruction-stale"), show_alert=True)
+        await _drop_buttons(query)
+        return
+    if draft.expired(_now()):
+        await deps.repo.close_destruction_draft(draft.id, "cancelled")
+        await query.answer(t("tg-destruction-expired"), show_alert=True)
+        await _drop_buttons(query)
+        return
+    config = deps.config.destruction
+    changed: DestructionDraft | None = draft
+    if data.op in ("c", "s"):
+        kind: Kind = "categories" if data.op == "c" else "systems"
+        if data.item not in destruction.known_ids(config, kind):
+            await refuse_forged(query, deps, t, reason="unknown_choice", request_id=draft.request_id)
+            return
+        if kind != draft.step:  # a list the post no longer shows: show the one it is at
+            await query.answer(t("tg-destruction-stale-step"), show_alert=True)
+            await _edit_post(query, render_destruction_picker(t, draft, config),
+                             keyboards.destruction_picker(t, draft, config))
+            return
+        changed = await deps.repo.change_destruction_draft(draft.id, toggle=(kind, data.item))
+    elif data.op == "next":
+        if not draft.categories:
+            await query.answer(t("tg-destruction-need-categories"), show_alert=True)
+            return
+        changed = await deps.repo.change_destruction_draft(draft.id, step="systems")
+    elif data.op == "back":
+        changed = await deps.repo.change_destruction_draft(draft.id, step="categories")
+    elif data.op == "drop":
+        await deps.repo.close_destruction_draft(draft.id, "cancelled")
+        await query.answer(t("tg-staff-prompt-dropped"))
+        await _edit_post(query, t("tg-destruction-dropped", id=draft.request_id))
+        return
+    else:
+        await _destruction_confirmed(query, t, deps, draft)
+        return
+    if changed is None:  # closed meanwhile (a double press)
+        await query.answer(t("tg-destruction-stale"), show_alert=True)
+        return
+    await query.answer()
+    await _edit_post(query, render_destruction_picker(t, changed, config),
+                     keyboards.destruction_picker(t, changed, config))
+
+
+async def _destruction_confirmed(query: CallbackQuery, t: Texts, deps: TelegramDeps, draft: DestructionDraft) -> None:
+    if draft.step != "systems":
+        await query.answer(t("tg-destruction-stale-step"), show_alert=True)
+        return
+    if not draft.systems:
+        await query.answer(t("tg-destruction-need-systems"), show_alert=True)
+        return
+    if not await deps.repo.close_destruction_draft(draft.id, "used"):
+        await query.answer(t("tg-destruction-stale"), show_alert=True)  # a double press
+        return
+    by = staff_name(query.from_user)
+    requests = deps.services.requests
+    try:
+        updated = await requests.complete(draft.request_id, by=by, categories=draft.categories,
+                                          systems=draft.systems)
+    except AlreadyDecided as exc:
+        await query.answer(t("tg-staff-already-decided", status=exc.status,
+                             by=clip(exc.decided_by or "?", CAP_ALERT_ACTOR),
+                             at=exc.decided_at.strftime("%Y-%m-%d %H:%M UTC") if exc.decided_at else ""),
+                           show_alert=True)
+        await _drop_buttons(query)
+        return
+    except IllegalTransition:
+        await _tell_stale(query, t, await requests.get(draft.request_id))
+        await _drop_buttons(query)
+        return
+    except (UnknownChoice, DestructionRequired):
+        # The configured lists changed since the post was made (a restart with a new config.toml).
+        await query.answer(t("tg-destruction-lists-changed"), show_alert=True)
+        await _drop_buttons(query)
+        return
+    await query.answer(t("tg-staff-done"))
+    destroyed = await requests.destruction_of(updated.id)
+    assert destroyed is not None
+    await _edit_post(query, render_destruction_done(t, updated.id, by.removeprefix("staff:"), destroyed))
+    bot = query.bot
+    if bot is not None and draft.card_message_id is not None:
+        try:  # the card whose button was pressed (it may be a copy opened with /request or /queue)
+            await bot.edit_message_text(render_card(t, updated), chat_id=draft.chat_id,
+                                        message_id=draft.card_message_id,
+                                        reply_markup=keyboards.staff_card(t, updated))
+        except TelegramAPIError:
+            pass
+    await _edit_card(query, t, deps, updated)
+
+
+async def _edit_post(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    if isinstance(query.message, Message):
+        try:
+            await query.message.edit_text(text, reply_markup=markup)
+        except TelegramAPIError:
+            pass  # "message is not modified"

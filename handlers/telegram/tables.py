@@ -14,6 +14,8 @@ TABLES = ChannelTables(
         Rule("transcripts", "telegram_handoffs", "created_at", None, what="talk-to-a-person messages and replies"),
         Rule("conversations", "telegram_fsm", "updated_at", None, what="a flow in progress or abandoned"),
         Rule("conversations", "telegram_staff_prompts", "created_at", None, what="reasons typed by staff"),
+        Rule("conversations", "telegram_destruction_drafts", "created_at", None,
+             what="a staff member's unfinished choice of what a deletion destroyed"),
         Rule("profiles", "telegram_users", "last_seen", None, what="a person's language and blocked mark"),
         Rule("security_events", "telegram_security_events", "at", None, what="refused presses and commands"),
     ),

@@ -44,7 +44,7 @@ async def test_every_event_is_in_the_trail(service: RequestService, create: Call
     await service.need_info(request.id, "staff:anna", "Which site?")
     await service.provide_info(request.id, "example.ru", "requester")
     await service.approve(request.id, "staff:boris")
-    await service.complete(request.id, "staff:boris")
+    await service.complete(request.id, "staff:boris", categories=["contacts", "account"], systems=["crm"])
     events = await service.audit_events(request.id)
     assert [(e.event, e.actor) for e in events] == [
         ("created", "requester"), ("status_changed", "requester"), ("verified", "requester"),
@@ -52,6 +52,9 @@ async def test_every_event_is_in_the_trail(service: RequestService, create: Call
         ("status_changed", "staff:boris"), ("status_changed", "staff:boris")]
     # The question stays with the request (redacted by retention); the trail keeps no free text.
     assert events[3].details == {"from": "pending_review", "to": "needs_info", "reason_length": 11}
+    # what the deletion destroyed: the chosen ids (never a label or free text)
+    assert events[7].details == {"from": "approved", "to": "completed", "categories": ["contacts", "account"],
+                                 "systems": ["crm"]}
     assert all(e.at.tzinfo is not None for e in events)
     assert [e.at for e in events] == sorted(e.at for e in events)
 

@@ -5,13 +5,18 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.cli import main
+from bot.requests.models import RequestStatus as S
+from bot.requests.states import ACTIONS, STAFF_ACTIONS, Action, staff_actions, staff_statuses
 
 
 @pytest.fixture
@@ -146,16 +151,73 @@ def test_destruction_act(cli: Callable[..., Any]) -> None:
     code, _, err = cli("requests", "act", rid)
     assert code == 1 and "акта уничтожения нет" in err
     cli("requests", "approve", rid, "--by", "anna")
-    cli("requests", "complete", rid, "--by", "boris")
+    # A deletion is completed only with what was destroyed, from the configured lists: one line each.
+    for extra, expected in (((), "--categories (contacts, account, correspondence, contract, technical)"),
+                            (("--categories", "contacts"), "--systems (website, crm, mail"),
+                            (("--categories", "contacts,passport", "--systems", "crm"),
+                             "неизвестная категория персональных данных «passport»; есть: contacts, account"),
+                            (("--categories", "contacts", "--systems", "crm,<b>x</b>"),
+                             "неизвестная информационная система «<b>x</b>»"),
+                            (("--categories", ",", "--systems", "crm"), "--categories (contacts")):
+        code, out, err = cli("requests", "complete", rid, "--by", "boris", *extra)
+        assert code == 1 and out == "" and len(err.strip().splitlines()) == 1 and expected in err, (extra, err)
+    code, out, _ = cli("requests", "show", rid, "--json")
+    shown = json.loads(out)
+    assert shown["status"] == "approved" and shown["destruction"] is None  # refusals changed nothing
+    assert shown["actions"] == ["complete", "cancel"]
+    # HTML in a staff member's name is text in a plain-text act, printed as typed.
+    code, _, err = cli("requests", "complete", rid, "--by", "<b>Борис</b> Орлов", "--categories",
+                       "account, contacts,contacts", "--systems", "mail,crm")
+    assert code == 0, err
     code, out, _ = cli("requests", "act", rid)
     assert code == 0
     assert out.startswith(f"АКТ ОБ УНИЧТОЖЕНИИ ПЕРСОНАЛЬНЫХ ДАННЫХ № {rid}")
+    assert "Оператор: Веб-студия JetBit (jetbit.ru)" in out
     assert "Иван Петров" in out and "учётная запись и история заказов" in out
-    assert "Решение принял: staff:anna" in out and "Уничтожение выполнил: staff:boris" in out
+    # in the configured order, each once, with the labels of the configuration
+    assert ("Категории уничтоженных персональных данных: контактные данные (фамилия, имя, адрес электронной "
+            "почты, номер телефона); данные учётной записи (логин, настройки, история заказов)\n") in out
+    assert ("Информационные системы, в которых уничтожены персональные данные: CRM-система (клиенты и заявки); "
+            "корпоративная почта\n") in out
+    assert "Способ уничтожения: удаление записей из баз данных" in out
+    assert "Причина уничтожения: требование субъекта персональных данных" in out
+    completed = datetime.fromisoformat(json.loads(cli("requests", "show", rid, "--json")[1])["completed_at"])
+    moscow = completed.astimezone(ZoneInfo("Europe/Moscow")).strftime("%d.%m.%Y %H:%M")
+    assert f"Дата уничтожения: {moscow} (московское время)" in out
+    assert "Решение принял: anna" in out and "Уничтожение выполнил (ответственный): <b>Борис</b> Орлов" in out
     assert "Выгрузка из журнала регистрации событий" in out
-    assert "| status_changed | staff:boris | from=approved, to=completed" in out
+    assert ("| status_changed | staff:<b>Борис</b> Орлов | categories=[contacts, account], from=approved, "
+            "systems=[crm, mail], to=completed") in out
+    code, out, _ = cli("requests", "show", rid)
+    assert "destroyed: categories=contacts, account; systems=crm, mail" in out and "Действия: нет" in out
     access = _create(cli, "--type", "access", "--email", "ivan@example.ru")["id"]
     assert cli("requests", "act", access)[0] == 1
+    cli("requests", "approve", access, "--by", "anna")
+    code, _, err = cli("requests", "complete", access, "--by", "anna", "--categories", "contacts", "--systems", "crm")
+    assert code == 1 and "не удаление" in err and len(err.strip().splitlines()) == 1
+
+
+def test_destruction_act_in_english(cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRIVACY_BOT__POLICY__DEFAULT_LANGUAGE", "en")
+    rid = _create(cli, "--type", "deletion", "--email", "ivan@example.ru")["id"]
+    cli("requests", "approve", rid, "--by", "anna")
+    code, _, err = cli("requests", "complete", rid, "--by", "anna", "--categories", "technical", "--systems", "nope")
+    assert code == 1 and 'unknown information system "nope"; known: website, crm, mail' in err
+    assert cli("requests", "complete", rid, "--by", "anna", "--categories", "technical", "--systems", "website")[0] == 0
+    code, out, _ = cli("requests", "act", rid)
+    assert out.startswith(f"ACT OF DESTRUCTION OF PERSONAL DATA No. {rid}")
+    assert "Categories of personal data destroyed: technical data (IP addresses, cookies, web analytics data)\n" in out
+    assert "Information systems the personal data were destroyed in: the jetbit.ru website and its database" in out
+    assert "Operator: JetBit web studio (jetbit.ru)" in out and "(Moscow time)" in out
+    assert "Carried out by (responsible): anna" in out
+
+
+def test_a_staff_name_is_one_line(cli: Callable[..., Any]) -> None:
+    rid = _create(cli, "--type", "deletion", "--email", "x@y.ru")["id"]
+    with pytest.raises(SystemExit) as exited:
+        cli("requests", "approve", rid, "--by", "anna\nРешение принял: никто")
+    assert exited.value.code == 2
+    assert json.loads(cli("requests", "show", rid, "--json")[1])["status"] == "pending_review"
 
 
 def test_retention_run(cli: Callable[..., Any]) -> None:
@@ -173,3 +235,43 @@ def test_manual_intake_for_a_telegram_user_answers_in_their_chat(cli: Callable[.
     deliveries = json.loads(out)["deliveries"]
     assert [(d["channel"], d["recipient"], d["kind"]) for d in deliveries] == [
         ("telegram", "5550", "request.created"), ("staff", "", "staff.request_created")]
+
+
+def test_decisions_follow_the_core_table(cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """One sub-command per staff action of the table, its help naming the statuses the table allows it in;
+    `show` lists what the table allows now; a refusal says it. Changing the table changes all three."""
+    with pytest.raises(SystemExit):
+        main(["requests", "--help"])
+    usage = capsys.readouterr().out
+    for action in STAFF_ACTIONS:
+        name = action.value.replace("_", "-")
+        statuses = ", ".join(s.value for s in staff_statuses(action))
+        described = re.search(rf"\n    {name}\s+(.*?)(?=\n    \S|\n\n)", usage, re.DOTALL)
+        assert described and f"(when {statuses})" in " ".join(described.group(1).split()), name
+    rid = _create(cli, "--type", "access", "--email", "t@example.ru")["id"]
+    code, out, _ = cli("requests", "show", rid, "--json")
+    assert json.loads(out)["actions"] == [a.value.replace("_", "-") for a in staff_actions(S.PENDING_REVIEW)]
+    assert json.loads(out)["actions"] == ["approve", "reject", "need-info", "cancel"]
+    assert cli("requests", "need-info", rid, "--by", "anna", "--question", "Which site?")[0] == 0
+    code, out, _ = cli("requests", "show", rid)
+    assert "Действия: approve, reject, cancel" in out  # asking a question leaves the decision open
+    code, _, err = cli("requests", "complete", rid, "--by", "anna")
+    assert code == 1 and "сейчас можно: approve, reject, cancel" in err and len(err.strip().splitlines()) == 1
+
+    monkeypatch.setitem(ACTIONS, S.NEEDS_INFO, (Action.REJECT,))
+    code, out, _ = cli("requests", "show", rid, "--json")
+    assert json.loads(out)["actions"] == ["reject"]
+    code, _, err = cli("requests", "approve", rid, "--by", "anna")
+    assert code == 1 and "сейчас можно: reject" in err
+    with pytest.raises(SystemExit):
+        main(["requests", "approve", "--help"])
+    assert "approve a request (when pending_review)" in " ".join(capsys.readouterr().out.split())
+
+
+def test_staff_verify_a_phone_request(cli: Callable[..., Any]) -> None:
+    rid = _create(cli, "--type", "correction", "--phone", "+7 900 123-45-67", "--channel", "telegram",
+                  "--telegram-id", "5551")["id"]
+    # entered by staff: verified already; "verify" is for what the bot received unconfirmed
+    code, _, err = cli("requests", "verify", rid, "--by", "anna")
+    assert code == 1 and "сейчас можно: approve" in err

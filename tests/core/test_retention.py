@@ -32,7 +32,7 @@ async def _closed_and_open(service: RequestService, create: Callable[..., Any]) 
     await service.need_info(done.id, "staff:a", "Which site?")
     await service.provide_info(done.id, "shop.example.ru", "requester")
     await service.approve(done.id, "staff:a")
-    await service.complete(done.id, "staff:a")
+    await service.complete(done.id, "staff:a", categories=["contacts"], systems=["crm"])
     still_open = (await create(requester=Requester(telegram_user_id=7, telegram_chat_id=7, telegram_name="Open"),
                                type=RequestType.ACCESS)).request
     recent = (await create(requester=Requester(email="recent@example.ru"), details="recent")).request

@@ -18,10 +18,13 @@ S = RequestStatus
 EXPECTED = {
     S.AWAITING_VERIFICATION: {S.PENDING_REVIEW, S.CANCELLED, S.EXPIRED},
     S.PENDING_REVIEW: {S.APPROVED, S.REJECTED, S.NEEDS_INFO, S.CANCELLED},
-    S.NEEDS_INFO: {S.PENDING_REVIEW, S.REJECTED, S.CANCELLED, S.EXPIRED},
+    S.NEEDS_INFO: {S.PENDING_REVIEW, S.APPROVED, S.REJECTED, S.CANCELLED, S.EXPIRED},
     S.APPROVED: {S.COMPLETED, S.CANCELLED},
     S.REJECTED: set(), S.COMPLETED: set(), S.CANCELLED: set(), S.EXPIRED: set(),
 }
+
+
+DESTROYED: dict[str, Any] = {"categories": ["contacts"], "systems": ["crm"]}  # a deletion names what it destroyed
 
 
 def test_table_is_exactly_the_declared_one() -> None:
@@ -56,7 +59,7 @@ async def _reach(service: RequestService, create: Callable[..., Any], status: S)
         await service.reject(rid, "staff:a", "not the owner")
     elif status is S.COMPLETED:
         await service.approve(rid, "staff:a")
-        await service.complete(rid, "staff:a")
+        await service.complete(rid, "staff:a", **DESTROYED)
     elif status is S.CANCELLED:
         await service.cancel(rid, "requester")
     assert (await service.get(rid)).status is status
@@ -72,7 +75,7 @@ async def _act(service: RequestService, rid: str, current: S, target: S) -> Any:
         S.APPROVED: lambda: service.approve(rid, "staff:b"),
         S.REJECTED: lambda: service.reject(rid, "staff:b", "duplicate of another request"),
         S.NEEDS_INFO: lambda: service.need_info(rid, "staff:b", "Which email did you use?"),
-        S.COMPLETED: lambda: service.complete(rid, "staff:b"),
+        S.COMPLETED: lambda: service.complete(rid, "staff:b", **DESTROYED),
         S.CANCELLED: lambda: service.cancel(rid, "staff:b"),
         S.EXPIRED: lambda: service.expire(rid),
         S.AWAITING_VERIFICATION: None,

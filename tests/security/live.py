@@ -218,8 +218,26 @@ async def phone_request(bot: LiveBot, user: int, phone: str, *, first_name: str 
 async def staff_card(bot: LiveBot, request_id: str, button: str = "", after: int = 0) -> Call:
     """The request's card in the staff chat (the first shown from ``after`` on with ``button``)."""
     return await bot.api.wait_for(lambda c: c.method in ("sendMessage", "editMessageText")
-                                  and c.chat_id == STAFF_CHAT and f"<b>{request_id}</b>" in c.text
+                                  and c.chat_id == STAFF_CHAT and f"<code>{request_id}</code></b>: " in c.text
                                   and any(button in str(b.get("text", "")) for b in c.buttons), after=after)
+
+
+async def complete_deletion(bot: LiveBot, request_id: str, categories: tuple[str, ...] = ("контактные данные",),
+                            systems: tuple[str, ...] = ("CRM",), *, staff: int = STAFF) -> None:
+    """Staff press "Выполнено" on an approved deletion's card and choose what was destroyed on the post
+    that asks (ticking ``categories`` then ``systems``, by a part of their labels), then confirm."""
+    card = await staff_card(bot, request_id, "Выполнено")
+    mark = bot.api.mark()
+    bot.press(staff, card, "Выполнено")
+    post = await bot.said(STAFF_CHAT, f"Запрос {request_id}: что уничтожено", after=mark)
+    for button in (*categories, "Далее", *systems, "Подтвердить"):
+        mark = bot.api.mark()
+        bot.press(staff, post, button)
+        await bot.api.wait_for(lambda c: c.method == "answerCallbackQuery", after=mark)
+        post = await bot.api.wait_for(lambda c: c.method == "editMessageText" and c.chat_id == STAFF_CHAT
+                                      and request_id in c.text, after=mark)
+    await bot.wait_db("SELECT status FROM requests WHERE id = ?", lambda r: r[0][0] == "completed",
+                      params=(request_id,))
 
 
 async def talk_to_person(bot: LiveBot, user: int, text: str, *, first_name: str = "Test") -> tuple[int, Call]:

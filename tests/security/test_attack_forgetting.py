@@ -26,6 +26,7 @@ from tests.security.live import (
     STAFF_CHAT,
     LiveBot,
     body_of,
+    complete_deletion,
     eml,
     live_bot,
     personal_data_in,
@@ -109,7 +110,7 @@ async def test_nothing_of_a_forgotten_person_is_left_anywhere(tmp_path: Path, do
         await bot.mail(raw)
         assert await bot.processed(her_mid(2)) == "confirmed"
         await press_staff(bot, mail_request, "Одобрить")
-        await press_staff(bot, mail_request, "Выполнено")
+        await complete_deletion(bot, mail_request)
         # Her out-of-office answering our mail, and a bounce about her address.
         _, raw = eml(sender=f"{NAME} <{EMAIL}>", subject=f"Автоответ: {NAME} в отпуске", mid=her_mid(3),
                      headers="Auto-Submitted: auto-replied\r\n", body=f"{NAME} в отпуске, тел. {PHONE}")

@@ -71,7 +71,7 @@ async def test_strangers_move_nothing_and_reach_nobody(tmp_path: Path, dovecot: 
         start = bot.api.mark()
         # The stranger in the staff group.
         for data in (f"st:approve:{rid}", f"st:reject:{rid}", f"st:complete:{rid}", f"rj:{rid}:1",
-                     *(f"sp:{pid}:send" for pid in prompt_ids)):
+                     *(f"sp:{pid}:send" for pid in prompt_ids), f"so:{rid}", "dc:1:c:contacts", "dc:1:ok:"):
             bot.api.press(STRANGER, card, data)
         staff_reply(bot, handoff_post, "STRANGER-TO-VICTIM", staff=STRANGER)
         staff_reply(bot, open_prompt, "STRANGER-REASON", staff=STRANGER)
@@ -83,7 +83,7 @@ async def test_strangers_move_nothing_and_reach_nobody(tmp_path: Path, dovecot: 
         menu = await bot.said(OUTSIDER, "Здравствуйте", after=mark)
         answers: dict[str, list[str]] = {}
         for request_id in (rid, "PR-2026-9999"):
-            for data in (f"i:{request_id}", f"st:approve:{request_id}", f"rj:{request_id}:1"):
+            for data in (f"i:{request_id}", f"st:approve:{request_id}", f"rj:{request_id}:1", f"so:{request_id}"):
                 update_id = bot.api.press(OUTSIDER, menu, data)
                 answers.setdefault(data.replace(request_id, "ID"), []).append(await alert_for(bot, update_id))
         bot.api.press(OUTSIDER, menu, f"sp:{prompt_ids[0]}:send")
@@ -103,7 +103,7 @@ async def test_strangers_move_nothing_and_reach_nobody(tmp_path: Path, dovecot: 
                   and c.chat_id in (STRANGER, OUTSIDER)]
         assert leaked == [], leaked
         assert not [c for c in bot.api.calls[start:] if c.method == "sendMessage" and c.chat_id == STAFF_CHAT
-                    and f"<b>{rid}</b>" in c.text]
+                    and f"<code>{rid}</code></b>: " in c.text]
         # The same answer whether the request exists or not (and it is one of ours, not a hint).
         for data, texts in answers.items():
             assert len(texts) == 2 and texts[0] == texts[1], (data, texts)

@@ -20,6 +20,7 @@ from tests.security.live import (
     STAFF_CHAT,
     LiveBot,
     body_of,
+    complete_deletion,
     eml,
     live_bot,
     personal_data_in,
@@ -150,7 +151,8 @@ async def test_forget_and_retention_leave_nothing_behind(tmp_path: Path, dovecot
                        headers=f"In-Reply-To: {question.header('Message-ID')}\r\n", body=f"Мой телефон {PHONE}")
         await bot.mail(raw)
         assert await bot.processed(mid) == "info_provided"
-        await decide(bot, rid2, "Одобрить", "Выполнено")
+        await decide(bot, rid2, "Одобрить")
+        await complete_deletion(bot, rid2)
         await bot.wait_db("SELECT status FROM requests WHERE id = ?", lambda r: r[0][0] == "completed",
                           params=(rid2,))
 

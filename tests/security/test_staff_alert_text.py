@@ -99,7 +99,7 @@ async def test_card_and_handoff_post_show_the_telegram_and_handoff_ids_whole(
                            " (1000000, 'email', 'x', 'ru', '2026-01-01T00:00:00+00:00')")
     await _verified_request(h, user_id=BIG_ID)
     card = str(h.session.sent(STAFF_CHAT)[-1].text)
-    assert f"(tg {BIG_ID})" in card and not GROUPED.search(card), card
+    assert f"<code>{BIG_ID}</code>" in card and not GROUPED.search(card), card
     await h.press(BIG_ID, "m:human", lang=lang)
     await h.send(BIG_ID, "Мне нужен сотрудник", lang=lang)
     await h.deliver()

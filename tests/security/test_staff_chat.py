@@ -141,7 +141,7 @@ async def test_alerts_show_names_as_typed_and_ids_whole(tmp_path: Path, dovecot:
     async with live_bot(tmp_path, dovecot) as bot:
         rid, _ = await phone_request(bot, big, "+7 900 444-33-22", first_name="Big")
         card = await staff_card(bot, rid, "Телефон проверен")
-        assert f"(tg {big})" in card.text, card.text
+        assert f"<code>{big}</code>" in card.text, card.text
         mark = bot.api.mark()
         bot.press(STAFF, card, "Телефон проверен")
         card = await staff_card(bot, rid, "Одобрить", after=mark)

@@ -163,11 +163,11 @@ class Harness:
         return message_id
 
     async def press(self, user_id: int, data: str, *, chat_id: int | None = None, message_id: int = 1,
-                    lang: str = "ru") -> None:
+                    lang: str = "ru", first_name: str = "U") -> None:
         chat = ({"id": user_id, "type": "private", "first_name": "U"} if chat_id is None
                 else {"id": chat_id, "type": "supergroup", "title": "Staff"})
         await self._feed({"callback_query": {
-            "id": f"cq{time.monotonic_ns()}", "from": {"id": user_id, "is_bot": False, "first_name": "U",
+            "id": f"cq{time.monotonic_ns()}", "from": {"id": user_id, "is_bot": False, "first_name": first_name,
                                                       "language_code": lang},
             "chat_instance": "x", "data": data,
             "message": {"message_id": message_id, "date": int(time.time()), "chat": chat, "from": BOT_USER,
@@ -184,6 +184,23 @@ class Harness:
             if markup is not None and getattr(markup, "inline_keyboard", None):
                 return {b.text: str(b.callback_data) for row in markup.inline_keyboard for b in row}
         raise AssertionError("no keyboard was sent")
+
+    def post_with(self, chat_id: int, button_part: str) -> tuple[int, dict[str, str]]:
+        """The message id and the buttons (text -> data) of the latest post or edit in ``chat_id`` showing a
+        button whose text contains ``button_part``."""
+        for method in reversed(self.session.sent(chat_id)):
+            markup = method.reply_markup
+            if isinstance(markup, InlineKeyboardMarkup):
+                buttons = {b.text: str(b.callback_data) for row in markup.inline_keyboard for b in row}
+                if any(button_part in text for text in buttons):
+                    return self.session.message_id_of(method), buttons
+        raise AssertionError(f"no post in {chat_id} has a button with {button_part!r}")
+
+    async def click(self, user_id: int, button_part: str, *, chat_id: int = STAFF_CHAT, **kwargs: Any) -> None:
+        """Press, on the post that shows it, the button whose text contains ``button_part``."""
+        message_id, buttons = self.post_with(chat_id, button_part)
+        data = next(d for text, d in buttons.items() if button_part in text)
+        await self.press(user_id, data, chat_id=chat_id, message_id=message_id, **kwargs)
 
     async def deliver(self) -> int:
         worker = OutboxWorker(self.services.db, self.senders, self.services.config,

@@ -114,6 +114,13 @@ async def test_questions_deletion_with_email_code_restart_staff_approval_and_api
                 mails_before = len(smtp.messages)
                 mark = api.mark()
                 _press(api, STAFF_USER, edited, "Выполнено")
+                # A deletion: staff first tick what was destroyed (for the act), then confirm.
+                picker = await api.wait_for_message(STAFF_CHAT, "что уничтожено", after=mark, within=STEP_WITHIN)
+                for button in ("контактные данные", "Далее", "корпоративная почта", "Подтвердить"):
+                    pressed = api.mark()
+                    _press(api, STAFF_USER, picker, button)
+                    picker = await api.wait_for(lambda c: c.method == "editMessageText" and c.chat_id == STAFF_CHAT
+                                                and rid in c.text, after=pressed, within=STEP_WITHIN)
                 await api.wait_for(lambda c: c.method == "editMessageText" and c.chat_id == STAFF_CHAT
                                    and "выполнен" in c.text.lower(), after=mark, within=STEP_WITHIN)
                 mails = await smtp.wait_for_async(mails_before + 1, STEP_WITHIN)

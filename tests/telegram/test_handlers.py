@@ -293,6 +293,11 @@ async def test_second_staff_press_on_a_decided_card_says_who_decided(harness: Ha
     alert = h.session.alerts()[-1]
     assert alert.show_alert and f"tg:{STAFF}" in str(alert.text) and "одобрен" in str(alert.text)
     await h.press(STAFF, f"st:complete:{request_id}", chat_id=STAFF_CHAT)
+    # a deletion: what was destroyed is chosen first (tests/telegram/test_staff_cards.py has the whole walk)
+    await h.click(STAFF, "контактные данные")
+    await h.click(STAFF, "Далее")
+    await h.click(STAFF, "CRM")
+    await h.click(STAFF, "Подтвердить")
     assert (await h.services.requests.get(request_id)).status is RequestStatus.COMPLETED
 
 

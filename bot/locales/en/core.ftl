@@ -16,6 +16,13 @@ request-status = { $status ->
    *[expired] expired
 }
 
+verification-method = { $method ->
+    [email_code] email, confirmed by a code
+    [email_reply] email, confirmed by a reply
+    [staff] checked by staff
+    [unverified_phone] phone, not verified
+   *[none] not confirmed
+}
 request-channel = { $channel ->
     [telegram] via Telegram
     [email] by email
@@ -77,6 +84,20 @@ cli-need-requester = give at least one of --email, --phone, --telegram-id
 cli-bad-date = not a date: { $value } (expected YYYY-MM-DD)
 cli-bad-datetime = not a date and time: { $value } (expected ISO 8601, e.g. 2026-01-15T10:30:00+03:00)
 cli-act-not-completed-deletion = request { $id } is not a completed deletion: no destruction act
+cli-unknown-choice = unknown { $kind ->
+    [categories] category of personal data
+   *[systems] information system
+} "{ $value }"; known: { $known }
+cli-destruction-required = request { $id } is a deletion: name what was destroyed with --categories ({ $categories }) and --systems ({ $systems })
+cli-destruction-not-applicable = request { $id } is not a deletion ({ $type_name }): --categories and --systems are for deletions only
+cli-allowed-now = { $count ->
+    [0] nothing more can be done: the request is closed
+   *[other] possible now: { $actions }
+}
+cli-show-actions = { $count ->
+    [0] Actions: none (the request is closed)
+   *[other] Actions: { $actions }
+}
 cli-created = Created { $id } ({ $status }), due { $due }.
 cli-duplicate = Linked to the open request { $id } (a duplicate), due { $due }.
 cli-done = { $id }: { $status }
@@ -91,18 +112,23 @@ cli-retention-done = Retention: { $redacted } requests redacted, { $bodies } mes
 act-title = ACT OF DESTRUCTION OF PERSONAL DATA No. { $id }
 act-body = Operator: { $operator }
     Data subject: { $subject }
-    Request: { $id } of { $received }, received { $channel_name }
-    Personal data destroyed: { $details }
-    Method of destruction: deletion from the information systems
-    Date of destruction: { $completed }
-    Reason: request of the data subject (Article 21 of Federal Law No. 152-FZ)
+    Categories of personal data destroyed: { $categories }
+    Information systems the personal data were destroyed in: { $systems }
+    Method of destruction: { $method }
+    Reason: request of the data subject (Article 21 of Federal Law No. 152-FZ), request { $id } of { $received } (received { $channel_name })
+    What the requester asked to delete: { $details }
+    Date of destruction: { $completed } ({ $zone })
     Decision made by: { $decided_by }
-    Carried out by: { $completed_by }
-act-events-title = Extract from the event log of request { $id }:
+    Carried out by (responsible): { $completed_by }
+act-events-title = Extract from the event log of request { $id } (times: { $zone }):
 act-event-line = { $at } | { $event } | { $actor } | { $details }
-act-signatures = Responsible for processing personal data: ____________ / ____________ /
+act-signatures = Carried out by: { $completed_by } ____________ (signature)
+    Responsible for organising the processing of personal data: ____________ / ____________ /
     Date: ____________
-act-operator = JetBit web studio (jetbit.ru)
+act-zone = { $moscow ->
+    [yes] Moscow time
+   *[other] { $zone }
+}
 act-unknown = not recorded
 
 ## Learning from staff (bot/learning.py, privacy-bot examples). $language is the question's language.

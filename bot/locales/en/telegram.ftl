@@ -137,7 +137,7 @@ tg-forget-done-kept = Done: your chat data has been erased. Your requests { $ids
 
 # Staff chat
 tg-staff-help = Staff chat commands:
-    /queue: open requests by due date
+    /queue: open requests by due date (a button opens each card)
     /request ID: a request's card
     /overdue: overdue requests
     /stats: counts by state
@@ -152,11 +152,15 @@ tg-staff-list-more = … and { $count } more: privacy-bot requests list
 tg-staff-stats = Open: { $open }, overdue: { $overdue }.
 tg-staff-request-usage = Usage: /request PR-2026-0001
 tg-staff-not-found = Request { $id } not found.
+tg-staff-open-closed = Request { $id } is no longer in the queue: { $status }. Its card: /request { $id }
 tg-staff-btn-approve = ✅ Approve
 tg-staff-btn-reject = ⛔ Reject
-tg-staff-btn-info = ❓ Need info
+tg-staff-btn-need_info = ❓ Need info
 tg-staff-btn-complete = ✔️ Done (data deleted/corrected)
-tg-staff-btn-cancel = ✖️ Cancel (identity not confirmed)
+tg-staff-btn-cancel = { $status ->
+    [awaiting_verification] ✖️ Cancel (identity not confirmed)
+   *[other] ✖️ Cancel (withdrawn by the requester)
+}
 tg-staff-btn-verify = ☎️ Phone verified
 tg-staff-done = Done.
 tg-staff-done-id = Request { $id }: { $status }.
@@ -173,9 +177,20 @@ tg-staff-reply-sent = Sent to the person.
 tg-staff-reply-sent-shortened = Sent to the person, shortened: a Telegram message holds at most { $limit } characters.
 tg-staff-reply-blocked = Not delivered: the person has blocked the bot.
 tg-staff-reply-failed = Not delivered: Telegram refused the message.
-tg-card-title = <b>{ $id }</b>: { $type }
-tg-card-channel = Channel: { $channel }, language: { $language }
-tg-card-telegram = { $name } (tg { $user_id })
+tg-card-title = <b>Request <code>{ $id }</code></b>: { $type }
+tg-card-channel = Channel: { $channel ->
+    [telegram] Telegram
+    [email] email
+   *[manual] in person, by phone or by letter (entered by staff)
+}, language: { $language }
+tg-card-telegram = { $name }{ $has_id ->
+    [yes] {" "}(Telegram, id <code>{ $user_id }</code>)
+   *[no] {""}
+}
+tg-card-language = { $code ->
+    [en] English
+   *[ru] Russian
+}
 tg-card-requester = Requester: { $requester }
 tg-card-verification = Verification: { $method }{ $phone ->
         [1] (phone NOT verified: check it yourselves)
@@ -256,3 +271,25 @@ tg-staff-prompt-stale = This prompt was already used or dropped. Press the butto
 tg-staff-prompt-expired = This prompt has expired. Press the button on the card again.
 tg-staff-prompt-dropped = Dropped; nothing was sent.
 tg-staff-reply-not-linked = Not sent: this post is not linked to a person, so a reply to it reaches nobody outside this chat. To answer someone, reply to their forwarded message (if it was posted a moment ago, try again in a few seconds).
+
+# What a completed deletion destroyed (for the destruction act): chosen from the [destruction] lists.
+tg-destruction-title = <b>Request { $id }: what was destroyed</b> (step { $step } of 2)
+tg-destruction-step-categories = Tick the categories of personal data destroyed, then press "Next".
+tg-destruction-step-systems = Tick the information systems the data were destroyed in, then press "Confirm". Method of destruction: { $method }.
+tg-destruction-chosen = { $kind ->
+    [categories] Categories
+   *[systems] Systems
+}: { $items }
+tg-destruction-btn-next = Next →
+tg-destruction-btn-back = ← Back
+tg-destruction-btn-ok = ✔️ Confirm: done
+tg-destruction-btn-drop = ✖️ Drop
+tg-destruction-need-categories = Tick at least one category of data.
+tg-destruction-need-systems = Tick at least one information system.
+tg-destruction-done = <b>Request { $id } completed</b> ({ $by }).
+tg-destruction-dropped = Request { $id }: choice dropped, the request is unchanged.
+tg-destruction-not-yours = Another staff member started this choice: press "Done" on the card yourself.
+tg-destruction-stale = This choice was already finished or dropped. Press "Done" on the card again.
+tg-destruction-stale-step = That list is no longer shown: choose on the current step.
+tg-destruction-expired = This choice has expired. Press "Done" on the card again.
+tg-destruction-lists-changed = The lists of categories and systems changed. Press "Done" on the card again.

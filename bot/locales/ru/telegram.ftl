@@ -139,7 +139,7 @@ tg-forget-done-kept = Готово: данные переписки удален
 
 # Чат сотрудников
 tg-staff-help = Команды чата сотрудников:
-    /queue — открытые запросы по сроку
+    /queue — открытые запросы по сроку (кнопка открывает карточку)
     /request ID — карточка запроса
     /overdue — просроченные запросы
     /stats — количество по состояниям
@@ -154,11 +154,15 @@ tg-staff-list-more = … и ещё { $count }: privacy-bot requests list
 tg-staff-stats = Открыто: { $open }, просрочено: { $overdue }.
 tg-staff-request-usage = Использование: /request PR-2026-0001
 tg-staff-not-found = Запрос { $id } не найден.
+tg-staff-open-closed = Запрос { $id } уже не в очереди: { $status }. Карточка: /request { $id }
 tg-staff-btn-approve = ✅ Одобрить
 tg-staff-btn-reject = ⛔ Отклонить
-tg-staff-btn-info = ❓ Нужны уточнения
+tg-staff-btn-need_info = ❓ Нужны уточнения
 tg-staff-btn-complete = ✔️ Выполнено (данные удалены/исправлены)
-tg-staff-btn-cancel = ✖️ Отменить (личность не подтверждена)
+tg-staff-btn-cancel = { $status ->
+    [awaiting_verification] ✖️ Отменить (личность не подтверждена)
+   *[other] ✖️ Отменить (заявитель отозвал)
+}
 tg-staff-btn-verify = ☎️ Телефон проверен
 tg-staff-done = Готово.
 tg-staff-done-id = Запрос { $id }: { $status }.
@@ -175,9 +179,20 @@ tg-staff-reply-sent = Отправлено.
 tg-staff-reply-sent-shortened = Отправлено, но сокращённым: в сообщение Telegram помещается не больше { $limit } символов.
 tg-staff-reply-blocked = Не доставлено: человек заблокировал бота.
 tg-staff-reply-failed = Не доставлено: Telegram не принял сообщение.
-tg-card-title = <b>{ $id }</b>: { $type }
-tg-card-channel = Канал: { $channel }, язык: { $language }
-tg-card-telegram = { $name } (tg { $user_id })
+tg-card-title = <b>Запрос <code>{ $id }</code></b>: { $type }
+tg-card-channel = Канал: { $channel ->
+    [telegram] Telegram
+    [email] электронная почта
+   *[manual] лично, по телефону или письмом (внесён сотрудником)
+}, язык: { $language }
+tg-card-telegram = { $name }{ $has_id ->
+    [yes] {" "}(Telegram, номер <code>{ $user_id }</code>)
+   *[no] {""}
+}
+tg-card-language = { $code ->
+    [en] английский
+   *[ru] русский
+}
 tg-card-requester = Заявитель: { $requester }
 tg-card-verification = Проверка: { $method }{ $phone ->
         [1] (телефон НЕ проверен — проверьте сами)
@@ -258,3 +273,25 @@ tg-staff-prompt-stale = Этот запрос ответа уже использ
 tg-staff-prompt-expired = Время ответа истекло. Нажмите кнопку на карточке ещё раз.
 tg-staff-prompt-dropped = Отменено, ничего не отправлено.
 tg-staff-reply-not-linked = Не отправлено: это сообщение не связано с человеком, поэтому ответ на него не уйдёт за пределы этого чата. Чтобы ответить человеку, ответьте на пересланное от него сообщение (если оно появилось только что, повторите через несколько секунд).
+
+# Что уничтожено при выполнении запроса на удаление (для акта об уничтожении): выбор из списков [destruction].
+tg-destruction-title = <b>Запрос { $id }: что уничтожено</b> (шаг { $step } из 2)
+tg-destruction-step-categories = Отметьте категории уничтоженных персональных данных и нажмите «Далее».
+tg-destruction-step-systems = Отметьте информационные системы, в которых данные уничтожены, и нажмите «Подтвердить». Способ уничтожения: { $method }.
+tg-destruction-chosen = { $kind ->
+    [categories] Категории
+   *[systems] Системы
+}: { $items }
+tg-destruction-btn-next = Далее →
+tg-destruction-btn-back = ← Назад
+tg-destruction-btn-ok = ✔️ Подтвердить: выполнено
+tg-destruction-btn-drop = ✖️ Отменить
+tg-destruction-need-categories = Отметьте хотя бы одну категорию данных.
+tg-destruction-need-systems = Отметьте хотя бы одну информационную систему.
+tg-destruction-done = <b>Запрос { $id } выполнен</b> ({ $by }).
+tg-destruction-dropped = Запрос { $id }: выбор отменён, запрос не изменён.
+tg-destruction-not-yours = Этот выбор начал другой сотрудник: нажмите «Выполнено» на карточке сами.
+tg-destruction-stale = Этот выбор уже завершён или отменён. Нажмите «Выполнено» на карточке ещё раз.
+tg-destruction-stale-step = Этот список уже не показан: выберите на текущем шаге.
+tg-destruction-expired = Время выбора истекло. Нажмите «Выполнено» на карточке ещё раз.
+tg-destruction-lists-changed = Списки категорий и систем изменились. Нажмите «Выполнено» на карточке ещё раз.
