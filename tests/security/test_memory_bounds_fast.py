@@ -11,7 +11,7 @@ import gc
 import tracemalloc
 
 from bot.lru import PER_PERSON_ENTRIES, BoundedLRU
-from handlers.telegram.dispatcher import ChatEventIsolation
+from handlers.telegram.isolation import ChatEventIsolation
 from handlers.telegram.middlewares import FloodLimiter, GuardMiddleware
 from tests.telegram import conftest as telegram_harness
 from tests.telegram.conftest import Harness

@@ -214,6 +214,8 @@ tg-learn-stale = Already decided by { $by } { $at }.
 # Console chat
 tg-console-intro = Console chat with the privacy bot: type messages as in Telegram; type a button's number to press it; /quit or Ctrl-D to leave.
 tg-console-staff-intro = Console chat as a staff member in the staff chat: /queue, /request ID, card buttons by number; /quit or Ctrl-D to leave.
+tg-console-no-button = There is no button [{ $number }] on screen; nothing was pressed. On screen: { $buttons }. To send the number as text, start the line with { $escape }
+tg-console-no-buttons = There is no button [{ $number }] on screen; nothing was pressed. To send the number as text, start the line with { $escape }
 tg-console-how-to-connect = No channel is configured, so the console chat starts.
     To connect Telegram: set PRIVACY_BOT_TELEGRAM_TOKEN, and in config.toml [telegram] staff_chat_id and staff_user_ids (api_base for a self-hosted Bot API server).
     To connect email: [email] enabled = true, the IMAP/SMTP keys, PRIVACY_BOT_IMAP_PASSWORD and PRIVACY_BOT_SMTP_PASSWORD.

@@ -216,6 +216,8 @@ tg-learn-stale = Уже решено: { $by } { $at }.
 # Консольный чат
 tg-console-intro = Консольный чат с ботом: пишите сообщения как в Telegram; чтобы нажать кнопку, введите её номер; /quit или Ctrl-D — выход.
 tg-console-staff-intro = Консольный чат от имени сотрудника в чате сотрудников: /queue, /request ID, кнопки карточек — по номеру; /quit или Ctrl-D — выход.
+tg-console-no-button = Кнопки [{ $number }] на экране нет, ничего не нажато. На экране: { $buttons }. Чтобы отправить число как текст, начните строку с { $escape }
+tg-console-no-buttons = Кнопки [{ $number }] на экране нет, ничего не нажато. Чтобы отправить число как текст, начните строку с { $escape }
 tg-console-how-to-connect = Ни один канал не настроен, поэтому запускается консольный чат.
     Чтобы подключить Telegram: задайте PRIVACY_BOT_TELEGRAM_TOKEN, а в config.toml — [telegram] staff_chat_id и staff_user_ids (api_base — для собственного сервера Bot API).
     Чтобы подключить почту: [email] enabled = true, ключи IMAP/SMTP, PRIVACY_BOT_IMAP_PASSWORD и PRIVACY_BOT_SMTP_PASSWORD.
