@@ -319,3 +319,45 @@ async def test_a_failing_handler_tells_the_person_instead_of_going_silent(harnes
     monkeypatch.setattr(harness.services.engine, "understand", broken)
     await harness.send(USER, "Какие cookies вы используете?", lang="en")
     assert harness.last_text(USER).startswith("Sorry, something went wrong")
+
+
+async def test_after_confirming_the_person_hears_sent_then_the_number_in_that_order(harness: Harness) -> None:
+    """The outbox worker runs beside the handlers, as in the bot: the core's notification (the number)
+    must not overtake the handler's own reply that announces it."""
+    import asyncio
+
+    from bot.outbox.worker import OutboxWorker
+    from bot.verification import CODE_KIND, CodeMail
+
+    h = harness
+    stop = asyncio.Event()
+    worker = OutboxWorker(h.services.db, h.senders, h.services.config, repository=h.services.outbox,
+                          fillers={CODE_KIND: CodeMail(h.deps.codes, h.services.translator)})
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        for attempt in range(3):  # the race this guards against is a matter of scheduling: try it a few times
+            user = USER + 100 + attempt
+            await h.send(user, "Удалите все мои данные")
+            await h.press(user, h.last_buttons(user)["Пропустить"])
+            email = f"order{attempt}@example.com"
+            await h.send(user, email)
+            code = None
+            for _ in range(100):
+                mails = [m for m in h.email.sent if m.recipient == email]
+                if mails:
+                    code = re.search(r"\b\d{6}\b", mails[-1].payload["text"])
+                    break
+                await asyncio.sleep(0.02)
+            assert code
+            await h.send(user, code.group(0))
+            mark = len(h.session.sent(user))
+            await h.press(user, h.last_buttons(user)["✅ Подтвердить"], message_id=999)
+            for _ in range(100):
+                if any("зарегистрирован" in str(m.text) for m in h.session.sent(user)[mark:]):
+                    break
+                await asyncio.sleep(0.02)
+            texts = [str(m.text) for m in h.session.sent(user)[mark:] if isinstance(m, SendMessage)]
+            assert len(texts) == 2 and "следующим сообщением" in texts[0] and "зарегистрирован" in texts[1], texts
+    finally:
+        stop.set()
+        await running
