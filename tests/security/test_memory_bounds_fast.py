@@ -123,11 +123,30 @@ def test_flood_limiter_forgets_people_quiet_for_a_window_and_holds_at_most_its_b
     # warning comes once per window.
     flooder = 7777
     assert [limiter.hit(flooder) for _ in range(5)] == [False, False, False, True, True]
-    assert len(limiter.hits.peek(flooder) or []) == 4  # no more than limit + 1 hits kept
+    assert len(limiter.hits.peek(flooder) or []) == 3  # no more than limit hits kept (dropped ones do not count)
     assert limiter.should_warn(flooder) and not limiter.should_warn(flooder)
     now[0] += 61
     assert not limiter.hit(flooder) and limiter.should_warn(flooder)
     assert len(limiter.warned) == 1
+
+
+def test_flood_notice_says_when_and_that_time_holds_whatever_is_sent_meanwhile() -> None:
+    now = [0.0]
+    limiter = FloodLimiter(limit=3, window_seconds=60, clock=lambda: now[0])
+    for at in (0.0, 10.0, 20.0):
+        now[0] = at
+        assert not limiter.hit(1)
+    now[0] = 25.0
+    assert limiter.hit(1) and limiter.retry_in(1) == 35.0  # the first hit leaves the window at 60
+    assert limiter.should_warn(1)
+    for at in (30.0, 40.0, 59.0):  # hammering on: dropped, not counted, not warned again
+        now[0] = at
+        assert limiter.hit(1) and not limiter.should_warn(1)
+    assert limiter.retry_in(1) == 1.0
+    now[0] = 60.0  # when the notice said: taken
+    assert not limiter.hit(1)
+    now[0] = 61.0  # over again (three within the minute): a new stretch, a new notice
+    assert limiter.hit(1) and limiter.retry_in(1) == 9.0 and limiter.should_warn(1)
 
 
 async def test_event_locks_are_released_and_still_serialise_one_chat() -> None:

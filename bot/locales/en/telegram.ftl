@@ -46,7 +46,10 @@ tg-unhelpful-stale = I no longer have the question this answer was for. Please a
 tg-use-buttons = Please answer the question above, use the buttons, or type /cancel.
 tg-text-only = I understand text messages only.
 tg-stale-button = This button belongs to an earlier step. Type /start to begin again.
-tg-flood = You are writing too fast. Please wait a minute and try again.
+tg-flood = You are writing too fast, so I am skipping messages. Please write again in { $seconds } { $seconds ->
+    [one] second
+   *[other] seconds
+}.
 tg-too-long = The message is too long: at most { $limit } characters, please.
 tg-forged = This action is not available.
 tg-not-staff = Only the privacy team can do this here.
