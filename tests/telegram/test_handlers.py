@@ -263,12 +263,63 @@ async def test_privacy_and_forget_keep_what_the_law_requires(harness: Harness) -
     await h.send(USER, "/privacy")
     assert "Что бот хранит о вас" in h.last_text(USER)
     await h.send(USER, "/forget")
+    # Asked first: nothing is erased until the button of this question is pressed.
+    assert "Удалить данные переписки" in h.last_text(USER)
+    ask = h.last_buttons(USER)
+    assert (await h.deps.repo.held_about(USER))["handoff_messages"] == 1
+    await h.press(USER, ask["Не удалять"])
+    assert h.last_text(USER) == "Ничего не удалено."
+    await h.press(USER, ask["🗑 Удалить"])  # the question was answered: stale
+    assert "больше не действует" in str(h.session.alerts()[-1].text)
+    await h.send(USER, "/forget")
+    fresh = h.last_buttons(USER)
+    for forged in (ask["🗑 Удалить"], "fg:erase:" + "0" * 16, "fg:erase:ёё", "fg:erase:"):  # older, made up
+        await h.press(USER, forged)
+        assert "больше не действует" in str(h.session.alerts()[-1].text)
+    assert (await h.deps.repo.held_about(USER))["handoff_messages"] == 1
+    await h.press(USER, fresh["🗑 Удалить"])
     assert request_id in h.last_text(USER)
     assert (await h.deps.repo.held_about(USER))["handoff_messages"] == 0
     # The handoff keeps the fact, not the words, and is closed.
     handoffs = await HandoffService(h.services.db, h.services.config).list(include_closed=True)
     assert [(x.text, x.sender, x.closed_by) for x in handoffs] == [("", "", "forgotten")]
     assert (await h.services.requests.get(request_id)).status is RequestStatus.PENDING_REVIEW
+
+
+async def test_forget_keeps_a_step_in_progress_when_the_person_keeps_their_data(harness: Harness) -> None:
+    h = harness
+    await h.send(USER, "Удалите все мои данные")
+    await h.press(USER, h.last_buttons(USER)["Пропустить"])
+    await h.send(USER, "/forget")
+    await h.press(USER, h.last_buttons(USER)["Не удалять"])
+    await h.send(USER, "+7 900 000-00-00")  # the contact step is still the one asked
+    assert "Проверьте ваш запрос" in h.last_text(USER)
+
+
+async def test_forget_asks_too_late_is_stale(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time as real_time
+
+    from handlers.telegram import private
+    h = harness
+    await h.send(USER, "/forget")
+    ask = h.last_buttons(USER)
+    later = real_time.time() + private.FORGET_ASK_SECONDS + 1
+    monkeypatch.setattr(private.time, "time", lambda: later)
+    await h.press(USER, ask["🗑 Удалить"])
+    assert "больше не действует" in str(h.session.alerts()[-1].text)
+
+
+async def test_privacy_names_days_in_the_right_form(harness: Harness) -> None:
+    h = harness
+    retention = h.services.config.retention
+    for days, ru, en in ((1, "1 день", "1 day;"), (3, "3 дня", "3 days;"), (5, "5 дней", "5 days;"),
+                         (21, "21 день", "21 days;")):
+        monkey = retention.model_copy(update={"transcripts_days": days})
+        object.__setattr__(h.services.config, "retention", monkey)
+        await h.send(USER, "/privacy", lang="ru")
+        assert f"— {ru};" in h.last_text(USER)
+        await h.send(USER + 1, "/privacy", lang="en")
+        assert f"kept {en}" in h.last_text(USER + 1) and " 1 days" not in h.last_text(USER + 1)
 
 
 async def test_staff_commands(harness: Harness) -> None:

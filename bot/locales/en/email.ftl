@@ -26,7 +26,10 @@ email-confirm = Hello!
 
     We have received your request for { $what } and registered it as { $id }.
 
-    To make sure that the request really comes from the owner of this address, please reply to this message (the text of the reply does not matter). If you write a new message instead, include this confirmation code: { $token }. Without a confirmation within { $hours } hours the request will be closed.
+    To make sure that the request really comes from the owner of this address, please reply to this message (the text of the reply does not matter). If you write a new message instead, include this confirmation code: { $token }. Without a confirmation within { $hours ->
+        [one] { $hours } hour
+       *[other] { $hours } hours
+    } the request will be closed.
 
     If you did not send this request, do nothing: without your confirmation nothing will happen to your data.
 email-confirm-third-party = Please note: we can only act on a request about your own data. This request covers only the data linked to this address; a person whose data you mentioned has to write to us themselves.

@@ -78,7 +78,10 @@ tg-corr-more = Noted ({ $count } { $count ->
     }). Is there another field to correct?
 tg-contact-prompt = Under which email address or phone number do we hold your data? Type it here.
 tg-contact-invalid = That does not look like an email address or a phone number. Please try again.
-tg-code-sent = I have sent a 6-digit code to { $email }. Type it here to prove the address is yours. The code is valid for { $minutes } minutes.
+tg-code-sent = I have sent a 6-digit code to { $email }. Type it here to prove the address is yours. The code is valid for { $minutes ->
+        [one] { $minutes } minute
+       *[other] { $minutes } minutes
+    }.
 tg-code-resent = A new code is on its way.
 tg-code-resend-wait = A new code can be sent in { $seconds } s.
 tg-code-ok = The address is confirmed.
@@ -93,7 +96,10 @@ tg-code-reminder = Your confirmation code is waiting in your mailbox (check the 
 tg-code-email-subject = Your JetBit confirmation code
 tg-code-email-body = Your confirmation code: { $code }
 
-    Type it in the chat with the JetBit privacy bot in Telegram. The code is valid for { $minutes } minutes.
+    Type it in the chat with the JetBit privacy bot in Telegram. The code is valid for { $minutes ->
+        [one] { $minutes } minute
+       *[other] { $minutes } minutes
+    }.
     If you did not ask for it, ignore this email: nothing will happen.
 tg-summary-title = <b>Please check your request:</b>
 tg-summary-type = Request: { $type }
@@ -123,13 +129,33 @@ tg-mine-item = • { $id }: { $type }, { $status }, due by { $due }
 tg-mine-more = … and { $count } more.
 tg-privacy = <b>What this bot stores about you</b>
     • your Telegram id, chat id and chosen language;
-    • messages you send to our team ({ $handoffs }), kept { $transcripts_days } days;
-    • email confirmation codes, only as a hash, kept { $codes_days } days at most;
-    • your requests ({ $requests }): contact, details and history, as the law requires; personal details of closed requests are removed after { $closed_days } days, leaving only an anonymous record that the request was handled.
-    • questions I could not answer, or whose answer did not help, without your name, email or phone and not linked to you, so that our team can teach me: kept { $learning_days } days.
+    • messages you send to our team ({ $handoffs }), kept { $transcripts_days ->
+        [one] { $transcripts_days } day
+       *[other] { $transcripts_days } days
+    };
+    • email confirmation codes, only as a hash, kept { $codes_days ->
+        [one] { $codes_days } day
+       *[other] { $codes_days } days
+    } at most;
+    • your requests ({ $requests }): contact, details and history, as the law requires; personal details of closed requests are removed after { $closed_days ->
+        [one] { $closed_days } day
+       *[other] { $closed_days } days
+    }, leaving only an anonymous record that the request was handled.
+    • questions I could not answer, or whose answer did not help, without your name, email or phone and not linked to you, so that our team can teach me: kept { $learning_days ->
+        [one] { $learning_days } day
+       *[other] { $learning_days } days
+    }.
     /forget erases your chat data.
+tg-forget-ask = Erase your chat data: messages to our team, chosen language, conversation state and confirmation codes? This cannot be undone. Your requests stay: the law requires us to keep a record of how they were handled.
+tg-btn-forget-erase = 🗑 Erase
+tg-btn-forget-keep = Keep
+tg-forget-kept-all = Nothing was erased.
+tg-forget-stale = This button no longer works: nothing was erased. Send /forget again.
 tg-forget-done = Done: your chat data (messages to our team, language, conversation state, codes) has been erased.
-tg-forget-done-kept = Done: your chat data has been erased. Your requests { $ids } are kept, because the law requires us to keep a record of how they were handled; their personal details are removed { $closed_days } days after they close.
+tg-forget-done-kept = Done: your chat data has been erased. Your requests { $ids } are kept, because the law requires us to keep a record of how they were handled; their personal details are removed { $closed_days ->
+        [one] { $closed_days } day
+       *[other] { $closed_days } days
+    } after they close.
 
 # Staff chat
 tg-staff-help = Staff chat commands:
