@@ -13,6 +13,7 @@ email-answer = Hello!
     If this does not answer your question, reply to this message and a staff member will help you.
 email-greeting = Hello! Thank you for writing to us. Ask us anything about how JetBit handles personal data, or write to us to have your data deleted, corrected or to get a copy of it.
 email-not-in-policy = Hello! Thank you for your question. Our privacy policy does not say anything about this, so we have passed your question to a member of our staff, who will reply to you by email.
+email-reply-limit = Hello! Your message has been received. We have already answered { $cap } of your messages within the last hour, so we send no more automatic answers for now (this protects against mail loops). If you asked for a member of staff, they will see your message. Automatic answers resume after { $at }: if you need an answer to a question or a confirmation of a request, please write again after that time.
 email-handoff-ack = Hello! Thank you for your message. We have passed it to a member of our staff, who will reply to you by email.
 
 ## Requests by email. $id request id, $what the kind of request (email-request-type), $hours how long the confirmation is valid.
