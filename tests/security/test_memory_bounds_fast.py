@@ -169,6 +169,38 @@ async def test_event_locks_are_released_and_still_serialise_one_chat() -> None:
     assert isolation.keys_held == 0
 
 
+async def test_an_outbox_send_waits_for_the_chats_update_but_never_for_ever() -> None:
+    """The sender's turn (isolation.py): after the update in flight; a stuck update cannot hold a
+    notification back longer than ``within``, and the lock is still released properly afterwards."""
+    import asyncio
+
+    from aiogram.fsm.storage.base import StorageKey
+
+    isolation = ChatEventIsolation()
+    key = StorageKey(bot_id=1, chat_id=2, user_id=2)
+    release = asyncio.Event()
+    order: list[str] = []
+
+    async def stuck_update() -> None:
+        async with isolation.lock(key):
+            order.append("update")
+            await release.wait()
+
+    async def send() -> None:
+        async with isolation.lock(key, within=0.05):
+            order.append("send")
+
+    holder = asyncio.create_task(stuck_update())
+    await asyncio.sleep(0)
+    await asyncio.wait_for(send(), 2)  # went out beside the stuck update, after waiting
+    assert order == ["update", "send"]
+    release.set()
+    await holder
+    assert isolation.keys_held == 0
+    async with isolation.lock(key):  # the timed-out waiter left the lock usable
+        pass
+
+
 def test_bounded_lru_drops_the_least_recently_used() -> None:
     cache: BoundedLRU[int, str] = BoundedLRU(3)
     for key in range(3):
