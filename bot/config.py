@@ -173,6 +173,8 @@ class TelegramConfig(_Table):
     verification_resend_after_seconds: int = Field(default=60, ge=0, le=86400)
     verification_codes_per_hour: int = Field(default=5, ge=1, le=1000)
     verification_reminder_after_seconds: int = Field(default=600, ge=60, le=86400)
+    # An address this person proved by a code this recently is not asked for a code again (0: always ask).
+    verification_reuse_minutes: int = Field(default=30, ge=0, le=1440)
 
     @model_validator(mode="after")
     def _code_timing(self) -> TelegramConfig:

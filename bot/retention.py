@@ -88,7 +88,7 @@ class RetentionJob:
                 report.redacted.append(request.id)
 
         async with self.db.transaction() as conn:
-            for rule in retention_repo.RULES:
+            for rule in retention_repo.rules():
                 days = getattr(periods, f"{rule.period}_days")
                 removed = await retention_repo.apply_rule(conn, rule, now - timedelta(days=days))
                 if not removed:

@@ -198,6 +198,19 @@ class VerificationCodes:
                 return CheckResult(CheckStatus.LOCKED, email=email)
             return CheckResult(CheckStatus.WRONG, attempts_left=max_attempts - attempts, email=email)
 
+    async def recently_verified(self, subject: str, email: str) -> bool:
+        """True when ``subject`` proved ``email`` by a code within the reuse window: the same person filing
+        a second request minutes later is not asked again (only that person, only that address)."""
+        minutes = self._config.verification_reuse_minutes
+        if not minutes:
+            return False
+        async with self._db.conn.execute(
+                "SELECT email, verified_at FROM verification_codes WHERE subject = ?", (subject,)) as cursor:
+            row = await cursor.fetchone()
+        if row is None or row["verified_at"] is None or str(row["email"]) != email.strip().lower():
+            return False
+        return self._clock() - _parse(row["verified_at"]) <= timedelta(minutes=minutes)
+
     async def stalled(self) -> list[StalledCode]:
         """Live codes issued longer than the reminder delay ago, not used, not yet reminded about."""
         now = self._clock()

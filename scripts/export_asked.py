@@ -56,7 +56,15 @@ def exported() -> dict[str, str]:
                 continue
             label = {"section": row["section"]} if row["intent"] == "question" else {"intent": row["intent"]}
             lines[row["lang"]].append(json.dumps({"text": row["text"], **label}, ensure_ascii=False))
-    return {lang: "\n".join(rows) + "\n" for lang, rows in lines.items()}
+    # The sections the labels were given against: a section added later may answer some of them.
+    header = json.dumps({"labelled_against": section_ids()})
+    return {lang: "\n".join([header, *rows]) + "\n" for lang, rows in lines.items()}
+
+
+def section_ids() -> list[str]:
+    sys.path.insert(0, str(ROOT))
+    from bot.policy.loader import load_policy
+    return [section.id for section in load_policy(ROOT / "policy_text").sections["en"]]
 
 
 def target(lang: str) -> Path:

@@ -95,6 +95,8 @@ def _check(args: argparse.Namespace, config: Config) -> int:
     result = check_policy(folder, section_id_check=_button_check(config) if config.telegram_enabled else None)
     for problem in result.problems:
         print(problem.render(t, lang))
+    for older in result.notes:
+        print(older.render(t, lang))
     print(t(lang, "policy-check-summary", count=len(result.problems)))
     print()
     print(t(lang, "policy-check-folder", folder=str(folder), version=result.version,

@@ -20,14 +20,13 @@ from bot.config import Config
 from bot.i18n import Translator, get_translator
 from bot.outbox.base import OutboxMessage, PermanentDeliveryError, Sender, TemporaryDeliveryError
 from bot.outbox.repository import OutboxRepository
-from bot.requests.models import VerificationMethod
+from bot.requests.routing import requester_route
 from bot.storage import requests_repo
 from bot.storage.db import Database, DatabaseUnusable
 from bot.storage.timefmt import utcnow
 
 log = logging.getLogger(__name__)
 
-EMAIL_VERIFIED = frozenset({VerificationMethod.EMAIL_CODE, VerificationMethod.EMAIL_REPLY, VerificationMethod.STAFF})
 # Completes a message right before it is sent (a secret made only then, such as a verification code);
 # None: the message is no longer wanted and is dropped.
 Filler = Callable[[OutboxMessage], Awaitable[OutboxMessage | None]]
@@ -209,12 +208,7 @@ class OutboxWorker:
         request = await requests_repo.get(conn, request_id)
         if request is None or request.redacted_at is not None:
             return None
-        who = request.requester
-        if failed == "telegram" and who.email and request.verification_method in EMAIL_VERIFIED:
-            return "email", who.email
-        if failed == "email" and who.telegram_chat_id:
-            return "telegram", str(who.telegram_chat_id)
-        return None
+        return requester_route(request, avoid=failed)
 
 
 class _SentMarks:

@@ -77,6 +77,8 @@ class CheckResult:
     effective_date: str  # "" when policy.toml is broken
     # what parsed, per language, in document order (the first file of a duplicate id only)
     sections: dict[str, list[Section]]
+    # worth knowing, not wrong: labels given before sections existed
+    notes: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -120,8 +122,10 @@ def check_policy(directory: Path | str, *,
         problems.append(_malformed(exc))
     languages = {lang: _read_language(directory, lang, problems) for lang in LANGUAGES}
     _compare_languages(directory, languages, problems)
+    notes: list[Problem] = []
     for lang, language in languages.items():
         _check_examples(directory, lang, language, problems)
+        _note_older_labels(directory / EXAMPLES_DIR / lang / ASKED_FILE, language, notes)
     if section_id_check is not None:
         ids = dict.fromkeys(s.id for language in languages.values() for s in language.unique.values())
         for section_id in ids:
@@ -130,7 +134,18 @@ def check_policy(directory: Path | str, *,
                 problems.append(Problem(str(_file_of(languages, section_id)), "policy-check-malformed",
                                         {"problem": complaint}))
     sections = {lang: sorted(language.unique.values(), key=lambda s: s.order) for lang, language in languages.items()}
-    return CheckResult(directory, problems, policy_version(directory), effective, sections)
+    return CheckResult(directory, problems, policy_version(directory), effective, sections, notes)
+
+
+def _note_older_labels(asked_path: Path, language: _Language, notes: list[Problem]) -> None:
+    """asked.jsonl labelled before some sections existed: the engine sets aside its labels that now read
+    as a new section's (``engine.set_aside_stale``) until they are labelled again."""
+    for number, row in _asked_rows(asked_path):
+        if number == 1 and isinstance(row.get("labelled_against"), list):
+            newer = sorted(language.known_ids - set(row["labelled_against"]))
+            if newer:
+                notes.append(Problem(str(asked_path), "policy-check-older-labels", {"ids": ", ".join(newer)}))
+        return
 
 
 def _file_of(languages: dict[str, _Language], section_id: str) -> Path:

@@ -7,7 +7,9 @@
 - ``asked.jsonl`` (optional): messages real people sent, one per line: ``{"text": ..., "section": ...}`` for
   a question (``"section": null``: a question the policy does not answer), ``{"text": ..., "intent": ...}``
   for any other message (deletion, greeting, ...), exported from the labelled tuning sets by
-  ``scripts/export_asked.py`` (never from a held-out set).
+  ``scripts/export_asked.py`` (never from a held-out set). Its first line may name the sections the labels
+  were given against, ``{"labelled_against": [ids]}``: a section added since could answer a question
+  labelled "not in the policy" or another section then (see ``engine.build_model``).
 
 There are no cue phrases, required words or other hand-written rules: which label a message gets is
 learnt from these examples and the section texts (see ``engine.py``).
@@ -45,6 +47,8 @@ class Curated:
     asked: list[tuple[str, str | None]] = field(default_factory=list)
     # (text, intent) of their other messages.
     asked_intents: list[tuple[str, str]] = field(default_factory=list)
+    # The sections that existed when ``asked`` was labelled; None: the labels are as new as the policy.
+    labelled_against: frozenset[str] | None = None
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -95,7 +99,7 @@ def load_curated(policy_dir: Path, lang: str, section_ids: list[str]) -> Curated
     if missing_intents:
         raise PolicyLoadError(f"{intents_path}: missing intent table [{missing_intents[0]}]")
 
-    asked = _asked(folder / ASKED_FILE, section_ids)
+    labelled_against, asked = _asked(folder / ASKED_FILE, section_ids)
     sections_path = folder / "sections.toml"
     sections_raw = _read(sections_path)
     for name in sections_raw:
@@ -104,6 +108,7 @@ def load_curated(policy_dir: Path, lang: str, section_ids: list[str]) -> Curated
     return Curated(
         asked=[(text, label) for text, kind, label in asked if kind == "section"],
         asked_intents=[(text, label) for text, kind, label in asked if kind == "intent" and label is not None],
+        labelled_against=labelled_against,
         stopwords=_strings(lexicon_path, "stopwords", lexicon.get("stopwords", [])),
         overrides={str(k): str(v) for k, v in overrides.items()},
         synonyms=[list(g) for g in synonyms],
@@ -112,13 +117,15 @@ def load_curated(policy_dir: Path, lang: str, section_ids: list[str]) -> Curated
     )
 
 
-def _asked(path: Path, section_ids: list[str]) -> list[tuple[str, str, str | None]]:
-    """The asked messages file as (text, "section" or "intent", label); absent means none."""
+def _asked(path: Path, section_ids: list[str]) -> tuple[frozenset[str] | None, list[tuple[str, str, str | None]]]:
+    """The sections the file's labels were given against (None: not said), and its messages as (text,
+    "section" or "intent", label); absent means none."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
-        return []
+        return None, []
     asked: list[tuple[str, str, str | None]] = []
+    labelled_against: frozenset[str] | None = None
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -126,6 +133,12 @@ def _asked(path: Path, section_ids: list[str]) -> list[tuple[str, str, str | Non
             row = json.loads(line)
         except json.JSONDecodeError as exc:
             raise PolicyLoadError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+        if number == 1 and isinstance(row, dict) and "labelled_against" in row:
+            ids = row["labelled_against"]
+            if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+                raise PolicyLoadError(f"{path}:1: \"labelled_against\" is a list of section ids")
+            labelled_against = frozenset(ids)
+            continue
         if not isinstance(row, dict) or not isinstance(row.get("text"), str) or not row["text"].strip():
             raise PolicyLoadError(f"{path}:{number}: needs a non-empty \"text\"")
         if "intent" in row:
@@ -137,4 +150,4 @@ def _asked(path: Path, section_ids: list[str]) -> list[tuple[str, str, str | Non
         if "section" not in row or (row["section"] is not None and row["section"] not in section_ids):
             raise PolicyLoadError(f"{path}:{number}: {row.get('section')!r} is not a section id")
         asked.append((row["text"], "section", row["section"]))
-    return asked
+    return labelled_against, asked

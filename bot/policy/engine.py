@@ -184,8 +184,12 @@ def build_model(data: TrainingData, settings: Settings) -> _LanguageModel:
             if tokens:
                 reader_items.append((section.id, tokens))
     # Messages people sent come last, so their typos are repaired against everything curated.
-    for text, section_id in curated.asked:
-        teach(normaliser.learn(request_text(text), written_by_users=True), section_id or UNANSWERED)
+    asked = [(normaliser.learn(request_text(text), written_by_users=True), section_id or UNANSWERED)
+             for text, section_id in curated.asked]
+    new_sections = ({s.id for s in data.sections} - curated.labelled_against
+                    if curated.labelled_against is not None else set())
+    for tokens, label in set_aside_stale(asked, new_sections, reader_items, settings) if new_sections else asked:
+        teach(tokens, label)
     for text, intent in curated.asked_intents:
         teach(normaliser.learn(request_text(text), written_by_users=True), intent)
     for taught in data.learnt:
@@ -206,6 +210,31 @@ def build_model(data: TrainingData, settings: Settings) -> _LanguageModel:
     model = _LanguageModel(normaliser, vectoriser, classifier, reader, section_ids,
                            {label: number for number, label in enumerate(classifier.labels)}, support, sentence_tokens)
     return model
+
+
+def set_aside_stale(asked: list[tuple[list[str], str]], new_sections: set[str],
+                    reader_items: list[tuple[str, list[str]]], settings: Settings) -> list[tuple[list[str], str]]:
+    """The labelled messages still to learn from after sections were added: one labelled "not in the
+    policy" (or another section) before a section existed, that now reads as that new section's, may be
+    answered by it; its old label would teach the engine to turn the new section's questions away, so it
+    is set aside until someone labels it again. Which section a message reads as is decided by a classifier
+    fitted to the sections' own words and examples only (what the old labels cannot have seen)."""
+    documents = [tokens for _, tokens in reader_items]
+    labels = [label for label, _ in reader_items]
+    counts = {label: labels.count(label) for label in set(labels)}
+    # Each section counts alike, however many examples it has (a new one has few).
+    weights = [len(labels) / len(counts) / counts[label] for label in labels]
+    vectoriser = Vectoriser(documents, settings.min_documents)
+    by_text = SoftmaxClassifier.fit(vectoriser, documents, labels, weights, settings.regularisation)
+    kept = []
+    for tokens, label in asked:
+        columns, values = vectoriser.vector(tokens)
+        if len(columns) and label not in new_sections:
+            reads_as = by_text.labels[int(np.argmax(by_text.log_probabilities(columns, values)))]
+            if reads_as in new_sections:
+                continue
+        kept.append((tokens, label))
+    return kept
 
 
 @dataclass(frozen=True)

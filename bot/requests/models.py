@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -48,8 +49,39 @@ class VerificationMethod(StrEnum):
     NONE = "none"
 
 
+# Methods that prove the requester's email address.
+EMAIL_VERIFIED: frozenset[VerificationMethod] = frozenset({
+    VerificationMethod.EMAIL_CODE, VerificationMethod.EMAIL_REPLY, VerificationMethod.STAFF})
+
+
+# An identity the channel itself proved (a Telegram update comes from the account it names).
+PROVEN_BY_CHANNEL = "channel"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """One way to know a requester and perhaps to reach them, stored as a row whatever the channel."""
+
+    kind: str  # "telegram" (an account), "email", "phone"
+    address: str  # what identifies them: a Telegram user id, a lower-cased address, a phone's digits
+    shown: str | None = None  # as given (a phone number as typed)
+    # Where a message for them goes on the channel named ``kind`` (a Telegram chat id, an email address);
+    # None when this kind carries no messages (a phone).
+    route: str | None = None
+    name: str | None = None  # what the channel called them
+    # How it was proven: PROVEN_BY_CHANNEL, or a VerificationMethod value; None: as typed, proves nothing.
+    verified_by: str | None = None
+    verified_at: datetime | None = None
+
+    @property
+    def proven(self) -> bool:
+        return self.verified_by is not None
+
+
 @dataclass(frozen=True)
 class Requester:
+    """Who is asking, as a channel describes them (and as staff and the CLI read them back)."""
+
     telegram_user_id: int | None = None
     telegram_chat_id: int | None = None
     telegram_name: str | None = None
@@ -71,6 +103,42 @@ class Requester:
     @property
     def is_empty(self) -> bool:
         return not (self.telegram_user_id or self.email or self.phone)
+
+    def identities(self, channel: Channel, method: VerificationMethod, at: datetime) -> tuple[Identity, ...]:
+        """The rows this requester becomes, each marked proven only by what proved it: the Telegram account
+        an update came from (or that staff entered), an address proven by a code, a reply or staff, a
+        phone staff checked. A phone or address someone merely typed proves nothing."""
+        rows: list[Identity] = []
+        email = self.normalized_email()
+        if email:
+            proven = method in EMAIL_VERIFIED
+            rows.append(Identity("email", email, route=email, verified_by=method.value if proven else None,
+                                 verified_at=at if proven else None))
+        if self.telegram_user_id:
+            by = (PROVEN_BY_CHANNEL if channel is Channel.TELEGRAM
+                  else VerificationMethod.STAFF.value if channel is Channel.MANUAL else None)
+            chat = self.telegram_chat_id or self.telegram_user_id
+            rows.append(Identity("telegram", str(self.telegram_user_id), route=str(chat), name=self.telegram_name,
+                                 verified_by=by, verified_at=at if by else None))
+        phone = self.normalized_phone()
+        if phone:
+            staff = method is VerificationMethod.STAFF
+            rows.append(Identity("phone", phone, shown=self.phone, verified_by=method.value if staff else None,
+                                 verified_at=at if staff else None))
+        if self.telegram_name and not self.telegram_user_id and rows:
+            # A name staff typed for a person with no Telegram account stays with their first identity.
+            rows[0] = replace(rows[0], name=self.telegram_name)
+        return tuple(rows)
+
+    @classmethod
+    def from_identities(cls, identities: Iterable[Identity]) -> Requester:
+        by_kind = {identity.kind: identity for identity in identities}
+        tg, email, phone = by_kind.get("telegram"), by_kind.get("email"), by_kind.get("phone")
+        return cls(telegram_user_id=int(tg.address) if tg else None,
+                   telegram_chat_id=int(tg.route) if tg and tg.route else None,
+                   telegram_name=tg.name if tg else next((i.name for i in by_kind.values() if i.name), None),
+                   email=email.address if email else None,
+                   phone=(phone.shown or phone.address) if phone else None)
 
 
 @dataclass(frozen=True)
@@ -116,6 +184,8 @@ class PrivacyRequest:
     redacted_at: datetime | None = None
     requester_pseudonym: str | None = None
     closed_at: datetime | None = None
+    # The rows ``requester`` is read from: each with how and when it was proven.
+    identities: tuple[Identity, ...] = ()
 
     @property
     def effective_due_date(self) -> date:

@@ -32,12 +32,14 @@ from bot.requests.errors import (
 from bot.requests.models import (
     Channel,
     CorrectionItem,
+    Identity,
     PrivacyRequest,
     Requester,
     RequestStatus,
     RequestType,
     VerificationMethod,
 )
+from bot.requests.routing import requester_route, routes
 from bot.requests.states import TERMINAL, can_transition
 from bot.storage import requests_repo
 from bot.storage.db import Database
@@ -50,7 +52,6 @@ After = Callable[[aiosqlite.Connection, PrivacyRequest, int], Awaitable[None]]
 # Statuses someone chose: acting on a request already in one of them is "already decided".
 DECIDED = frozenset({S.APPROVED, S.REJECTED, S.NEEDS_INFO, S.COMPLETED, S.CANCELLED, S.EXPIRED})
 # Methods that prove the requester owns the email address on the request.
-EMAIL_VERIFIED = frozenset({VerificationMethod.EMAIL_CODE, VerificationMethod.EMAIL_REPLY, VerificationMethod.STAFF})
 NOT_VERIFIED = frozenset({VerificationMethod.NONE, VerificationMethod.UNVERIFIED_PHONE})
 
 
@@ -83,39 +84,22 @@ def display_names(translator: Translator, lang: str, *, type: str | None = None,
     return names
 
 
-def proven_identity(requester: Requester, channel: Channel, method: VerificationMethod) -> Requester:
-    """Only the identifiers a channel or a check proved: the Telegram account a Telegram update came from
-    (or that staff entered), an email address proven by a code, a reply or staff, a phone checked by staff.
-    Duplicates and open-request limits match on these alone: a phone number or address someone merely
-    typed never links them to another person's request, nor tells them anything about it."""
-    tg_proven = channel in (Channel.TELEGRAM, Channel.MANUAL)
-    return Requester(
-        telegram_user_id=requester.telegram_user_id if tg_proven else None,
-        telegram_chat_id=requester.telegram_chat_id if tg_proven else None,
-        email=requester.email if method in EMAIL_VERIFIED else None,
-        phone=requester.phone if method is VerificationMethod.STAFF else None)
+def _same_kind(open_requests: Sequence[PrivacyRequest], type: RequestType) -> PrivacyRequest | None:
+    """A second request of the same type while one is open is the same request (linked, not queued)."""
+    return next((r for r in open_requests if r.type is type), None)
+
+
+def proven_identity(requester: Requester, channel: Channel, method: VerificationMethod) -> tuple[Identity, ...]:
+    """Only the identities a channel or a check proved (``Requester.identities``). Duplicates and open-request
+    limits match on these alone: a phone number or address someone merely typed never links them to another
+    person's request, nor tells them anything about it."""
+    return tuple(i for i in requester.identities(channel, method, utcnow()) if i.proven)
 
 
 def submitter_route(requester: Requester, channel: Channel, method: VerificationMethod) -> tuple[str, str] | None:
     """Where to answer whoever just submitted (their own proven channel, never an existing request's)."""
-    proven = proven_identity(requester, channel, method)
-    if channel is Channel.TELEGRAM and proven.telegram_chat_id:
-        return "telegram", str(proven.telegram_chat_id)
-    if proven.email:
-        return "email", proven.email
-    return None
-
-
-def requester_route(request: PrivacyRequest) -> tuple[str, str] | None:
-    """Where messages to the requester go: their Telegram chat for Telegram requests, else a verified email."""
-    who = request.requester
-    if request.channel is Channel.TELEGRAM and who.telegram_chat_id:
-        return "telegram", str(who.telegram_chat_id)
-    if who.email and request.verification_method in EMAIL_VERIFIED:
-        return "email", who.email
-    if who.telegram_chat_id:
-        return "telegram", str(who.telegram_chat_id)
-    return None
+    found = routes(proven_identity(requester, channel, method), channel.value)
+    return found[0] if found else None
 
 
 class RequestService:
@@ -147,10 +131,10 @@ class RequestService:
         return await requests_repo.open_queue(self.db.conn, limit=limit, offset=offset)
 
     async def for_telegram_user(self, user_id: int) -> builtins.list[PrivacyRequest]:
-        return await requests_repo.for_telegram_user(self.db.conn, user_id)
+        return await requests_repo.for_identity(self.db.conn, "telegram", str(user_id))
 
     async def for_email(self, address: str) -> builtins.list[PrivacyRequest]:
-        return await requests_repo.for_email(self.db.conn, address)
+        return await requests_repo.for_identity(self.db.conn, "email", address.strip().lower())
 
     async def audit_events(self, request_id: str) -> builtins.list[AuditEvent]:
         request = await self.get(request_id)
@@ -199,11 +183,11 @@ class RequestService:
             VerificationMethod.UNVERIFIED_PHONE if flags.get("phone_unverified") else VerificationMethod.NONE)
         async with self.db.transaction() as conn:
             open_requests = await requests_repo.open_for_requester(conn, proven_identity(requester, channel, method))
-            for existing in open_requests:
-                if existing.type is type:
-                    await self._link_duplicate(conn, existing, channel, actor, details,
-                                               submitter_route(requester, channel, method), lang)
-                    return CreateResult(request=existing, duplicate_of=existing.id)
+            existing = _same_kind(open_requests, type)
+            if existing is not None:
+                await self._link_duplicate(conn, existing, channel, actor, details,
+                                           submitter_route(requester, channel, method), lang)
+                return CreateResult(request=existing, duplicate_of=existing.id)
             limit = self.config.requests.max_open_per_requester
             if len(open_requests) >= limit:
                 raise TooManyOpenRequests(limit, [r.id for r in open_requests])
@@ -215,7 +199,8 @@ class RequestService:
                 requester=requester, verification_method=method, verified_at=now if is_verified else None,
                 details=details, corrections=tuple(corrections), received_at=received,
                 due_date=deadlines.due_date(type, received, self.config.requests),
-                flags=flags, thread_ref=thread_ref, updated_at=now)
+                flags=flags, thread_ref=thread_ref, updated_at=now,
+                identities=requester.identities(channel, method, now))
             await requests_repo.insert(conn, request)
             await self.audit.append(conn, request.id, "created", actor, {
                 "type": type.value, "channel": channel.value, "status": request.status.value,
@@ -226,6 +211,14 @@ class RequestService:
             stored = await requests_repo.get(conn, request.id)
         assert stored is not None
         return CreateResult(request=stored)
+
+    async def open_duplicate(self, type: RequestType, requester: Requester, channel: Channel,
+                             method: VerificationMethod = VerificationMethod.NONE) -> PrivacyRequest | None:
+        """The open request a new submission would be linked to by ``create`` (same type, same proven
+        identity), so a channel can say so before asking the person for anything."""
+        open_requests = await requests_repo.open_for_requester(self.db.conn,
+                                                               proven_identity(requester, channel, method))
+        return _same_kind(open_requests, RequestType(type))
 
     async def _link_duplicate(self, conn: aiosqlite.Connection, existing: PrivacyRequest, channel: Channel,
                               actor: str, details: str, route: tuple[str, str] | None, lang: str) -> None:
@@ -285,10 +278,8 @@ class RequestService:
                 return await self._close_as_duplicate(request, existing, method, proven_as, actor)
 
         async def apply(conn: aiosqlite.Connection, request: PrivacyRequest) -> dict[str, Any]:
-            fields: dict[str, Any] = {"verification_method": method, "verified_at": utcnow()}
-            if email:
-                fields["email"] = email.strip().lower()
-            return fields
+            await self._prove(conn, request, proven_as, method)
+            return {"verification_method": method, "verified_at": utcnow()}
 
         async def after(conn: aiosqlite.Connection, request: PrivacyRequest, _: int) -> None:
             event_id = await self.audit.append(conn, request.id, "verified", actor, {"method": method.value})
@@ -297,10 +288,19 @@ class RequestService:
         return await self._transition(request_id, S.PENDING_REVIEW, actor, apply, after, staff_update=False,
                                       only_from=S.AWAITING_VERIFICATION)
 
+    @staticmethod
+    async def _prove(conn: aiosqlite.Connection, request: PrivacyRequest, proven_as: Requester,
+                     method: VerificationMethod) -> None:
+        """The identities ``method`` proves (an address by a code or reply; everything, when staff checked)."""
+        for identity in proven_as.identities(request.channel, method, utcnow()):
+            if identity.proven:
+                await requests_repo.prove(conn, request.id, identity)
+
     async def _close_as_duplicate(self, request: PrivacyRequest, existing: PrivacyRequest,
                                   method: VerificationMethod, proven_as: Requester, actor: str) -> PrivacyRequest:
         async def apply(conn: aiosqlite.Connection, current: PrivacyRequest) -> dict[str, Any]:
-            return {"verification_method": method, "verified_at": utcnow(), "email": proven_as.normalized_email(),
+            await self._prove(conn, current, proven_as, method)
+            return {"verification_method": method, "verified_at": utcnow(),
                     "duplicate_of": existing.id, "decided_by": SYSTEM, "decided_at": utcnow()}
 
         async def after(conn: aiosqlite.Connection, current: PrivacyRequest, _: int) -> None:

@@ -31,6 +31,8 @@ import aiosqlite
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# The first line of a migration that rebuilds a table: applied with foreign keys off, then checked.
+REBUILDS_TABLES = "-- rebuilds tables"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 
@@ -41,17 +43,24 @@ class Migration:
     sql: str
 
 
-def discover_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+def discover_migrations(directory: Path | None = None) -> list[Migration]:
+    """The migrations in ``directory``; by default the core's and every installed channel's (bot/channels.py)."""
+    if directory is None:
+        from bot.channels import installed
+        directories = [MIGRATIONS_DIR, *(channel.migrations for channel in installed())]
+    else:
+        directories = [directory]
     migrations = []
-    for path in sorted(directory.glob("*.sql")):
-        match = _MIGRATION_NAME.match(path.name)
-        if not match:
-            raise RuntimeError(f"{path}: migration files are named NNNN_name.sql")
-        migrations.append(Migration(int(match.group(1)), match.group(2), path.read_text(encoding="utf-8")))
+    for folder in directories:
+        for path in sorted(folder.glob("*.sql")):
+            match = _MIGRATION_NAME.match(path.name)
+            if not match:
+                raise RuntimeError(f"{path}: migration files are named NNNN_name.sql")
+            migrations.append(Migration(int(match.group(1)), match.group(2), path.read_text(encoding="utf-8")))
     versions = [m.version for m in migrations]
     if len(versions) != len(set(versions)):
-        raise RuntimeError(f"{directory}: two migrations share a version number")
-    return migrations
+        raise RuntimeError(f"{', '.join(map(str, directories))}: two migrations share a version number")
+    return sorted(migrations, key=lambda m: m.version)
 
 
 BUSY_TIMEOUT_MS = 10_000
@@ -330,15 +339,25 @@ class Database:
         for migration in sorted(migrations, key=lambda m: m.version):
             if migration.version in applied:
                 continue
-            # executescript commits first, so the BEGIN/COMMIT inside makes the migration atomic.
+            # A migration that rebuilds a table (SQLite's way to drop a constraint) runs with foreign keys
+            # off, as SQLite prescribes, and commits only if every reference still holds afterwards.
+            rebuilds = REBUILDS_TABLES in migration.sql
             try:
+                if rebuilds:
+                    await self.conn.execute("PRAGMA foreign_keys=OFF")
+                # executescript commits first, so the BEGIN inside makes the migration one transaction.
                 await self.conn.executescript(
                     "BEGIN IMMEDIATE;\n"
                     f"{migration.sql}\n;\n"
                     "INSERT INTO schema_migrations(version, name, applied_at) "
                     f"VALUES ({migration.version}, '{migration.name}', strftime('%Y-%m-%dT%H:%M:%fZ','now'));\n"
-                    "COMMIT;"
                 )
+                if rebuilds:
+                    async with self.conn.execute("PRAGMA foreign_key_check") as cursor:
+                        broken = await cursor.fetchone()
+                    if broken is not None:
+                        raise RuntimeError(f"a reference from {broken[0]} to {broken[2]} no longer holds")
+                await self.conn.execute("COMMIT")
             except DatabaseUnusable:
                 await self._rollback()
                 raise
@@ -346,6 +365,9 @@ class Database:
                 await self._rollback()
                 raise DatabaseUnusable(
                     self.path, f"migration {migration.version:04d}_{migration.name} failed: {exc}") from exc
+            finally:
+                if rebuilds:
+                    await self.conn.execute("PRAGMA foreign_keys=ON")
             done.append(migration.version)
         return done
 

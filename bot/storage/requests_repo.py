@@ -13,6 +13,7 @@ from bot.requests.models import (
     OPEN_STATUSES,
     Channel,
     CorrectionItem,
+    Identity,
     PrivacyRequest,
     Requester,
     RequestStatus,
@@ -29,8 +30,8 @@ assert {part.strip(" '") for part in _OPEN_SQL.strip("()").split(",")} == {s.val
 EFFECTIVE_DUE_SQL = "COALESCE(extended_due_date, due_date)"
 
 COLUMNS = (
-    "id", "type", "channel", "lang", "status", "tg_user_id", "tg_chat_id", "tg_name", "email", "phone",
-    "phone_digits", "verification_method", "verified_at", "details", "corrections", "received_at",
+    "id", "type", "channel", "lang", "status", "verification_method", "verified_at", "details", "corrections",
+    "received_at",
     "due_date", "extended_due_date", "extension_reason", "decided_by", "decided_at", "decision_reason",
     "info_question", "completed_at", "duplicate_of", "flags", "thread_ref", "updated_at", "closed_at",
     "redacted_at", "requester_pseudonym",
@@ -42,13 +43,13 @@ QUEUE_SQL = (f"{_SELECT} INDEXED BY requests_open_queue WHERE status IN {_OPEN_S
              f"ORDER BY {EFFECTIVE_DUE_SQL}, id LIMIT ? OFFSET ?")
 
 
+_IDENTITY_COLUMNS = ("request_id", "kind", "address", "shown", "route", "name", "verified_by", "verified_at")
+
+
 def request_to_row(request: PrivacyRequest) -> dict[str, Any]:
-    r = request.requester
     return {
         "id": request.id, "type": request.type.value, "channel": request.channel.value, "lang": request.lang,
-        "status": request.status.value, "tg_user_id": r.telegram_user_id, "tg_chat_id": r.telegram_chat_id,
-        "tg_name": r.telegram_name, "email": r.normalized_email(), "phone": r.phone,
-        "phone_digits": r.normalized_phone(), "verification_method": request.verification_method.value,
+        "status": request.status.value, "verification_method": request.verification_method.value,
         "verified_at": to_db(request.verified_at) if request.verified_at else None,
         "details": request.details,
         "corrections": json.dumps([c.to_dict() for c in request.corrections], ensure_ascii=False),
@@ -66,7 +67,42 @@ def request_to_row(request: PrivacyRequest) -> dict[str, Any]:
     }
 
 
-def row_to_request(row: Sequence[Any]) -> PrivacyRequest:
+def identity_to_row(request_id: str, identity: Identity) -> tuple[Any, ...]:
+    return (request_id, identity.kind, identity.address, identity.shown, identity.route, identity.name,
+            identity.verified_by, to_db(identity.verified_at) if identity.verified_at else None)
+
+
+def _row_to_identity(row: Sequence[Any]) -> Identity:
+    return Identity(kind=row[1], address=row[2], shown=row[3], route=row[4], name=row[5], verified_by=row[6],
+                    verified_at=from_db(row[7]))
+
+
+# Stored order, which is also the order of preference among a requester's other channels.
+_KIND_ORDER = "CASE kind WHEN 'email' THEN 0 WHEN 'telegram' THEN 1 ELSE 2 END"
+
+
+async def _identities_of(conn: aiosqlite.Connection, request_ids: Sequence[str]) -> dict[str, list[Identity]]:
+    found: dict[str, list[Identity]] = {request_id: [] for request_id in request_ids}
+    # SQLite allows 999 parameters per statement in old builds: ask in chunks.
+    for start in range(0, len(request_ids), 500):
+        chunk = request_ids[start:start + 500]
+        async with conn.execute(
+                f"SELECT {', '.join(_IDENTITY_COLUMNS)} FROM request_identities WHERE request_id IN "
+                f"({', '.join('?' for _ in chunk)}) ORDER BY request_id, {_KIND_ORDER}", chunk) as cur:
+            for row in await cur.fetchall():
+                found[row[0]].append(_row_to_identity(row))
+    return found
+
+
+async def _requests(conn: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> list[PrivacyRequest]:
+    """Requests read by ``sql`` (a ``_SELECT``), each with its identities."""
+    async with conn.execute(sql, params) as cur:
+        rows = await cur.fetchall()
+    identities = await _identities_of(conn, [row[0] for row in rows])
+    return [row_to_request(row, identities[row[0]]) for row in rows]
+
+
+def row_to_request(row: Sequence[Any], identities: Sequence[Identity] = ()) -> PrivacyRequest:
     d = dict(zip(COLUMNS, row, strict=True))
     received = from_db(d["received_at"])
     due = date_from_db(d["due_date"])
@@ -74,8 +110,7 @@ def row_to_request(row: Sequence[Any]) -> PrivacyRequest:
     return PrivacyRequest(
         id=d["id"], type=RequestType(d["type"]), channel=Channel(d["channel"]), lang=d["lang"],
         status=RequestStatus(d["status"]),
-        requester=Requester(telegram_user_id=d["tg_user_id"], telegram_chat_id=d["tg_chat_id"],
-                            telegram_name=d["tg_name"], email=d["email"], phone=d["phone"]),
+        requester=Requester.from_identities(identities), identities=tuple(identities),
         verification_method=VerificationMethod(d["verification_method"]), verified_at=from_db(d["verified_at"]),
         details=d["details"],
         corrections=tuple(CorrectionItem.from_dict(c) for c in json.loads(d["corrections"] or "[]")),
@@ -99,24 +134,36 @@ async def next_id(conn: aiosqlite.Connection, prefix: str, year: int) -> str:
     return f"{prefix}-{year}-{row[0]:04d}"
 
 
+_INSERT_IDENTITY = (f"INSERT INTO request_identities ({', '.join(_IDENTITY_COLUMNS)}) "
+                    f"VALUES ({', '.join('?' for _ in _IDENTITY_COLUMNS)})")
+
+
 async def insert(conn: aiosqlite.Connection, request: PrivacyRequest) -> None:
-    row = request_to_row(request)
-    await conn.execute(
-        f"INSERT INTO requests ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})",
-        tuple(row[c] for c in COLUMNS))
+    """The request and its identities (``request.identities``)."""
+    await insert_many(conn, [request])
 
 
 async def insert_many(conn: aiosqlite.Connection, requests: Iterable[PrivacyRequest]) -> None:
     """Bulk load (benchmarks, imports); ids must already be allocated."""
+    requests = list(requests)
     await conn.executemany(
         f"INSERT INTO requests ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})",
         [tuple(row[c] for c in COLUMNS) for row in map(request_to_row, requests)])
+    await conn.executemany(_INSERT_IDENTITY, [identity_to_row(request.id, identity) for request in requests
+                                              for identity in request.identities])
+
+
+async def prove(conn: aiosqlite.Connection, request_id: str, identity: Identity) -> None:
+    """Record a proven identity: a new one, or one typed earlier now proven (one per kind and request)."""
+    await conn.execute(
+        f"{_INSERT_IDENTITY} ON CONFLICT(request_id, kind) DO UPDATE SET address = excluded.address, "
+        "route = COALESCE(excluded.route, route), verified_by = excluded.verified_by, "
+        "verified_at = excluded.verified_at", identity_to_row(request_id, identity))
 
 
 async def get(conn: aiosqlite.Connection, request_id: str) -> PrivacyRequest | None:
-    async with conn.execute(f"{_SELECT} WHERE id = ?", (request_id,)) as cur:
-        row = await cur.fetchone()
-    return row_to_request(row) if row is not None else None
+    found = await _requests(conn, f"{_SELECT} WHERE id = ?", (request_id,))
+    return found[0] if found else None
 
 
 async def update_fields(conn: aiosqlite.Connection, request_id: str, expected_status: RequestStatus,
@@ -139,32 +186,21 @@ async def update_fields(conn: aiosqlite.Connection, request_id: str, expected_st
     return cur.rowcount == 1
 
 
-async def open_for_requester(conn: aiosqlite.Connection, requester: Requester) -> list[PrivacyRequest]:
-    """Open requests sharing a *proven* identifier with ``requester`` (pass only proven ones: see
-    ``proven_identity``): the same Telegram user, an email address proven on that request too (code, reply,
-    staff), a phone number staff verified there."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    if requester.telegram_user_id:
-        clauses.append("tg_user_id = ?")
-        params.append(requester.telegram_user_id)
-    if requester.normalized_email():
-        clauses.append("(email = ? AND verification_method IN ('email_code', 'email_reply', 'staff'))")
-        params.append(requester.normalized_email())
-    if requester.normalized_phone():
-        clauses.append("(phone_digits = ? AND verification_method = 'staff')")
-        params.append(requester.normalized_phone())
-    if not clauses:
+async def open_for_requester(conn: aiosqlite.Connection, identities: Iterable[Identity]) -> list[PrivacyRequest]:
+    """Open requests that share a *proven* identity with the given ones (pass only proven ones): the same
+    Telegram account, the same address or phone proven on that request too."""
+    pairs = [(identity.kind, identity.address) for identity in identities if identity.proven]
+    if not pairs:
         return []
-    sql = f"{_SELECT} WHERE status IN {_OPEN_SQL} AND ({' OR '.join(clauses)}) ORDER BY received_at"
-    async with conn.execute(sql, params) as cur:
-        return [row_to_request(r) for r in await cur.fetchall()]
+    match = " OR ".join("(kind = ? AND address = ?)" for _ in pairs)
+    sql = (f"{_SELECT} WHERE status IN {_OPEN_SQL} AND id IN (SELECT request_id FROM request_identities "
+           f"WHERE verified_by IS NOT NULL AND ({match})) ORDER BY received_at")
+    return await _requests(conn, sql, [value for pair in pairs for value in pair])
 
 
 async def open_queue(conn: aiosqlite.Connection, limit: int = 50, offset: int = 0) -> list[PrivacyRequest]:
     """The staff queue: open requests, the soonest due first (served by requests_open_queue)."""
-    async with conn.execute(QUEUE_SQL, (limit, offset)) as cur:
-        return [row_to_request(r) for r in await cur.fetchall()]
+    return await _requests(conn, QUEUE_SQL, (limit, offset))
 
 
 async def list_requests(conn: aiosqlite.Connection, *, status: RequestStatus | None = None,
@@ -189,19 +225,14 @@ async def list_requests(conn: aiosqlite.Connection, *, status: RequestStatus | N
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
-    async with conn.execute(sql, params) as cur:
-        return [row_to_request(r) for r in await cur.fetchall()]
+    return await _requests(conn, sql, params)
 
 
-async def for_telegram_user(conn: aiosqlite.Connection, user_id: int) -> list[PrivacyRequest]:
-    async with conn.execute(f"{_SELECT} WHERE tg_user_id = ? ORDER BY received_at DESC", (user_id,)) as cur:
-        return [row_to_request(r) for r in await cur.fetchall()]
-
-
-async def for_email(conn: aiosqlite.Connection, address: str) -> list[PrivacyRequest]:
-    async with conn.execute(f"{_SELECT} WHERE email = ? ORDER BY received_at DESC",
-                            (address.strip().lower(),)) as cur:
-        return [row_to_request(r) for r in await cur.fetchall()]
+async def for_identity(conn: aiosqlite.Connection, kind: str, address: str) -> list[PrivacyRequest]:
+    """Every request naming this identity (proven or not), the newest first."""
+    sql = (f"{_SELECT} WHERE id IN (SELECT request_id FROM request_identities WHERE kind = ? AND address = ?) "
+           "ORDER BY received_at DESC")
+    return await _requests(conn, sql, (kind, address))
 
 
 async def status_counts(conn: aiosqlite.Connection) -> dict[str, int]:
@@ -221,8 +252,7 @@ async def due_for_reminder(conn: aiosqlite.Connection, due_by: date, today: date
     """Open requests due on or before ``due_by`` not yet reminded about ``today``."""
     sql = (f"{_SELECT} WHERE status IN {_OPEN_SQL} AND {EFFECTIVE_DUE_SQL} <= ? "
            f"AND (last_reminder_on IS NULL OR last_reminder_on < ?) ORDER BY {EFFECTIVE_DUE_SQL}, id LIMIT ?")
-    async with conn.execute(sql, (due_by.isoformat(), today.isoformat(), limit)) as cur:
-        return [row_to_request(r) for r in await cur.fetchall()]
+    return await _requests(conn, sql, (due_by.isoformat(), today.isoformat(), limit))
 
 
 async def mark_reminded(conn: aiosqlite.Connection, request_id: str, today: date) -> bool:
@@ -237,21 +267,22 @@ async def mark_reminded(conn: aiosqlite.Connection, request_id: str, today: date
 async def closed_before(conn: aiosqlite.Connection, cutoff: datetime, limit: int = 500) -> list[PrivacyRequest]:
     """Closed requests whose personal details are older than retention allows and not yet redacted."""
     sql = f"{_SELECT} WHERE closed_at IS NOT NULL AND redacted_at IS NULL AND closed_at < ? ORDER BY closed_at LIMIT ?"
-    async with conn.execute(sql, (to_db(cutoff), limit)) as cur:
-        return [row_to_request(r) for r in await cur.fetchall()]
+    return await _requests(conn, sql, (to_db(cutoff), limit))
 
 
 async def redact(conn: aiosqlite.Connection, request_id: str, pseudonym: str, at: datetime) -> bool:
     """Remove the requester's personal details, keeping type, dates, decision and the pseudonym."""
     cur = await conn.execute(
-        "UPDATE requests SET tg_user_id = NULL, tg_chat_id = NULL, tg_name = NULL, email = NULL, phone = NULL, "
-        "phone_digits = NULL, details = '', corrections = '[]', info_question = NULL, thread_ref = NULL, "
+        "UPDATE requests SET details = '', corrections = '[]', info_question = NULL, thread_ref = NULL, "
         "decision_reason = NULL, extension_reason = NULL, "
         "flags = '{}', requester_pseudonym = ?, redacted_at = ?, updated_at = ? "
         "WHERE id = ? AND redacted_at IS NULL",
         (pseudonym, to_db(at), to_db(at), request_id))
+    if cur.rowcount != 1:
+        return False
+    await conn.execute("DELETE FROM request_identities WHERE request_id = ?", (request_id,))
     await conn.execute("UPDATE request_messages SET body = NULL WHERE request_id = ?", (request_id,))
-    return cur.rowcount == 1
+    return True
 
 
 async def add_message(conn: aiosqlite.Connection, request_id: str, author: str, body: str, at: datetime) -> int:

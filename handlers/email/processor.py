@@ -17,11 +17,11 @@ from typing import Any
 
 import aiosqlite
 
+from bot import intake
 from bot.handoffs import HandoffService
 from bot.i18n import format_datetime
-from bot.learning import AskedQuestion, asked_question
-from bot.policy.letters import subject_words, understand_letter
-from bot.policy.models import REQUEST_INTENTS, Intent, Understanding
+from bot.intake import Next
+from bot.learning import AskedQuestion
 from bot.requests.errors import RequestError, TooManyOpenRequests
 from bot.requests.models import (
     Channel,
@@ -42,19 +42,8 @@ log = logging.getLogger(__name__)
 
 ACTOR = "email"
 _REQUEST_ID = re.compile(r"\b([A-Z]{1,8}-\d{4}-\d{3,6})\b")
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
-# Someone else's data: "my colleague", "my wife's account", "за моего коллегу", "данные сотрудника".
-_THIRD_PARTY = re.compile(
-    r"\b(my (colleague|wife|husband|son|daughter|mother|father|friend|employee|client|boss)|"
-    r"(his|her|their) (data|account|personal data|email|phone)|on behalf of|"
-    r"коллег\w*|жен[ыа]|мужа|сына|дочер\w*|мам[ыа]|пап[ыа]|друг[ау]|сотрудник\w*|клиент\w*|"
-    r"(его|её|ее|их) (данные|персональные данные|почт\w*|телефон\w*|аккаунт\w*)|от имени)\b",
-    re.IGNORECASE,
-)
 # Mails committed in one transaction at most (bounds what one failing mail makes the others redo).
 MAX_RUN = 50
-_REQUEST_INTENTS = {Intent.DELETION: RequestType.DELETION, Intent.CORRECTION: RequestType.CORRECTION,
-                    Intent.ACCESS: RequestType.ACCESS}
 
 
 @dataclass
@@ -147,11 +136,6 @@ class MailProcessor:
 
     # -- deciding --------------------------------------------------------------------------------------
 
-    def _understand(self, mail: ParsedMail) -> Understanding:
-        lang = mail.content_language if mail.content_language in ("ru", "en") else None
-        return understand_letter(self.services.engine, mail.text[: self.config.email.max_text_chars],
-                                 mail.subject, lang=lang)
-
     def _verdict(self, mail: ParsedMail) -> AuthVerdict:
         """The receiving server's word on the From domain; without it, and when it is required, untrusted."""
         cfg = self.config.email
@@ -175,33 +159,38 @@ class MailProcessor:
         thread, proven = await self._thread_of(mail)
         if thread is not None:
             return await self._in_thread(mail, thread, proven, verdict)
-        understanding = None if mail.broken else self._understand(mail)
-        if understanding is None or (mail.unreadable and understanding.intent not in REQUEST_INTENTS):
+        if mail.broken:
+            return Decision("unreadable", [self._ack(mail, default_lang)], handoff_reason="unreadable",
+                            lang=default_lang)
+        outcome = intake.read(self.services.engine, self._inbound(mail))
+        lang = outcome.lang
+        if mail.unreadable and outcome.next is not Next.REQUEST:
             # No text, and a subject that asks for nothing (a subject alone is too short to answer from).
             return Decision("unreadable", [self._ack(mail, default_lang)], handoff_reason="unreadable",
                             lang=default_lang)
-        lang = understanding.lang
-        intent = understanding.intent
-        if intent in _REQUEST_INTENTS:
-            return await self._new_request(item, mail, _REQUEST_INTENTS[intent], lang, verdict)
-        if intent is Intent.QUESTION and understanding.answer is not None:
-            text = self.t(lang, "email-answer", answer=understanding.answer.text)
+        if outcome.next is Next.REQUEST:
+            assert outcome.request_type is not None
+            return await self._new_request(item, mail, outcome.request_type, lang, verdict, outcome.third_party)
+        if outcome.next is Next.ANSWER:
+            assert outcome.understanding.answer is not None
+            text = self.t(lang, "email-answer", answer=outcome.understanding.answer.text)
             return Decision("answered", [self._reply(mail, lang, "email.answer", text)], lang=lang)
-        if intent is Intent.GREETING:
+        if outcome.next is Next.GREETING:
             return Decision("greeted", [self._reply(mail, lang, "email.greeting", self.t(lang, "email-greeting"))],
                             lang=lang)
-        learn = None
-        if understanding.abstained and intent is Intent.QUESTION:
-            # Staff are asked which section answers it (bot/learning.py), so the bot learns it.
-            names = [mail.from_name, mail.from_addr.split("@", 1)[0]]
-            learn = asked_question(understanding, mail.text.strip() or subject_words(mail.subject), names)
-        if understanding.unanswered:
-            # The policy does not say (the engine's reading, or what staff taught it): the writer is told so,
-            # and a person takes the question.
+        if outcome.next is Next.NOT_IN_POLICY:
+            # The writer is told the policy does not say; a person takes the question.
             reply = self._reply(mail, lang, "email.handoff_ack", self.t(lang, "email-not-in-policy"))
-            return Decision("handoff", [reply], handoff_reason="not_in_policy", lang=lang, learn=learn)
-        why = "human" if intent is Intent.HUMAN else "out_of_scope" if intent is Intent.OUT_OF_SCOPE else "unplaced"
-        return Decision("handoff", [self._ack(mail, lang)], handoff_reason=why, lang=lang, learn=learn)
+            return Decision("handoff", [reply], handoff_reason="not_in_policy", lang=lang, learn=outcome.learn)
+        why = {Next.HUMAN: "human", Next.OUT_OF_SCOPE: "out_of_scope"}.get(outcome.next, "unplaced")
+        return Decision("handoff", [self._ack(mail, lang)], handoff_reason=why, lang=lang, learn=outcome.learn)
+
+    def _inbound(self, mail: ParsedMail) -> intake.Inbound:
+        return intake.Inbound(
+            text=mail.text[: self.config.email.max_text_chars], subject=mail.subject,
+            declared_lang=mail.content_language, lang_hint=self.config.policy.default_language,
+            names=(mail.from_name, mail.from_addr.split("@", 1)[0]), sender_address=mail.from_addr,
+            own_addresses=frozenset(self.own_addresses))
 
     async def _thread_of(self, mail: ParsedMail) -> tuple[Thread | None, bool]:
         """The request thread this mail belongs to, and whether it *proves* it read our mail there.
@@ -311,9 +300,7 @@ class MailProcessor:
         return None
 
     async def _new_request(self, item: InboundMail, mail: ParsedMail, kind: RequestType, lang: str,
-                           verdict: AuthVerdict) -> Decision:
-        others = {a.lower() for a in _EMAIL.findall(mail.text)} - {mail.from_addr} - self.own_addresses
-        third_party = bool(others) or bool(_THIRD_PARTY.search(mail.text))
+                           verdict: AuthVerdict, third_party: bool) -> Decision:
         flags: dict[str, Any] = {}
         if mail.auth_results:
             flags["auth_results"] = mail.auth_results

@@ -12,6 +12,8 @@ import asyncio
 import contextlib
 import html
 import itertools
+import os
+import pwd
 import re
 import sys
 import threading
@@ -261,7 +263,7 @@ class ConsoleChat:
         return frozenset({"telegram", "email"} if self.as_staff else {"staff"})
 
     def _user(self) -> dict[str, Any]:
-        return {"id": self.user_id, "is_bot": False, "first_name": "You", "language_code": self.lang}
+        return {"id": self.user_id, "is_bot": False, "first_name": _real_name(), "language_code": self.lang}
 
     async def feed_line(self, line: str) -> None:
         text = line.strip()
@@ -348,3 +350,13 @@ class ConsoleChat:
             if not own & await self.services.outbox.due_channels():
                 return
             await asyncio.sleep(0.05)
+
+
+def _real_name() -> str:
+    """The account's real name (its GECOS field), or none: the greeting then names nobody, rather than "You"."""
+    try:
+        account = pwd.getpwuid(os.getuid())
+    except (KeyError, OSError):
+        return ""
+    name = account.pw_gecos.split(",")[0].strip()[:64]
+    return "" if name.lower() == account.pw_name.lower() else name  # "root" is an account, not a name

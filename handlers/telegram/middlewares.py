@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, User
 
 from bot.lru import PER_PERSON_ENTRIES, BoundedLRU
@@ -31,6 +32,11 @@ class ContextMiddleware(BaseMiddleware):
         if user is not None:
             stored = await self.deps.repo.cached_language(user.id)
             lang = stored or language_of(user.language_code, default)
+            state: FSMContext | None = data.get("state")
+            if state is not None and await state.get_state() is not None:
+                # A flow goes on in the language it was started in (the language of the message that started it).
+                flow_lang = (await state.get_data()).get("lang")
+                lang = flow_lang if flow_lang in ("ru", "en") else lang
             if chat is not None and chat.type == "private":
                 await self.deps.repo.seen_in_private_chat(user.id)
         data["lang"] = lang

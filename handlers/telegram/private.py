@@ -14,12 +14,13 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
+from bot import intake
 from bot.audit import REQUESTER
 from bot.handoffs import HandoffService
 from bot.i18n import format_date
+from bot.intake import Next
 from bot.learning import asked_question
-from bot.policy.letters import understand_letter
-from bot.policy.models import Intent
+from bot.policy.engine import PolicyEngine
 from bot.requests.errors import RequestError, TooManyOpenRequests
 from bot.requests.models import (
     Channel,
@@ -105,8 +106,9 @@ def get_router() -> Router:
     @router.message(CommandStart())
     async def start(message: Message, state: FSMContext, t: Texts) -> None:
         await state.clear()
-        await message.answer(t("tg-start", name=shown(message.from_user.first_name if message.from_user else "",
-                                                       CAP_NAME)),
+        # A real name or none: Telegram requires a first name, but a channel may have none to give.
+        name = (message.from_user.first_name if message.from_user else "").strip()
+        await message.answer(t("tg-start", name=shown(name, CAP_NAME), has_name="yes" if name else "no"),
                              reply_markup=keyboards.main_menu(t))
 
     @router.message(Command("help"))
@@ -198,7 +200,7 @@ def get_router() -> Router:
         elif action == "browse":
             await _reply(query, t("tg-browse"), reply_markup=keyboards.sections(_section_titles(deps, t.lang)))
         elif action in ("deletion", "correction", "access"):
-            await _start_flow(query, state, t, RequestType(action))
+            await _start_flow(query, state, t, RequestType(action), deps, query.from_user.id)
         elif action == "human":
             await state.set_state(Conversation.handoff)
             await _reply(query, t("tg-handoff-prompt"), reply_markup=keyboards.flow(t, "cancel"))
@@ -246,69 +248,77 @@ def get_router() -> Router:
         await _cancel(query, state, t, deps)
 
     @flows.message(StateFilter(RequestFlow.details), Magic(F.text))
-    async def flow_details(message: Message, state: FSMContext, t: Texts) -> None:
+    async def flow_details(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
+        if await _step_interrupted(message, state, t, deps, expects_free_text=True):
+            return
         await state.update_data(details=message.text or "")
-        await _ask_contact(message, state, t)
+        await _ask_contact(message, state, t, deps)
 
     @flows.callback_query(StateFilter(RequestFlow.details), FlowCb.filter(F.action == "skip"))
-    async def flow_details_skip(query: CallbackQuery, state: FSMContext, t: Texts) -> None:
+    async def flow_details_skip(query: CallbackQuery, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
         await query.answer()
         await state.update_data(details="")
-        await _ask_contact(query, state, t)
+        await _ask_contact(query, state, t, deps)
 
     @flows.message(StateFilter(RequestFlow.corr_field), Magic(F.text))
-    async def corr_field(message: Message, state: FSMContext, t: Texts) -> None:
+    async def corr_field(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
+        if await _step_interrupted(message, state, t, deps, expects_free_text=True):
+            return
         await state.update_data(field=(message.text or "")[:200])
         await state.set_state(RequestFlow.corr_current)
         await message.answer(t("tg-corr-current", field=shown(message.text, CAP_FIELD)),
                              reply_markup=keyboards.flow(t, "cancel"))
 
     @flows.message(StateFilter(RequestFlow.corr_current), Magic(F.text))
-    async def corr_current(message: Message, state: FSMContext, t: Texts) -> None:
+    async def corr_current(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
+        if await _step_interrupted(message, state, t, deps, expects_free_text=True):
+            return
         await state.update_data(current=(message.text or "")[:500])
         await state.set_state(RequestFlow.corr_wanted)
         await message.answer(t("tg-corr-wanted"), reply_markup=keyboards.flow(t, "cancel"))
 
     @flows.message(StateFilter(RequestFlow.corr_wanted), Magic(F.text))
-    async def corr_wanted(message: Message, state: FSMContext, t: Texts) -> None:
+    async def corr_wanted(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
+        if await _step_interrupted(message, state, t, deps, expects_free_text=True):
+            return
         data = await state.get_data()
         items = [*data.get("corrections", []),
                  CorrectionItem(field=data.get("field", ""), current=data.get("current", ""),
                                 wanted=(message.text or "")[:500]).to_dict()]
         await state.update_data(corrections=items, field=None, current=None)
         if len(items) >= _MAX_CORRECTIONS:
-            await _ask_contact(message, state, t)
+            await _ask_contact(message, state, t, deps)
             return
         await state.set_state(RequestFlow.corr_more)
         await message.answer(t("tg-corr-more", count=len(items)), reply_markup=keyboards.flow(t, "more", "done"))
 
     @flows.callback_query(StateFilter(RequestFlow.corr_more), FlowCb.filter(F.action.in_(("more", "done"))))
-    async def corr_more(query: CallbackQuery, callback_data: FlowCb, state: FSMContext, t: Texts) -> None:
+    async def corr_more(query: CallbackQuery, callback_data: FlowCb, state: FSMContext, t: Texts,
+                        deps: TelegramDeps) -> None:
         await query.answer()
         if callback_data.action == "more":
             await state.set_state(RequestFlow.corr_field)
             await _reply(query, t("tg-corr-field"), reply_markup=keyboards.flow(t, "cancel"))
         else:
-            await _ask_contact(query, state, t)
+            await _ask_contact(query, state, t, deps)
 
     @flows.message(StateFilter(RequestFlow.contact), Magic(F.text))
     async def flow_contact(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
         assert message.from_user is not None
         text = (message.text or "").strip()
         if _EMAIL.match(text):
-            email = text.lower()
-            await state.update_data(email=email, phone=None, verified=False, verified_email=None)
-            if await _send_code(message, deps, t, message.from_user.id, email):
-                await state.set_state(RequestFlow.code)
+            await _use_email(message, state, t, deps, message.from_user.id, text.lower())
         elif _PHONE.match(text) and sum(ch.isdigit() for ch in text) >= 7:
             await state.update_data(phone=text, email=None, verified=False)
             await _show_summary(message, state, t)
-        else:
+        elif not await _step_interrupted(message, state, t, deps, expects_free_text=False):
             await message.answer(t("tg-contact-invalid"), reply_markup=keyboards.flow(t, "cancel"))
 
     @flows.message(StateFilter(RequestFlow.code), Magic(F.text))
     async def flow_code(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
         assert message.from_user is not None
+        if await _step_interrupted(message, state, t, deps, expects_free_text=False):
+            return
         data = await state.get_data()
         result = await deps.codes.check(verification_subject(message.from_user.id), message.text or "",
                                         str(data.get("email") or ""))
@@ -351,6 +361,8 @@ def get_router() -> Router:
         verified = (VerificationMethod.EMAIL_CODE if email and data.get("verified") and data.get("verified_email") == email
                     else None)
         flags: dict[str, Any] = {}
+        if data.get("third_party"):
+            flags["third_party_mentioned"] = True  # staff check whose data it is
         if phone:
             verified = VerificationMethod.UNVERIFIED_PHONE
             flags["phone_unverified"] = True
@@ -425,37 +437,24 @@ def get_router() -> Router:
     # -- free text -------------------------------------------------------------------------------
     @rest.message(StateFilter(None), Magic(F.text))
     async def free_text(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
-        # Pasted material under a request stated first does not overturn it (the same reading as a letter).
         engine = deps.services.engine  # one engine for the whole answer, even if a reload swaps it meanwhile
-        understanding = understand_letter(engine, message.text or "")
-        intent = str(understanding.intent)
-        if intent in ("deletion", "correction", "access"):
-            await _start_flow(message, state, t, RequestType(intent))
-        elif intent == "human":
+        outcome = intake.read(engine, intake.Inbound(text=message.text or "", lang_hint=t.lang,
+                                                     names=tuple(_names(message))))
+        # The reply is in the language of the message it answers (the chat's language for "👍").
+        said = Texts(deps.translator, outcome.lang) if outcome.lang in LANGUAGES else t
+        if outcome.next is Next.REQUEST:
+            assert outcome.request_type is not None and message.from_user is not None
+            await _start_flow(message, state, said, outcome.request_type, deps, message.from_user.id,
+                              contact_email=outcome.contact_email, third_party=outcome.third_party)
+        elif outcome.next is Next.HUMAN:
             await state.set_state(Conversation.handoff)
-            await message.answer(t("tg-handoff-prompt"), reply_markup=keyboards.flow(t, "cancel"))
-        elif intent == "greeting":
-            await message.answer(t("tg-greeting"), reply_markup=keyboards.main_menu(t))
-        elif understanding.answer is not None and not understanding.abstained:
-            answer = understanding.answer
-            answer_t = Texts(deps.translator, understanding.lang if understanding.lang in LANGUAGES else t.lang)
-            sent = await message.answer(fit_message(lambda piece: answer_t(
-                "tg-answer", title=piece(answer.title, CAP_TITLE), quote=piece(answer.quote, CAP_LONG_TEXT),
-                url=esc(answer.url), version=esc(understanding.policy_version),
-                date=esc(format_date(answer_t.lang, engine.effective_date)))),
-                reply_markup=keyboards.after_answer(answer_t))
-            # Remembered (masked) for "did not help".
-            deps.answers.remember(message.chat.id, sent.message_id,
-                                  asked_question(understanding, message.text or "", _names(message)))
+            await state.update_data(lang=said.lang)
+            await message.answer(said("tg-handoff-prompt"), reply_markup=keyboards.flow(said, "cancel"))
         else:
-            # "The policy does not say this" (the engine's reading, or what staff taught it), or "I am not sure".
-            await message.answer(t("tg-not-in-policy" if understanding.unanswered else "tg-abstain"),
-                                 reply_markup=keyboards.offer_person(t))
-            if understanding.abstained and understanding.intent is Intent.QUESTION:
+            await _say(message, outcome, said, deps, engine)
+            if outcome.learn is not None:
                 # Staff are asked which section answers it (bot/learning.py), so the bot learns it.
-                await deps.services.learning.submit_asked(
-                    asked_question(understanding, message.text or "", _names(message)), channel="telegram",
-                    reason="abstained")
+                await deps.services.learning.submit_asked(outcome.learn, channel="telegram", reason="abstained")
 
     @rest.message(Magic(F.text))
     async def text_in_flow(message: Message, t: Texts) -> None:
@@ -491,9 +490,75 @@ async def _cancel(target: Message | CallbackQuery, state: FSMContext, t: Texts, 
                  reply_markup=keyboards.main_menu(t))
 
 
-async def _start_flow(target: Message | CallbackQuery, state: FSMContext, t: Texts, kind: RequestType) -> None:
+async def _say(message: Message, outcome: intake.Outcome, t: Texts, deps: TelegramDeps, engine: PolicyEngine) -> None:
+    """An outcome that needs no flow: a quoted answer, a greeting, "the policy does not say", "not sure"."""
+    understanding = outcome.understanding
+    answer = understanding.answer
+    if outcome.next is Next.ANSWER and answer is not None:
+        sent = await message.answer(fit_message(lambda piece: t(
+            "tg-answer", title=piece(answer.title, CAP_TITLE), quote=piece(answer.quote, CAP_LONG_TEXT),
+            url=esc(answer.url), version=esc(understanding.policy_version),
+            date=esc(format_date(t.lang, engine.effective_date)))),
+            reply_markup=keyboards.after_answer(t))
+        # Remembered (masked) for "did not help".
+        deps.answers.remember(message.chat.id, sent.message_id,
+                              asked_question(understanding, message.text or "", _names(message)))
+    elif outcome.next is Next.GREETING:
+        await message.answer(t("tg-greeting"), reply_markup=keyboards.main_menu(t))
+    else:
+        await message.answer(t("tg-not-in-policy" if outcome.next is Next.NOT_IN_POLICY else "tg-abstain"),
+                             reply_markup=keyboards.offer_person(t))
+
+
+async def _step_interrupted(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps, *,
+                            expects_free_text: bool) -> bool:
+    """A plain question or greeting in the middle of a flow is answered, then the step is asked again."""
+    engine = deps.services.engine
+    outcome = intake.interrupts_step(engine, message.text or "", t.lang, expects_free_text=expects_free_text)
+    if outcome is None:
+        return False
+    await _say(message, outcome, Texts(deps.translator, outcome.lang) if outcome.lang in LANGUAGES else t, deps,
+               engine)
+    await _ask_step_again(message, state, t)
+    return True
+
+
+async def _ask_step_again(message: Message, state: FSMContext, t: Texts) -> None:
+    step = await state.get_state()
+    data = await state.get_data()
+    if step == RequestFlow.details.state:
+        await message.answer(t(f"tg-flow-intro-{data.get('type', 'deletion')}"),
+                             reply_markup=keyboards.flow(t, "skip", "cancel"))
+    elif step == RequestFlow.corr_field.state:
+        await message.answer(t("tg-corr-field"), reply_markup=keyboards.flow(t, "cancel"))
+    elif step == RequestFlow.corr_current.state:
+        await message.answer(t("tg-corr-current", field=shown(data.get("field") or "", CAP_FIELD)),
+                             reply_markup=keyboards.flow(t, "cancel"))
+    elif step == RequestFlow.corr_wanted.state:
+        await message.answer(t("tg-corr-wanted"), reply_markup=keyboards.flow(t, "cancel"))
+    elif step == RequestFlow.contact.state:
+        await message.answer(t("tg-contact-prompt"), reply_markup=keyboards.flow(t, "cancel"))
+    elif step == RequestFlow.code.state:
+        await message.answer(t("tg-code-again", email=shown(str(data.get("email") or ""), CAP_EMAIL)),
+                             reply_markup=keyboards.flow(t, "resend", "cancel"))
+
+
+async def _start_flow(target: Message | CallbackQuery, state: FSMContext, t: Texts, kind: RequestType,
+                      deps: TelegramDeps, user_id: int, *, contact_email: str | None = None,
+                      third_party: bool = False) -> None:
+    """Start a request flow in the language it was asked in, unless the same request is already open (then
+    the person is told which, before being asked for anything)."""
     await state.clear()
-    await state.update_data(type=kind.value, corrections=[])
+    existing = await deps.services.requests.open_duplicate(
+        kind, Requester(telegram_user_id=user_id, telegram_chat_id=user_id), Channel.TELEGRAM)
+    if existing is not None:
+        await _reply(target, t("tg-flow-duplicate", id=existing.id, type=t("request-type", type=existing.type.value),
+                               status=t("request-status", status=existing.status.value),
+                               due=format_date(t.lang, existing.effective_due_date)),
+                     reply_markup=keyboards.main_menu(t))
+        return
+    await state.update_data(type=kind.value, corrections=[], lang=t.lang, suggested_email=contact_email,
+                            third_party=third_party)
     if kind is RequestType.CORRECTION:
         await state.set_state(RequestFlow.corr_field)
         await _reply(target, t("tg-flow-intro-correction") + "\n\n" + t("tg-corr-field"),
@@ -503,9 +568,31 @@ async def _start_flow(target: Message | CallbackQuery, state: FSMContext, t: Tex
         await _reply(target, t(f"tg-flow-intro-{kind.value}"), reply_markup=keyboards.flow(t, "skip", "cancel"))
 
 
-async def _ask_contact(target: Message | CallbackQuery, state: FSMContext, t: Texts) -> None:
+async def _ask_contact(target: Message | CallbackQuery, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
     await state.set_state(RequestFlow.contact)
+    data = await state.get_data()
+    suggested = data.get("suggested_email")
+    user = target.from_user
+    if suggested and user is not None:
+        # The address the first message gave ("delete my data, email ivan@..."): used, not asked for again.
+        await state.update_data(suggested_email=None)
+        await _reply(target, t("tg-contact-from-message", email=shown(suggested, CAP_EMAIL)))
+        await _use_email(target, state, t, deps, user.id, suggested)
+        return
     await _reply(target, t("tg-contact-prompt"), reply_markup=keyboards.flow(t, "cancel"))
+
+
+async def _use_email(target: Message | CallbackQuery, state: FSMContext, t: Texts, deps: TelegramDeps, user_id: int,
+                     email: str) -> None:
+    """The request's address: proven by a code, unless this person proved it by a code minutes ago."""
+    if await deps.codes.recently_verified(verification_subject(user_id), email):
+        await state.update_data(email=email, phone=None, verified=True, verified_email=email)
+        await _reply(target, t("tg-contact-recent", email=shown(email, CAP_EMAIL)))
+        await _show_summary(target, state, t)
+        return
+    await state.update_data(email=email, phone=None, verified=False, verified_email=None)
+    await _send_code(target, deps, t, user_id, email)
+    await state.set_state(RequestFlow.code)
 
 
 async def _issue_code(deps: TelegramDeps, t: Texts, user_id: int, email: str) -> None:
@@ -520,25 +607,24 @@ async def _issue_code(deps: TelegramDeps, t: Texts, user_id: int, email: str) ->
             payload=code_mail_payload(subject, t.lang, t("tg-code-email-subject"), minutes))
 
 
-async def _send_code(message: Message, deps: TelegramDeps, t: Texts, user_id: int, email: str) -> bool:
+async def _send_code(target: Message | CallbackQuery, deps: TelegramDeps, t: Texts, user_id: int, email: str) -> None:
     try:
         await _issue_code(deps, t, user_id, email)
     except ResendTooSoon as exc:
         # Limits hold across flows (bot/verification.py): say when, and keep "resend" at hand.
-        await message.answer(t("tg-code-resend-wait", seconds=exc.wait_seconds),
-                             reply_markup=keyboards.flow(t, "resend", "cancel"))
-        return True
+        await _reply(target, t("tg-code-resend-wait", seconds=exc.wait_seconds),
+                     reply_markup=keyboards.flow(t, "resend", "cancel"))
+        return
     minutes = deps.config.telegram.verification_code_ttl_seconds // 60
-    await message.answer(t("tg-code-sent", email=shown(email, CAP_EMAIL), minutes=minutes),
-                         reply_markup=keyboards.flow(t, "resend", "cancel"))
-    return True
+    await _reply(target, t("tg-code-sent", email=shown(email, CAP_EMAIL), minutes=minutes),
+                 reply_markup=keyboards.flow(t, "resend", "cancel"))
 
 
-async def _show_summary(message: Message, state: FSMContext, t: Texts) -> None:
+async def _show_summary(target: Message | CallbackQuery, state: FSMContext, t: Texts) -> None:
     data = await state.get_data()
     await state.set_state(RequestFlow.confirm)
     # Rendered to fit Telegram (cards.render_summary): a refused summary would hide the Confirm button.
-    await message.answer(render_summary(t, data), reply_markup=keyboards.flow(t, "confirm", "cancel"))
+    await _reply(target, render_summary(t, data), reply_markup=keyboards.flow(t, "confirm", "cancel"))
 
 
 def _forget_keyboard(t: Texts, token: str) -> InlineKeyboardMarkup:

@@ -180,12 +180,6 @@ class TelegramRepository:
         return None if row is None else Handoff(int(row[0]), int(row[1]), int(row[2]),
                                                 int(row[3]) if row[3] is not None else None)
 
-    async def purge_handoffs(self, before: datetime) -> int:
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute("DELETE FROM telegram_handoffs WHERE created_at < ?",
-                                        (before.astimezone(UTC).isoformat(timespec="seconds"),))
-            return cursor.rowcount
-
     # -- staff prompts (a typed reason or question) -------------------------------------------
     async def open_prompt(self, *, chat_id: int, prompt_message_id: int, staff_user_id: int, request_id: str,
                           action: str, expires_at: datetime) -> int:

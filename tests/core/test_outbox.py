@@ -132,6 +132,20 @@ async def test_permanent_failure_without_other_channel(db: Database, config: Con
 
 async def test_email_bounce_falls_back_to_telegram(db: Database, config: Config, service: RequestService,
                                                    senders: dict[str, RecordingSender]) -> None:
+    # Staff entered it with both ways to reach the person (checked by staff): email first, then Telegram.
+    await service.create(type="access", channel=Channel.MANUAL, lang="en",  # type: ignore[arg-type]
+                         requester=Requester(email="gone@example.ru", telegram_user_id=4, telegram_chat_id=4),
+                         verified=VerificationMethod.STAFF, actor="staff:1")
+    senders["email"].fail_always(PermanentDeliveryError("550 no such mailbox"))
+    worker = OutboxWorker(db, senders, config)
+    await worker.deliver_due()
+    await worker.deliver_due()
+    assert [(m.recipient, m.kind) for m in senders["telegram"].sent] == [("4", "request.created")]
+
+
+async def test_no_fallback_to_an_identity_nobody_proved(db: Database, config: Config, service: RequestService,
+                                                        senders: dict[str, RecordingSender]) -> None:
+    """A Telegram id on a request that came by email was proven by nothing: a bounce goes to staff only."""
     await service.create(type="access", channel=Channel.EMAIL, lang="en",  # type: ignore[arg-type]
                          requester=Requester(email="gone@example.ru", telegram_user_id=4, telegram_chat_id=4),
                          verified=VerificationMethod.EMAIL_REPLY, actor="requester")
@@ -139,7 +153,8 @@ async def test_email_bounce_falls_back_to_telegram(db: Database, config: Config,
     worker = OutboxWorker(db, senders, config)
     await worker.deliver_due()
     await worker.deliver_due()
-    assert [(m.recipient, m.kind) for m in senders["telegram"].sent] == [("4", "request.created")]
+    assert senders["telegram"].sent == []
+    assert [m.kind for m in senders["staff"].sent if m.kind == "staff.delivery_failed"] == ["staff.delivery_failed"]
 
 
 async def test_messages_wait_for_a_missing_sender(db: Database, config: Config, create: Callable[..., Any]) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import sqlite3
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from bot.app_secret import SECRET_META_KEY as SALT_META_KEY
+from bot.channels import installed
 from bot.config import Config, RetentionConfig
 from bot.outbox.recording import RecordingSender
 from bot.outbox.worker import OutboxWorker
@@ -48,7 +50,7 @@ async def test_redacts_old_closed_requests_and_keeps_proof(db: Database, config:
     assert (await service.get(other_id)).decision_reason is None  # staff's words can name people too
 
     done = await service.get(done_id)
-    assert done.requester == Requester()  # every identifier gone
+    assert done.requester == Requester() and done.identities == ()  # every identifier gone
     assert done.details == "" and done.corrections == () and done.info_question is None
     assert done.redacted_at is not None
     # proof of handling remains: type, dates, decision, and a salted hash of the identifiers
@@ -143,17 +145,33 @@ async def test_transcripts_of_closed_handoffs_are_removed(db: Database, config: 
 
 
 async def test_every_table_has_a_retention_rule_or_holds_no_personal_data(db: Database) -> None:
-    """A new table cannot be forgotten: it is given a rule in bot/storage/retention_repo.py, or declared
-    free of personal data there, with the reason."""
+    """A new table cannot be forgotten: it is given a rule (the core's in bot/storage/retention_repo.py, a
+    channel's in its tables module), or declared free of personal data there, with the reason."""
     async with db.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
                                "AND name NOT LIKE 'sqlite_%'") as cur:
         tables = {str(row[0]) for row in await cur.fetchall()}
-    ruled = {rule.table for rule in retention_repo.RULES}
-    linked = {table for table, _ in retention_repo.REDACTED_WITH_REQUEST}
-    covered = ruled | linked | retention_repo.CORE_REQUEST_TABLES | set(retention_repo.NO_PERSONAL_DATA)
+    ruled = {rule.table for rule in retention_repo.rules()}
+    linked = {table for table, _ in retention_repo.redacted_with_request()}
+    covered = ruled | linked | retention_repo.CORE_REQUEST_TABLES | set(retention_repo.no_personal_data())
     assert tables - covered == set()
-    assert not ruled & set(retention_repo.NO_PERSONAL_DATA)
+    assert not ruled & set(retention_repo.no_personal_data())
     # Every rule names a table and period that exist (a typo would silently purge nothing).
     assert ruled <= tables
-    for rule in retention_repo.RULES:
+    for rule in retention_repo.rules():
         assert hasattr(RetentionConfig(), f"{rule.period}_days"), rule
+
+
+async def test_each_channel_declares_the_tables_it_creates(db: Database) -> None:
+    """A channel's migrations create only tables named after it, and it declares every one of them: the
+    core runs their retention without knowing them."""
+    for channel in installed():
+        created: set[str] = set()
+        for path in channel.migrations.glob("*.sql"):
+            created |= set(re.findall(r"CREATE TABLE (?:IF NOT EXISTS )?(\w+)", path.read_text(encoding="utf-8")))
+        assert created and all(table.startswith(f"{channel.name}_") for table in created), channel.name
+        declared = ({rule.table for rule in channel.retention} | {table for table, _ in channel.redacted_with_request}
+                    | set(channel.no_personal_data))
+        assert created == declared, channel.name
+    # The core names none of a channel's tables.
+    core = {rule.table for rule in retention_repo.CORE_RULES} | set(retention_repo.CORE_NO_PERSONAL_DATA)
+    assert not [table for table in core if table.startswith(("telegram_", "email_"))]

@@ -4,6 +4,7 @@ with the sets, no held-out message leaks into anything the engine reads, and a b
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 
 from bot.config import REPO_ROOT
 from bot.policy import Intent, PolicyEngine, PolicyLoadError
+from bot.policy.loader import load_policy
 
 from .conftest import POLICY_DIR, URL
 
@@ -33,8 +35,9 @@ def test_no_held_out_message_is_in_anything_the_engine_reads() -> None:
                                                                MESSAGES / "quotes.jsonl"]
                 for line in path.read_text(encoding="utf-8").splitlines()}
     assert len(held_out) > 800  # holdout7, holdout8 and the quote set are all there
-    asked = {_normal(json.loads(line)["text"]) for lang in ("en", "ru")
-             for line in (POLICY_DIR / "examples" / lang / "asked.jsonl").read_text(encoding="utf-8").splitlines()}
+    rows = [json.loads(line) for lang in ("en", "ru")
+            for line in (POLICY_DIR / "examples" / lang / "asked.jsonl").read_text(encoding="utf-8").splitlines()]
+    asked = {_normal(row["text"]) for row in rows if "text" in row}
     assert asked and not asked & held_out
     # Curated examples are written by hand; a short everyday question ("how do you protect my data?")
     # may coincide with one in a held-out set, a whole message may not.
@@ -90,3 +93,45 @@ def test_broken_asked_file_is_refused_with_file_line_and_problem(policy_copy: Pa
     (policy_copy / "examples" / "en" / "asked.jsonl").write_text(content, encoding="utf-8")
     with pytest.raises(PolicyLoadError, match=problem.replace("(", r"\(").replace("'", "'")):
         PolicyEngine.load(policy_copy, url=URL)
+
+
+def test_labels_given_before_a_section_existed_are_set_aside_when_it_reads_closer(tmp_path: Path) -> None:
+    """A policy gains a section on how long data is kept. Questions labelled "not in the policy" before it
+    existed must not teach the engine to turn its questions away; those that read closer to another
+    section stay as they are."""
+    policy_copy = tmp_path / "policy_text"
+    shutil.copytree(POLICY_DIR, policy_copy)
+    for lang, title, text in (
+            ("en", "How Long We Keep Your Data",
+             "We keep personal data for as long as the contract lasts and delete it within 30 days after it ends. "
+             "Backups holding personal data are overwritten within 90 days."),
+            ("ru", "Сколько мы храним данные",
+             "Мы храним персональные данные, пока действует договор, и удаляем их в течение 30 дней после его "
+             "окончания. Резервные копии с персональными данными перезаписываются в течение 90 дней.")):
+        (policy_copy / lang / "95-retention.txt").write_text(
+            f"---\nid: retention\ntitle: {title}\norder: 14\n---\n{text}\n", encoding="utf-8")
+    # The owner's examples for it, as `privacy-bot policy check` asks (at least five).
+    for lang, examples in (("en", ["How long is my data stored?", "When do you delete my data?",
+                                   "How long are backups kept?", "What is the retention period?",
+                                   "Do you keep my data after the contract ends?"]),
+                           ("ru", ["Сколько хранятся мои данные?", "Когда вы удаляете мои данные?",
+                                   "Как долго хранятся резервные копии?", "Какой срок хранения данных?",
+                                   "Храните ли вы данные после окончания договора?"])):
+        with (policy_copy / "examples" / lang / "sections.toml").open("a", encoding="utf-8") as stream:
+            stream.write(f"\n[retention]\nexamples = {json.dumps(examples, ensure_ascii=False)}\n")
+    for lang, asked in (("en", ["how long do you keep my data?", "how long do you store my personal data",
+                                "do you sell my data to anyone?"]),
+                        ("ru", ["сколько вы храните мои данные?", "как долго хранятся мои персональные данные",
+                                "вы продаёте мои данные?"])):
+        ids = [s.id for s in load_policy(POLICY_DIR).sections[lang]]
+        rows = [json.dumps({"labelled_against": ids})]
+        rows += [json.dumps({"text": text, "section": None}) for text in asked[:2] * 20]
+        rows += [json.dumps({"text": asked[2], "section": "disclosure"})]
+        (policy_copy / "examples" / lang / "asked.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    engine = PolicyEngine.load(policy_copy, cache_dir=tmp_path / "cache")
+    for text in ("How long will you keep my data after I leave?", "Как долго вы будете хранить мои данные?"):
+        understood = engine.understand(text)
+        assert not understood.unanswered and understood.sections[0].id == "retention", (text, understood)
+    # A label the new section does not touch still teaches: selling data is disclosure.
+    for text in ("do you sell my data to anyone?", "вы продаёте мои данные?"):
+        assert engine.understand(text).sections[0].id == "disclosure", text

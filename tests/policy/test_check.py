@@ -128,6 +128,18 @@ def test_examples_count_the_curated_list_and_the_asked_lines(policy_copy: Path) 
     assert _lines(policy_copy) == []
 
 
+def test_labels_older_than_a_section_are_noted_not_failed(policy_copy: Path) -> None:
+    for lang, title in (("en", "Cookies"), ("ru", "Куки")):
+        (policy_copy / lang / "14-cookies.txt").write_text(_section("cookies", title, 14, "Cookies: yes."),
+                                                           encoding="utf-8")
+        _append(policy_copy / "examples" / lang / "sections.toml",
+                '\n[cookies]\nexamples = ["a", "b", "c", "d", "e"]\n')
+    result = check_policy(policy_copy)
+    assert result.ok
+    notes = [note.render(get_translator(), "en") for note in result.notes]
+    assert len(notes) == 2 and all("before section(s) cookies existed" in note for note in notes), notes
+
+
 def test_a_folder_that_is_not_there_or_has_no_language(tmp_path: Path, policy_copy: Path) -> None:
     assert _lines(tmp_path / "nowhere") == [f"{tmp_path / 'nowhere'}: policy folder not found"]
     for path in (policy_copy / "ru").iterdir():

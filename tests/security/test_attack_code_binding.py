@@ -120,9 +120,11 @@ async def test_a_code_never_proves_an_address_it_was_not_sent_to(tmp_path: Path,
         # The bot never said the victim's address was confirmed to anyone who did not type the victim's code.
         assert not any("Адрес подтверждён" in text for text in said_a + said_b + said_c), (said_a, said_b, said_c)
         # No request names the victim's address as proven except the victim's own.
-        proven = bot.query("SELECT id, tg_user_id, verification_method FROM requests WHERE email = ?"
-                           " AND verification_method IN ('email_code', 'email_reply', 'staff')", (VICTIM_EMAIL,))
-        assert proven == [(victim_request, None, "email_reply")], proven
+        proven = bot.query("SELECT request_id, verified_by FROM request_identities WHERE kind = 'email'"
+                           " AND address = ? AND verified_by IS NOT NULL", (VICTIM_EMAIL,))
+        assert proven == [(victim_request, "email_reply")], proven
+        assert bot.query("SELECT COUNT(*) FROM request_identities WHERE request_id = ? AND kind = 'telegram'",
+                         (victim_request,)) == [(0,)]
         # The attackers learn nothing of the victim's request, and attach nothing to it.
         to_attackers = " ".join(c.text for c in bot.api.calls if c.chat_id in (ATTACKER_A, ATTACKER_B, ATTACKER_C))
         assert victim_request not in to_attackers

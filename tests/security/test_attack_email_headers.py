@@ -93,7 +93,8 @@ async def test_replies_go_only_to_the_real_from_address(tmp_path: Path, dovecot:
         assert all(o.startswith("bad_sender") for o in outcomes.values()), outcomes
         # Nothing ever reaches the victim, whose address the attacker wrote in every one of these mails.
         assert bot.mail_to(VICTIM) == [], [m.header("Subject") for m in bot.mail_to(VICTIM)]
-        assert bot.query("SELECT COUNT(*) FROM requests WHERE email = ?", (VICTIM,)) == [(0,)]
+        assert bot.query("SELECT COUNT(*) FROM request_identities WHERE kind = 'email' AND address = ?",
+                         (VICTIM,)) == [(0,)]
 
 
 async def test_nothing_we_write_carries_injected_headers(tmp_path: Path, dovecot: DovecotServer) -> None:

@@ -61,5 +61,5 @@ async def test_a_forged_sender_address_never_becomes_the_requester(tmp_path: Pat
         recipients = {r.lower() for m in bot.to_people() for r in m.rcpt_tos} - {"support@jetbit.ru"}
         assert recipients == {"attacker@evil.example"}, recipients
         assert not bot.mail_to(VICTIM) and not bot.mail_to("x@y.com")
-        requesters = {row[0] for row in bot.query("SELECT email FROM requests")}
+        requesters = {row[0] for row in bot.query("SELECT address FROM request_identities WHERE kind = 'email'")}
         assert requesters == {"attacker@evil.example"}

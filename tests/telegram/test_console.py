@@ -72,7 +72,7 @@ async def test_console_chat_as_a_person_then_as_staff(tmp_path: Path) -> None:
     database = tmp_path / "bot.sqlite3"
     person = await _start(database, "run")
     await person.expect(r"\[7\] 📋 Мои запросы")
-    await person.type("Как долго вы храните cookies?")
+    await person.type("Кому вы передаёте мои данные?")
     await person.expect(r"Полный текст политики")
     await person.type("удалите мои данные")
     skip = (await person.expect(r"\[(\d+)\] Пропустить")).group(1)

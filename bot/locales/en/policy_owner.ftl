@@ -30,6 +30,7 @@ policy-check-few-examples = section "{ $id }" has { $count ->
    *[en] English
 }, at least { $min } are needed (its "examples" here plus lines of asked.jsonl)
 policy-check-unknown-table = [{ $id }] is not a section id
+policy-check-older-labels = labelled before section(s) { $ids } existed: labels that now read as theirs are set aside by the engine until they are labelled again (label them in the tuning sets, then run scripts/export_asked.py).
 policy-check-unknown-asked = { $count ->
     [one] line { $lines } names
    *[other] lines { $lines }{ $more ->

@@ -1,6 +1,9 @@
 # The Telegram channel and the console chat. Messages are HTML (Telegram's parse mode): no raw "<".
 
-tg-start = Hello, { $name }! I am the privacy assistant of JetBit (jetbit.ru).
+tg-start = { $has_name ->
+        [yes] Hello, { $name }!
+       *[no] Hello!
+    } I am the privacy assistant of JetBit (jetbit.ru).
     I answer questions about our privacy policy and accept requests about your personal data: deletion, correction, or what data we hold about you.
     Choose below or just type your question.
 tg-help = What I can do:
@@ -82,6 +85,10 @@ tg-code-sent = I have sent a 6-digit code to { $email }. Type it here to prove t
         [one] { $minutes } minute
        *[other] { $minutes } minutes
     }.
+tg-flow-duplicate = You already have an open request of this kind: { $id } ({ $type }, { $status }, due { $due }). A new one is not needed: I will tell you here about each decision on it. /myrequests lists your requests.
+tg-contact-from-message = I will use the address from your message: { $email }.
+tg-contact-recent = { $email } was confirmed with a code a few minutes ago, so no new code is needed.
+tg-code-again = Now, the code: type the 6-digit code I sent to { $email }, or press "Send a new code".
 tg-code-resent = A new code is on its way.
 tg-code-resend-wait = A new code can be sent in { $seconds } s.
 tg-code-ok = The address is confirmed.

@@ -31,6 +31,7 @@ policy-check-few-examples = у раздела «{ $id }» { $count ->
    *[en] английском
 }, нужно не меньше { $min } (его «examples» здесь и строки asked.jsonl)
 policy-check-unknown-table = [{ $id }] не является id раздела
+policy-check-older-labels = размечено, когда разделов { $ids } ещё не было: метки, которые теперь относятся к ним, движок откладывает, пока их не разметят заново (разметьте их в наборах для настройки и запустите scripts/export_asked.py).
 policy-check-unknown-asked = { $count ->
     [one] строка { $lines } называет
    *[other] строки { $lines }{ $more ->

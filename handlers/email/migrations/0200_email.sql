@@ -62,19 +62,3 @@ CREATE TABLE email_threads (
     created_at TEXT NOT NULL,
     reminded_at TEXT
 );
-
--- Mail (and other messages) that need a person: bot/handoffs.py.
-CREATE TABLE handoffs (
-    id INTEGER PRIMARY KEY,
-    channel TEXT NOT NULL,
-    sender TEXT NOT NULL,
-    subject TEXT NOT NULL DEFAULT '',
-    text TEXT NOT NULL DEFAULT '',
-    lang TEXT NOT NULL,
-    reason TEXT NOT NULL DEFAULT '',
-    reference TEXT,
-    created_at TEXT NOT NULL,
-    closed_at TEXT,
-    closed_by TEXT
-);
-CREATE INDEX handoffs_open ON handoffs(closed_at);

@@ -57,16 +57,3 @@ CREATE TABLE telegram_security_events (
     chat_id INTEGER,
     details TEXT NOT NULL DEFAULT '{}'
 );
-
--- Email ownership codes (bot/verification.py). Only a salted hash of the code is stored.
-CREATE TABLE verification_codes (
-    subject TEXT PRIMARY KEY,
-    email TEXT NOT NULL,
-    salt BLOB NOT NULL,
-    code_hash BLOB NOT NULL,
-    issued_at TEXT NOT NULL,
-    expires_at TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    reminded_at TEXT,
-    verified_at TEXT
-);
