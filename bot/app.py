@@ -80,13 +80,15 @@ def collect_senders(services: Services, sources: list[Any]) -> dict[str, Sender]
 
 
 async def _run(services: Services, runners: list[Any], senders: dict[str, Sender] | None,
-               stop: asyncio.Event) -> bool:
+               stop: asyncio.Event, *, elsewhere: frozenset[str] = frozenset()) -> bool:
     """Run until ``stop``, until a part fails or until the database becomes unusable; True when
     everything ended cleanly.
 
-    ``senders=None`` runs no workers (the outbox is left to the bot process that owns the channels).
+    ``senders=None`` runs no workers (the outbox is left to the bot process that owns the channels);
+    ``elsewhere`` names channels another process delivers (the other console view), not a missing sender.
     """
-    tasks = [] if senders is None else [asyncio.create_task(run_workers(services, senders, stop), name="workers")]
+    tasks = [] if senders is None else [asyncio.create_task(run_workers(services, senders, stop, elsewhere=elsewhere),
+                                                            name="workers")]
     tasks += [asyncio.create_task(runner.run(stop), name=type(runner).__name__) for runner in runners]
     stopping = asyncio.create_task(stop.wait())
     # Every part catches its own errors to keep going; a failing file would have them retry for ever.
@@ -164,18 +166,18 @@ async def run_app(config: Config, *, force_console: bool = False, as_staff: bool
                     with contextlib.suppress(OSError):
                         status_path(config.database_path).unlink()
         else:
-            from handlers.telegram.console import ConsoleChat, ConsoleMailSender
+            from handlers.telegram.console import ConsoleChat
             console = ConsoleChat(services, as_staff=as_staff, stdin=stdin, out=out or sys.stdout)
             console_senders: dict[str, Sender] | None = None
             if not (config.telegram_enabled or config.email.enabled):
+                # Only what this view shows; the other view's messages wait for its console.
                 console_senders = {s.channel: s for s in console.senders()}
-                console_senders["email"] = ConsoleMailSender(out or sys.stdout)
             # Otherwise this is `privacy-bot chat` beside a configured bot, which delivers the outbox: a
             # console worker would take Telegram messages meant for real people and print them nowhere.
             console.settle = console_senders is not None
             if console_senders is not None:  # the console is the bot here: it records the policy it runs with
                 await PolicyReloader(services).record_start()
-            ok = await _run(services, [console], console_senders, stop)
+            ok = await _run(services, [console], console_senders, stop, elsewhere=console.elsewhere())
     finally:
         await services.close()
     if services.db.failure is not None:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fluent.runtime import FluentBundle, FluentResource
 from fluent.runtime.types import fluent_number
@@ -16,6 +18,10 @@ from fluent.runtime.types import fluent_number
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 LANGUAGES = ("ru", "en")
 DEFAULT_LANGUAGE = "ru"
+# Times people and staff see are Moscow times: the law's deadlines are counted on the Moscow calendar.
+MOSCOW = ZoneInfo("Europe/Moscow")
+# One date format per language, wherever a person or staff member sees a date.
+_DATE_FORMATS = {"ru": "%d.%m.%Y", "en": "%Y-%m-%d"}
 
 
 class Translator:
@@ -86,6 +92,32 @@ def _put_back(text: str, held: tuple[str, list[str]]) -> str:
     if not long_values:
         return text
     return _MARKER.sub(lambda m: long_values[int(m.group(2))] if m.group(1) == nonce else m.group(0), text)
+
+
+def format_date(lang: str, day: date | str) -> str:
+    """A date as the language writes it (ru 05.01.2027, en 2027-01-05); a datetime is taken in Moscow time,
+    an ISO date string (a policy's effective date) is read first. Anything else is shown as it is."""
+    if isinstance(day, str):
+        text = day
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            return text
+    if isinstance(day, datetime):
+        day = _moscow(day).date()
+    return day.strftime(_DATE_FORMATS.get(lang, _DATE_FORMATS[DEFAULT_LANGUAGE]))
+
+
+def format_datetime(lang: str, at: datetime) -> str:
+    """A moment in Moscow time, with the date as ``format_date`` writes it: "05.01.2027 14:30 МСК"."""
+    moscow = _moscow(at)
+    return get_translator()(lang, "datetime-moscow", date=format_date(lang, moscow.date()),
+                            time=moscow.strftime("%H:%M"))
+
+
+def _moscow(at: datetime) -> datetime:
+    # Stored times are UTC; a naive one is taken as UTC too.
+    return (at if at.tzinfo else at.replace(tzinfo=ZoneInfo("UTC"))).astimezone(MOSCOW)
 
 
 _default: Translator | None = None

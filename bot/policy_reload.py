@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.i18n import format_date
 from bot.learning import stored_examples
 from bot.policy.engine import PolicyEngine
 from bot.policy.snapshot import PolicyDiff, describe, diff, snapshot_of
@@ -88,8 +89,8 @@ class PolicyReloader:
                 number = old.changes + 1
                 await policy_repo.save_snapshot(conn, snapshot.with_changes(number))
                 lines = [services.translator(lang, "policy-staff-changed", version=snapshot.version,
-                                             date=snapshot.effective_date, old_version=old.version,
-                                             old_date=old.effective_date)]
+                                             date=format_date(lang, snapshot.effective_date),
+                                             old_version=old.version, old_date=format_date(lang, old.effective_date))]
                 lines += [f"• {line}" for line in describe(change, services.translator, lang)]
                 await services.outbox.enqueue(
                     conn, channel="staff", recipient="", kind=STAFF_KIND,

@@ -31,12 +31,12 @@ async def _every(seconds: float, job: Callable[[], Awaitable[object]], stop: asy
 
 
 async def run_workers(services: Services, senders: Mapping[str, Sender], stop: asyncio.Event, *,
-                      reminder_seconds: float = REMINDER_CHECK_SECONDS) -> None:
-    """Run until ``stop`` is set."""
+                      reminder_seconds: float = REMINDER_CHECK_SECONDS, elsewhere: frozenset[str] = frozenset()) -> None:
+    """Run until ``stop`` is set. ``elsewhere``: channels another process delivers (no warning that they wait)."""
     codes = VerificationCodes(services.db, services.config.telegram, services.secret)
     worker = OutboxWorker(services.db, senders, services.config, repository=services.outbox,
                           audit=services.audit, translator=services.translator,
-                          fillers={CODE_KIND: CodeMail(codes, services.translator)})
+                          fillers={CODE_KIND: CodeMail(codes, services.translator)}, elsewhere=elsewhere)
     retention = RetentionJob(services.db, services.config, audit=services.audit, outbox=services.outbox)
     await asyncio.gather(
         worker.run(stop),

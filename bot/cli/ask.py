@@ -8,7 +8,7 @@ import sys
 from typing import Any, TextIO
 
 from bot.config import Config
-from bot.i18n import get_translator
+from bot.i18n import format_date, get_translator
 from bot.policy import Intent, PolicyEngine, PolicyLoadError, Understanding
 
 
@@ -106,5 +106,6 @@ def render_human(engine: PolicyEngine, result: Understanding) -> str:
         ranked = ", ".join(f"{s.id} ({s.score:.2f})" for s in result.sections)
         lines.append(f"{t(lang, 'policy-section-label')}: {ranked}")
     lines.append(f"intent: {result.intent.value}, confidence: {result.confidence:.2f}, lang: {lang}")
-    lines.append(t(lang, "policy-version-label", version=result.policy_version, date=engine.effective_date))
+    lines.append(t(lang, "policy-version-label", version=result.policy_version,
+                   date=format_date(lang, engine.effective_date)))
     return "\n".join(lines)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.config import Config
-from bot.i18n import Translator, get_translator
+from bot.i18n import Translator, format_datetime, get_translator
 from bot.learning import (
     LearningError,
     LearningQuestion,
@@ -103,7 +103,7 @@ async def _decide(service: LearningService, t: Translator, lang: str, question_i
     except QuestionAlreadyDecided as exc:
         decided = exc.question
         raise CliError(t(lang, "learning-cli-already", id=question_id, by=decided.decided_by or "-",
-                         at=decided.decided_at.strftime("%Y-%m-%d %H:%M") if decided.decided_at else "-")) from None
+                         at=format_datetime(lang, decided.decided_at) if decided.decided_at else "-")) from None
     except UnknownSection as exc:
         raise CliError(t(lang, "learning-cli-unknown-section", section=exc.section_id, language=exc.lang)) from None
     if question.section_id is None:
@@ -149,7 +149,7 @@ async def _interactive(service: LearningService, t: Translator, lang: str, by: s
 def _show(t: Translator, lang: str, question: LearningQuestion, sections: list[Section], sink: TextIO) -> None:
     print(file=sink)
     print(t(lang, "learning-cli-question", id=question.id, language=question.lang, channel=question.channel,
-            reason=question.reason, asked=question.asked, created=question.created_at.strftime("%Y-%m-%d %H:%M")),
+            reason=question.reason, asked=question.asked, created=format_datetime(lang, question.created_at)),
           file=sink)
     print(f"  «{question.text}»", file=sink)
     print(t(lang, "learning-cli-offered", offered=", ".join(question.offered)) if question.offered
@@ -190,7 +190,7 @@ def _list(args: argparse.Namespace, config: Config) -> int:
         else:
             for q in items:
                 print(t(lang, "learning-cli-question", id=q.id, language=q.lang, channel=q.channel, reason=q.reason,
-                        asked=q.asked, created=q.created_at.strftime("%Y-%m-%d %H:%M")), f"«{q.text}»")
+                        asked=q.asked, created=format_datetime(lang, q.created_at)), f"«{q.text}»")
         return 0
 
     return _run(config, action)

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.config import Config
 from bot.handoffs import Handoff, HandoffAlreadyClosed, HandoffNotFound, HandoffService
-from bot.i18n import get_translator
+from bot.i18n import format_datetime, get_translator
 from bot.storage.db import Database
 
 
@@ -40,8 +40,8 @@ async def _with_service(config: Config, action: Any) -> int:
 
 
 def _line(lang: str, handoff: Handoff) -> str:
-    return get_translator()(lang, "handoff-cli-line", id=handoff.id, created=handoff.created_at.strftime(
-        "%Y-%m-%d %H:%M"), channel=handoff.channel, sender=handoff.sender, reason=handoff.reason,
+    return get_translator()(lang, "handoff-cli-line", id=handoff.id, created=format_datetime(lang, handoff.created_at),
+        channel=handoff.channel, sender=handoff.sender, reason=handoff.reason,
         subject=handoff.subject or "-", status="open" if handoff.is_open else "closed")
 
 
@@ -80,7 +80,7 @@ def _show(args: argparse.Namespace, config: Config) -> int:
             print(t(lang, "handoff-cli-reference", reference=handoff.reference))
         if handoff.closed_at:
             print(t(lang, "handoff-cli-closed", by=handoff.closed_by or "-",
-                    at=handoff.closed_at.strftime("%Y-%m-%d %H:%M")))
+                    at=format_datetime(lang, handoff.closed_at)))
         print()
         print(handoff.text)
         return 0
@@ -103,7 +103,7 @@ def _close(args: argparse.Namespace, config: Config) -> int:
             print(t(lang, "handoff-cli-already-closed", id=closed.id, by=closed.closed_by or "-"))
             return 1
         print(t(lang, "handoff-cli-closed", by=handoff.closed_by or "-",
-                at=handoff.closed_at.strftime("%Y-%m-%d %H:%M") if handoff.closed_at else "-"))
+                at=format_datetime(lang, handoff.closed_at) if handoff.closed_at else "-"))
         return 0
 
     return asyncio.run(_with_service(config, action))

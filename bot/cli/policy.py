@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Config, ConfigError
-from bot.i18n import Translator, get_translator
+from bot.i18n import Translator, format_date, get_translator
 from bot.pidfile import find_running_bot, pid_path, read_status, status_path
 from bot.policy import PolicyLoadError
 from bot.policy.check import check_policy
@@ -64,7 +64,7 @@ def _list(args: argparse.Namespace, config: Config) -> int:
     for section in policy.sections[lang]:
         indent = "    " if section.parent else "  "
         print(f"{indent}{section.id:<22} {section.title}")
-    print(t(lang, "policy-version-label", version=policy.version, date=policy.effective_date.isoformat()))
+    print(t(lang, "policy-version-label", version=policy.version, date=format_date(lang, policy.effective_date)))
     return 0
 
 
@@ -82,7 +82,7 @@ def _show(args: argparse.Namespace, config: Config) -> int:
     print()
     print(section.text)
     print()
-    print(t(lang, "policy-version-label", version=policy.version, date=policy.effective_date.isoformat()))
+    print(t(lang, "policy-version-label", version=policy.version, date=format_date(lang, policy.effective_date)))
     return 0
 
 
@@ -100,16 +100,18 @@ def _check(args: argparse.Namespace, config: Config) -> int:
     print(t(lang, "policy-check-summary", count=len(result.problems)))
     print()
     print(t(lang, "policy-check-folder", folder=str(folder), version=result.version,
-            date=result.effective_date or "?"))
+            date=format_date(lang, result.effective_date) if result.effective_date else "?"))
     recorded, note = _recorded_snapshot(config, t, lang)
     if recorded is None:
         print(note)
     else:
         change = diff(recorded, result.snapshot())
         if not change.version_changed and not change.sections_changed:
-            print(t(lang, "policy-check-no-changes", old_version=recorded.version, old_date=recorded.effective_date))
+            print(t(lang, "policy-check-no-changes", old_version=recorded.version,
+                    old_date=format_date(lang, recorded.effective_date)))
         else:
-            print(t(lang, "policy-check-changes", old_version=recorded.version, old_date=recorded.effective_date))
+            print(t(lang, "policy-check-changes", old_version=recorded.version,
+                    old_date=format_date(lang, recorded.effective_date)))
             for line in describe(change, t, lang):
                 print(f"  {line}")
     return 1 if result.problems else 0
@@ -186,7 +188,7 @@ def _reload(args: argparse.Namespace, config: Config) -> int:
         raise CliError(t(lang, "policy-reload-failed", pid=pid, version=str(status.get("version", "?")),
                          error=str(status.get("error", ""))))
     print(t(lang, "policy-reload-done", pid=pid, version=str(status.get("version")),
-            date=str(status.get("effective_date"))))
+            date=format_date(lang, str(status.get("effective_date")))))
     if status.get("version_changed") and status.get("previous_version"):
         print(t(lang, "policy-reload-was", old_version=str(status["previous_version"])))
     for line in status.get("changes") or []:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.audit import staff_actor
 from bot.cli import CliError
 from bot.config import Config
-from bot.i18n import Translator, get_translator
+from bot.i18n import Translator, format_date, format_datetime, get_translator
 from bot.requests import destruction, export
 from bot.requests.errors import (
     AlreadyDecided,
@@ -166,7 +166,7 @@ def _error_line(t: Translator, lang: str, exc: RequestError, config: Config) -> 
     if isinstance(exc, RequestNotFound):
         return t(lang, "cli-not-found", id=exc.request_id)
     if isinstance(exc, AlreadyDecided):
-        at = exc.decided_at.strftime("%Y-%m-%d %H:%M UTC") if exc.decided_at else "?"
+        at = format_datetime(lang, exc.decided_at) if exc.decided_at else "?"
         return t(lang, "cli-already-decided", id=exc.request_id, by=exc.decided_by or "?", at=at,
                  **display_names(t, lang, status=exc.status)) + _allowed_now(t, lang, exc.status)
     if isinstance(exc, IllegalTransition):
@@ -228,18 +228,18 @@ async def _create(service: RequestService, args: argparse.Namespace, config: Con
     if args.json:
         _print_json({**request.to_dict(), "duplicate_of": result.duplicate_of})
     elif result.duplicate_of:
-        print(t(lang, "cli-duplicate", id=request.id, due=request.effective_due_date.isoformat()))
+        print(t(lang, "cli-duplicate", id=request.id, due=format_date(lang, request.effective_due_date)))
     else:
         print(t(lang, "cli-created", id=request.id, status=request.status.value,
-                due=request.effective_due_date.isoformat()))
+                due=format_date(lang, request.effective_due_date)))
     return 0
 
 
 def _table(requests: list[PrivacyRequest], t: Translator, lang: str) -> str:
     header = [part.strip() for part in t(lang, "cli-table-header").split("|")]
     rows = [[r.id, r.type.value, r.channel.value, r.status.value,
-             r.received_at.date().isoformat(),
-             r.effective_due_date.isoformat() + ("*" if r.extended_due_date else ""),
+             format_date(lang, r.received_at),
+             format_date(lang, r.effective_due_date) + ("*" if r.extended_due_date else ""),
              r.decided_by or ""] for r in requests]
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     return "\n".join("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
@@ -306,7 +306,7 @@ async def _decide(service: RequestService, args: argparse.Namespace, config: Con
     elif args.action == "extend":
         request = await service.extend(args.id, by, args.reason)
         assert request.extended_due_date is not None
-        print(t(lang, "cli-extended", id=request.id, date=request.extended_due_date.isoformat()))
+        print(t(lang, "cli-extended", id=request.id, date=format_date(lang, request.extended_due_date)))
         return 0
     else:
         request = await service.cancel(args.id, by)

@@ -36,7 +36,7 @@ class OutboxWorker:
     def __init__(self, db: Database, senders: Mapping[str, Sender], config: Config, *,
                  repository: OutboxRepository | None = None, audit: AuditLog | None = None,
                  translator: Translator | None = None, lease_seconds: float = 300.0,
-                 fillers: Mapping[str, Filler] | None = None) -> None:
+                 fillers: Mapping[str, Filler] | None = None, elsewhere: frozenset[str] = frozenset()) -> None:
         self.db = db
         self.senders = dict(senders)
         self.fillers = dict(fillers or {})
@@ -45,7 +45,8 @@ class OutboxWorker:
         self.audit = audit or AuditLog()
         self.translator = translator or get_translator()
         self.lease = timedelta(seconds=lease_seconds)
-        self._warned_channels: set[str] = set()
+        # Channels another process delivers (the console's other view): waiting is expected, not warned of.
+        self._warned_channels: set[str] = set(elsewhere)
 
     def backoff(self, attempts: int) -> float:
         cfg = self.config.outbox

@@ -17,7 +17,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from bot.i18n import Translator
+from bot.i18n import Translator, format_date
 from bot.policy.models import Answer, Section
 
 # (`.venv/bin/python bench/quotes.py --whole-chars 700 1000 1300`: at 700 and 1000 the answering sentences
@@ -100,7 +100,8 @@ def render_answer(translator: Translator, section: Section, chosen: Sequence[int
                                   *(f"• {child.title}" for child in children)]))
     footer = [translator.get(lang, "policy-answer-link", url=url)]
     if version:
-        footer.append(translator.get(lang, "policy-version-label", version=version, date=effective_date))
+        footer.append(translator.get(lang, "policy-version-label", version=version,
+                                     date=format_date(lang, effective_date)))
     blocks.append("\n".join(footer))
     text = "\n\n".join(blocks)
     return Answer(section_id=section.id, title=section.title, quote=quote, url=url, text=text)

@@ -18,7 +18,7 @@ import aiosqlite
 
 from bot.audit import REQUESTER, SYSTEM, AuditEvent, AuditLog
 from bot.config import Config
-from bot.i18n import LANGUAGES, Translator, get_translator
+from bot.i18n import LANGUAGES, Translator, format_date, get_translator
 from bot.outbox.repository import OutboxRecord, OutboxRepository
 from bot.requests import deadlines, destruction
 from bot.requests.errors import (
@@ -68,10 +68,6 @@ class RequestStats:
     by_status: dict[str, int]
     open: int
     overdue: int
-
-
-def format_date(lang: str, day: date) -> str:
-    return day.strftime("%d.%m.%Y") if lang == "ru" else day.isoformat()
 
 
 def display_names(translator: Translator, lang: str, *, type: str | None = None, status: str | None = None,

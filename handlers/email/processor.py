@@ -19,6 +19,7 @@ import aiosqlite
 
 from bot import intake
 from bot.handoffs import HandoffService
+from bot.i18n import format_datetime
 from bot.intake import Next
 from bot.learning import AskedQuestion
 from bot.requests.errors import RequestError, TooManyOpenRequests
@@ -34,7 +35,7 @@ from bot.services import Services
 from handlers.email.loop_guard import automatic_reason
 from handlers.email.message_ids import MessageIds
 from handlers.email.parsing import AuthVerdict, ParsedMail, auth_verdict, parse_mail
-from handlers.email.store import EmailStore, InboundMail, Thread, utc_now
+from handlers.email.store import LIMIT_NOTICE, EmailStore, InboundMail, Thread, utc_now
 from handlers.email.threading_headers import references_chain, reply_subject
 
 log = logging.getLogger(__name__)
@@ -394,13 +395,24 @@ class MailProcessor:
         sender = mail.from_addr if mail else ""
         replies = decision.replies
         outcome = decision.outcome
+        notice = False
         if replies and mail is not None and sender:
             since = utc_now() - timedelta(hours=1)
-            if await self.store.replies_since(conn, sender, since) >= self.config.email.replies_per_sender_per_hour:
+            cap = self.config.email.replies_per_sender_per_hour
+            replied = await self.store.reply_times_since(conn, sender, since)
+            if len(replied) >= cap:
                 # Loop protection: no more mail to this address this hour; the request/handoff still stands.
                 replies = []
                 if outcome in ("answered", "greeted", "handoff", "unreadable"):
                     outcome = f"{outcome}:rate_limited"
+                # The writer is told once when we answer again: one notice per hour, not one per mail, so
+                # the notice cannot feed a loop (and it is not counted as a reply).
+                if not await self.store.limit_notices_since(conn, sender, since):
+                    again = replied[cap - 1] + timedelta(hours=1)
+                    replies = [Reply("email.reply_limit", self.t(decision.lang, "email-reply-limit", cap=cap,
+                                                                 at=format_datetime(decision.lang, again)),
+                                     reply_subject(mail.subject))]
+                    outcome, notice = f"{outcome}{LIMIT_NOTICE}", True
         if mail is not None and sender:
             for reply in replies:
                 await self._enqueue(conn, mail, reply, decision.lang)
@@ -426,7 +438,7 @@ class MailProcessor:
                                              reason="abstained", offered=decision.learn.offered,
                                              reference=item.message_id)
         await self.store.mark_processed(conn, item.id, outcome=outcome, from_addr=sender,
-                                        replied=bool(replies), request_id=decision.request_id)
+                                        replied=bool(replies) and not notice, request_id=decision.request_id)
         return outcome
 
     async def _enqueue(self, conn: aiosqlite.Connection, mail: ParsedMail, reply: Reply, lang: str) -> None:

@@ -9,6 +9,9 @@ import aiosqlite
 
 from bot.storage.db import Database
 
+# Appended to the outcome of the mail whose answer was the notice of the reply limit (once per window).
+LIMIT_NOTICE = ":limit_notice"
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -218,6 +221,20 @@ class EmailStore:
                 (address, iso(since))))
         row = rows[0] if rows else None
         return int(row[0]) if row else 0
+
+    async def reply_times_since(self, conn: aiosqlite.Connection, address: str, since: datetime) -> list[datetime]:
+        """When mails from this address that we replied to were processed, newest first."""
+        rows = list(await conn.execute_fetchall(
+                "SELECT processed_at FROM email_inbound WHERE from_addr = ? AND replied = 1 AND processed_at >= ?"
+                " ORDER BY processed_at DESC", (address, iso(since))))
+        return [moment for row in rows if (moment := _parse_time(row[0])) is not None]
+
+    async def limit_notices_since(self, conn: aiosqlite.Connection, address: str, since: datetime) -> int:
+        """How many times this address was told of the reply limit (outcome ``...:limit_notice``)."""
+        rows = list(await conn.execute_fetchall(
+                "SELECT COUNT(*) FROM email_inbound WHERE from_addr = ? AND outcome LIKE ? AND processed_at >= ?",
+                (address, f"%{LIMIT_NOTICE}", iso(since))))
+        return int(rows[0][0]) if rows else 0
 
     async def unflagged(self, mailbox: str, uidvalidity: int, limit: int = 500) -> list[int]:
         rows = list(await self.db.conn.execute_fetchall(

@@ -48,6 +48,18 @@ class InfoReplyCb(CallbackData, prefix="i"):
     request_id: str
 
 
+FORGET_ACTIONS = ("erase", "keep")
+FORGET_TOKEN_BYTES = 8  # 16 hex characters
+
+
+class ForgetCb(CallbackData, prefix="fg"):
+    """The answer to /forget's question, carrying that question's one-time token: a press on an older
+    question, a repeated press or made-up data erases nothing."""
+
+    action: str
+    token: str
+
+
 class StaffCb(CallbackData, prefix="st"):
     action: str
     request_id: str
@@ -120,6 +132,7 @@ def button_data(*, request_id: str = "PR-2026-0001", section_ids: Iterable[str] 
     data += [LangCb(lang=lang).pack() for lang in LANGUAGES]
     data += [SectionCb(section=section).pack() for section in section_ids]
     data.append(InfoReplyCb(request_id=request_id).pack())
+    data += [ForgetCb(action=a, token="f" * 2 * FORGET_TOKEN_BYTES).pack() for a in FORGET_ACTIONS]
     data += [StaffCb(action=a, request_id=request_id).pack() for a in STAFF_ACTIONS]
     data.append(OpenCb(request_id=request_id).pack())
     # draft ids count up from 1; items are [destruction] ids

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.config import DestructionConfig
+from bot.i18n import format_date, format_datetime
 from bot.requests.destruction import KINDS, Destruction
 from bot.requests.models import PrivacyRequest
 from handlers.telegram.limits import (
@@ -67,10 +68,10 @@ def _card(t: Texts, request: PrivacyRequest, piece: Pieces) -> str:
     if len(request.corrections) > MAX_SHOWN_CORRECTIONS:
         lines.append(t("tg-card-corrections-more", count=len(request.corrections) - MAX_SHOWN_CORRECTIONS))
         piece.cut = True
-    lines.append(t("tg-card-due", due=request.effective_due_date.isoformat()))
+    lines.append(t("tg-card-due", due=format_date(t.lang, request.effective_due_date)))
     lines.append(t("tg-card-status", status=t("request-status", status=request.status.value)))
     if request.decided_by:
-        decided_at = request.decided_at.strftime("%Y-%m-%d %H:%M UTC") if request.decided_at else ""
+        decided_at = format_datetime(t.lang, request.decided_at) if request.decided_at else ""
         lines.append(t("tg-card-decided", by=piece(request.decided_by, CAP_ACTOR), at=decided_at))
     if request.decision_reason:
         lines.append(t("tg-card-reason", reason=piece(request.decision_reason, CAP_REASON)))

@@ -9,6 +9,7 @@ from bot.config import Config
 from bot.i18n import Translator
 from bot.verification import VerificationCodes
 from handlers.telegram.answers import RecentAnswers
+from handlers.telegram.isolation import ChatEventIsolation
 from handlers.telegram.repository import TelegramRepository
 from handlers.telegram.storage import SQLiteStorage
 
@@ -27,6 +28,8 @@ class TelegramDeps:
     staff_user_ids: frozenset[int] = field(default_factory=frozenset)
     # answers shown lately, for "did not help" (memory only, bounded)
     answers: RecentAnswers = field(default_factory=RecentAnswers)
+    # one update at a time per chat; the outbox's senders wait their turn in it too (isolation.py)
+    events: ChatEventIsolation = field(default_factory=ChatEventIsolation)
 
     @classmethod
     def build(cls, services: Services) -> TelegramDeps:

@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncGenerator, Hashable
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.exceptions import TelegramRetryAfter, TelegramServerError
-from aiogram.fsm.storage.base import BaseEventIsolation, StorageKey
 from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from aiogram.types import ErrorEvent
@@ -39,7 +37,8 @@ def build_dispatcher(deps: TelegramDeps) -> Dispatcher:
     # Refused here, at start, rather than as a button Telegram will not take (CallbackCapacityError).
     check_policy_buttons(deps, deps.services.engine)
     # Updates of one chat are handled one at a time, so a fast typist cannot race the flow state.
-    dp = Dispatcher(storage=deps.storage, events_isolation=ChatEventIsolation(), deps=deps)
+    # The same isolation orders the outbox's sends to a chat after the update in flight (senders.py).
+    dp = Dispatcher(storage=deps.storage, events_isolation=deps.events, deps=deps)
     context = ContextMiddleware(deps)
     guard = GuardMiddleware(deps)
     for observer in (dp.message, dp.callback_query):
@@ -67,41 +66,6 @@ def build_dispatcher(deps: TelegramDeps) -> Dispatcher:
                 await update.callback_query.answer(text, show_alert=True)
 
     return dp
-
-
-class ChatEventIsolation(BaseEventIsolation):
-    """One update at a time per chat and person, with a lock only while someone holds or waits for it.
-
-    aiogram's SimpleEventIsolation keeps a lock for every key it ever saw (a few hundred bytes per person,
-    never released); here a key's lock goes away with its last user, so memory follows the updates in
-    flight, not the number of people who ever wrote.
-    """
-
-    def __init__(self) -> None:
-        self._locks: dict[Hashable, tuple[asyncio.Lock, list[int]]] = {}
-
-    @contextlib.asynccontextmanager
-    async def lock(self, key: StorageKey) -> AsyncGenerator[None, None]:
-        entry = self._locks.get(key)
-        if entry is None:
-            entry = self._locks[key] = (asyncio.Lock(), [0])
-        lock, users = entry
-        users[0] += 1
-        try:
-            async with lock:
-                yield
-        finally:
-            users[0] -= 1
-            if not users[0]:
-                del self._locks[key]
-
-    @property
-    def keys_held(self) -> int:
-        """Keys with a lock now (no __len__: aiogram tests the isolation for truth, and 0 would be falsy)."""
-        return len(self._locks)
-
-    async def close(self) -> None:
-        self._locks.clear()
 
 
 class RetryMiddleware(BaseRequestMiddleware):

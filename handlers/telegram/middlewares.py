@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -57,12 +58,13 @@ class GuardMiddleware(BaseMiddleware):
         if user is None:
             return None
         if not self.deps.is_staff(user.id) and self.flood.hit(user.id):
-            # One "slow down" per minute at most, or the warning itself floods the chat.
+            # Told once when they may write again, not once per dropped message (that would flood the chat).
             if self.flood.should_warn(user.id):
+                notice = t("tg-flood", seconds=max(1, math.ceil(self.flood.retry_in(user.id))))
                 if isinstance(event, Message):
-                    await event.answer(t("tg-flood"))
+                    await event.answer(notice)
                 elif isinstance(event, CallbackQuery):
-                    await event.answer(t("tg-flood"), show_alert=True)
+                    await event.answer(notice, show_alert=True)
             elif isinstance(event, CallbackQuery):
                 await event.answer()
             return None
@@ -89,31 +91,43 @@ class FloodLimiter:
         self.clock = clock
         # Ordered by each person's latest hit, so the stale ones are always at the old end.
         self.hits: BoundedLRU[int, list[float]] = BoundedLRU(max_people)
-        # When each person was last told to slow down (ordered by that time).
+        # Until when each person told to slow down was told they must wait (ordered by when they were told).
         self.warned: BoundedLRU[int, float] = BoundedLRU(max_people)
 
     def hit(self, user_id: int) -> bool:
-        """Count one message or press; True when the person is over the limit."""
+        """Count one message or press; True when the person is over the limit (the message is dropped).
+
+        A dropped message is not counted: the time the person was told they may write again holds,
+        whatever they send meanwhile.
+        """
         now = self.clock()
         self._expire(now)
         # A short list, not a deque: most people send a message or two a minute, and a deque costs
-        # over 600 bytes however few items it holds.
-        hits = [at for at in self.hits.get(user_id) or () if now - at <= self.window]
-        hits.append(now)
-        if len(hits) > self.limit + 1:  # "over the limit" is all that matters: older hits need not stay
-            del hits[:-self.limit - 1]
+        # over 600 bytes however few items it holds. At most ``limit`` hits are ever kept.
+        hits = [at for at in self.hits.get(user_id) or () if now - at < self.window]
+        over = len(hits) >= self.limit
+        if not over:
+            hits.append(now)
         self.hits[user_id] = hits
-        return len(hits) > self.limit
+        return over
+
+    def retry_in(self, user_id: int) -> float:
+        """Seconds until the person's next message is taken again (0: it would be taken now)."""
+        hits = self.hits.peek(user_id) or []
+        if len(hits) < self.limit:
+            return 0.0
+        return max(0.0, hits[-self.limit] + self.window - self.clock())
 
     def should_warn(self, user_id: int) -> bool:
-        """True at most once per window per person."""
+        """True once per stretch over the limit: the notice says when it ends, so saying it again would
+        help nobody and would itself flood the chat."""
         now = self.clock()
-        last = self.warned.peek(user_id)
-        if last is not None and now - last <= self.window:
+        until = self.warned.peek(user_id)
+        if until is not None and now < until:
             return False
-        self.warned[user_id] = now
+        self.warned[user_id] = now + self.retry_in(user_id)
         return True
 
     def _expire(self, now: float) -> None:
         self.hits.drop_oldest_while(lambda hits: not hits or now - hits[-1] > self.window)
-        self.warned.drop_oldest_while(lambda at: now - at > self.window)
+        self.warned.drop_oldest_while(lambda until: now >= until)

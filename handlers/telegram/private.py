@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import hmac
 import re
+import secrets
+import time
 from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot import intake
 from bot.audit import REQUESTER
 from bot.handoffs import HandoffService
+from bot.i18n import format_date
 from bot.intake import Next
 from bot.learning import asked_question
 from bot.policy.engine import PolicyEngine
@@ -32,10 +36,13 @@ from handlers.telegram import keyboards
 from handlers.telegram.callbacks import (
     ANSWER_ACTIONS,
     FLOW_ACTIONS,
+    FORGET_ACTIONS,
+    FORGET_TOKEN_BYTES,
     LANGUAGES,
     MENU_ACTIONS,
     AnswerCb,
     FlowCb,
+    ForgetCb,
     InfoReplyCb,
     LangCb,
     MenuCb,
@@ -61,6 +68,7 @@ from handlers.telegram.texts import Texts, esc, shown
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}$")
 _PHONE = re.compile(r"^\+?[\d\s\-()]{7,20}$")
 _MAX_CORRECTIONS = 5
+FORGET_ASK_SECONDS = 600  # /forget's question is answered within ten minutes, or asked again
 
 
 class RequestFlow(StatesGroup):
@@ -136,21 +144,45 @@ def get_router() -> Router:
                                learning_days=retention.learning_days))
 
     @router.message(Command("forget"))
-    async def forget(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
-        assert message.from_user is not None
-        user_id = message.from_user.id
+    async def forget(message: Message, state: FSMContext, t: Texts) -> None:
+        # Asked first; only the button of this question erases (a one-time token in the chat's state, so
+        # a step the person is in survives a "keep").
+        token = secrets.token_hex(FORGET_TOKEN_BYTES)
+        await state.update_data(forget_token=token, forget_asked=time.time())
+        await message.answer(t("tg-forget-ask"), reply_markup=_forget_keyboard(t, token))
+
+    @router.callback_query(ForgetCb.filter(F.action.in_(FORGET_ACTIONS)))
+    async def forget_answer(query: CallbackQuery, callback_data: ForgetCb, state: FSMContext, t: Texts,
+                            deps: TelegramDeps) -> None:
+        data = await state.get_data()
+        token, asked = data.get("forget_token"), data.get("forget_asked")
+        if not (isinstance(token, str) and isinstance(asked, int | float) and time.time() - asked <= FORGET_ASK_SECONDS
+                and hmac.compare_digest(token.encode(), callback_data.token.encode())):
+            # Stale (an older question, already answered, too old) or made up: nothing is erased. Not
+            # logged: a security record would keep the id of someone who asked to be forgotten.
+            await query.answer(t("tg-forget-stale"), show_alert=True)
+            return
+        # One answer per question; a step the person is in keeps its own data.
+        await state.set_data({k: v for k, v in data.items() if k not in ("forget_token", "forget_asked")})
+        await query.answer()
+        if isinstance(query.message, Message):
+            await query.message.edit_reply_markup(reply_markup=None)
+        if callback_data.action == "keep":
+            await _reply(query, t("tg-forget-kept-all"))
+            return
+        user_id = query.from_user.id
         await state.clear()
         await deps.repo.forget_user(user_id)
         await deps.storage.forget_user(user_id)
-        deps.answers.forget(message.chat.id)
+        deps.answers.forget(user_id)  # a private chat's id is the person's
         await deps.services.db.checkpoint()  # what was deleted leaves the write-ahead log too
         requests = await deps.services.requests.for_telegram_user(user_id)
         kept = [r.id for r in requests]
         if kept:
-            await message.answer(t("tg-forget-done-kept", ids=clip(", ".join(kept), CAP_ID_LIST),
-                                   closed_days=deps.config.retention.closed_request_details_days))
+            await _reply(query, t("tg-forget-done-kept", ids=clip(", ".join(kept), CAP_ID_LIST),
+                                  closed_days=deps.config.retention.closed_request_details_days))
         else:
-            await message.answer(t("tg-forget-done"))
+            await _reply(query, t("tg-forget-done"))
 
     @router.message(Command("myrequests"))
     async def my_requests_cmd(message: Message, t: Texts, deps: TelegramDeps) -> None:
@@ -193,7 +225,7 @@ def get_router() -> Router:
         # Telegram refuses messages over 4096 characters; a policy section is far shorter, but be safe.
         text = fit_message(lambda piece: t("tg-section", title=piece(found.title, CAP_TITLE),
                                            text=piece(found.text, CAP_LONG_TEXT), url=esc(deps.config.policy.url),
-                                           version=engine.policy_version, date=engine.effective_date))
+                                           version=engine.policy_version, date=format_date(t.lang, engine.effective_date)))
         await _reply(query, text, reply_markup=keyboards.offer_person(t))
 
     @router.callback_query(AnswerCb.filter(F.action.in_(ANSWER_ACTIONS)))
@@ -363,7 +395,7 @@ def get_router() -> Router:
             return
         if phone:
             await _reply(query, t("tg-request-created-phone", id=request.id,
-                                  due=request.effective_due_date.isoformat()))
+                                  due=format_date(t.lang, request.effective_due_date)))
             # A phone number the bot cannot check: staff get a card to verify it.
             await deps.services.requests.announce_unverified(request.id)
         else:
@@ -465,7 +497,8 @@ async def _say(message: Message, outcome: intake.Outcome, t: Texts, deps: Telegr
     if outcome.next is Next.ANSWER and answer is not None:
         sent = await message.answer(fit_message(lambda piece: t(
             "tg-answer", title=piece(answer.title, CAP_TITLE), quote=piece(answer.quote, CAP_LONG_TEXT),
-            url=esc(answer.url), version=esc(understanding.policy_version), date=esc(engine.effective_date))),
+            url=esc(answer.url), version=esc(understanding.policy_version),
+            date=esc(format_date(t.lang, engine.effective_date)))),
             reply_markup=keyboards.after_answer(t))
         # Remembered (masked) for "did not help".
         deps.answers.remember(message.chat.id, sent.message_id,
@@ -521,7 +554,7 @@ async def _start_flow(target: Message | CallbackQuery, state: FSMContext, t: Tex
     if existing is not None:
         await _reply(target, t("tg-flow-duplicate", id=existing.id, type=t("request-type", type=existing.type.value),
                                status=t("request-status", status=existing.status.value),
-                               due=existing.effective_due_date.isoformat()),
+                               due=format_date(t.lang, existing.effective_due_date)),
                      reply_markup=keyboards.main_menu(t))
         return
     await state.update_data(type=kind.value, corrections=[], lang=t.lang, suggested_email=contact_email,
@@ -594,6 +627,12 @@ async def _show_summary(target: Message | CallbackQuery, state: FSMContext, t: T
     await _reply(target, render_summary(t, data), reply_markup=keyboards.flow(t, "confirm", "cancel"))
 
 
+def _forget_keyboard(t: Texts, token: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        InlineKeyboardButton(text=t(f"tg-btn-forget-{action}"), callback_data=ForgetCb(action=action, token=token).pack())
+        for action in FORGET_ACTIONS]])
+
+
 def _section_titles(deps: TelegramDeps, lang: str) -> list[tuple[str, str]]:
     return [(s.id, s.title) for s in deps.services.engine.sections(lang)]
 
@@ -610,7 +649,8 @@ async def _my_requests_text(deps: TelegramDeps, t: Texts, user_id: int) -> str:
     if not requests:
         return t("tg-mine-none")
     lines = [t("tg-mine-item", id=request.id, type=t("request-type", type=request.type.value),
-               status=t("request-status", status=request.status.value), due=request.effective_due_date.isoformat())
+               status=t("request-status", status=request.status.value),
+               due=format_date(t.lang, request.effective_due_date))
              for request in requests]
     return fit_lines(t("tg-mine-title"), lines, lambda left: t("tg-mine-more", count=left))
 

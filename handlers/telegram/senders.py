@@ -22,6 +22,7 @@ from bot.requests.errors import RequestNotFound
 from handlers.telegram import keyboards, learning
 from handlers.telegram.cards import render_card
 from handlers.telegram.deps import TelegramDeps
+from handlers.telegram.isolation import TURN_WAIT_SECONDS
 from handlers.telegram.limits import MESSAGE_TEXT_UNITS, clip, utf16_units
 from handlers.telegram.texts import Texts
 
@@ -72,20 +73,28 @@ class TelegramSender:
         # The core's texts are plain: a long reason or question typed at the command line is cut here,
         # at the end, rather than refused by Telegram.
         text = clip(str(payload.get("text", "")), MESSAGE_TEXT_UNITS)
-        try:
-            message_id = await _send(self.bot, chat_id, text, parse_mode=None, reply_markup=markup, reply_to=reply_to)
-        except PermanentDeliveryError as exc:
-            if "forbidden" in str(exc):
-                # The person blocked the bot: remembered; the core falls back to their verified email.
-                await self.deps.repo.mark_blocked(chat_id)
-            raise
-        if message.kind == "request.needs_info" and request_id:
-            await self._await_answer(chat_id, str(request_id))
+        # After the update being handled in this chat: its direct replies come before what its core call
+        # caused, and the person's next message waits for this one (isolation.py).
+        async with self.deps.events.lock(self._key(chat_id), within=TURN_WAIT_SECONDS):
+            try:
+                message_id = await _send(self.bot, chat_id, text, parse_mode=None, reply_markup=markup,
+                                         reply_to=reply_to)
+            except PermanentDeliveryError as exc:
+                if "forbidden" in str(exc):
+                    # The person blocked the bot: remembered; the core falls back to their verified email.
+                    await self.deps.repo.mark_blocked(chat_id)
+                raise
+            if message.kind == "request.needs_info" and request_id:
+                await self._await_answer(chat_id, str(request_id))
         return str(message_id)
+
+    def _key(self, chat_id: int) -> StorageKey:
+        """The key the dispatcher's isolation and FSM use for a person's private chat."""
+        return StorageKey(bot_id=self.bot.id, chat_id=chat_id, user_id=chat_id)
 
     async def _await_answer(self, chat_id: int, request_id: str) -> None:
         """The person's next message answers the question, unless they are in the middle of something."""
-        key = StorageKey(bot_id=self.bot.id, chat_id=chat_id, user_id=chat_id)
+        key = self._key(chat_id)
         if await self.deps.storage.get_state(key) is None:
             await self.deps.storage.set_state(key, INFO_ANSWER_STATE)
             await self.deps.storage.set_data(key, {"request_id": request_id})

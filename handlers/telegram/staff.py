@@ -13,6 +13,7 @@ from aiogram.types import CallbackQuery, ForceReply, InlineKeyboardMarkup, Messa
 
 from bot.audit import staff_actor
 from bot.handoffs import HandoffAlreadyClosed, HandoffNotFound, HandoffService
+from bot.i18n import format_date, format_datetime
 from bot.requests import destruction
 from bot.requests.destruction import Kind
 from bot.requests.errors import (
@@ -192,7 +193,7 @@ def get_router(deps: TelegramDeps) -> Router:
             # An alert is plain text: the name as typed, not HTML-escaped.
             await query.answer(t("tg-staff-already-decided", status=exc.status,
                                  by=clip(exc.decided_by or "?", CAP_ALERT_ACTOR),
-                                 at=exc.decided_at.strftime("%Y-%m-%d %H:%M UTC") if exc.decided_at else ""),
+                                 at=format_datetime(t.lang, exc.decided_at) if exc.decided_at else ""),
                                show_alert=True)
             await _refresh_card(query, t, await deps.services.requests.get(request.id))
             return
@@ -283,7 +284,7 @@ async def _decide(event: Message | CallbackQuery, t: Texts, deps: TelegramDeps, 
     except AlreadyDecided as exc:
         await _answer_in_chat(event, t("tg-staff-already-decided", status=exc.status,
                                        by=shown(exc.decided_by or "?", CAP_ACTOR),
-                                       at=exc.decided_at.strftime("%Y-%m-%d %H:%M UTC") if exc.decided_at else ""))
+                                       at=format_datetime(t.lang, exc.decided_at) if exc.decided_at else ""))
         return
     except RequestError as exc:
         await _answer_in_chat(event, t("tg-staff-action-failed", error=shown(exc, CAP_ERROR)))
@@ -387,7 +388,7 @@ async def _tell_stale(query: CallbackQuery, t: Texts, request: PrivacyRequest) -
     # An alert is plain text: the name as typed, not HTML-escaped.
     await query.answer(t("tg-staff-stale", status=t("request-status", status=request.status.value),
                          by=clip(request.decided_by or "—", CAP_ALERT_ACTOR),
-                         at=request.decided_at.strftime("%Y-%m-%d %H:%M UTC") if request.decided_at else ""),
+                         at=format_datetime(t.lang, request.decided_at) if request.decided_at else ""),
                        show_alert=True)
 
 
@@ -416,7 +417,8 @@ def _list_text(t: Texts, requests: list[PrivacyRequest], title_id: str) -> str:
     if not requests:
         return t(f"{title_id}-empty")
     lines = [t("tg-staff-list-item", id=request.id, type=t("request-type", type=request.type.value),
-               status=t("request-status", status=request.status.value), due=request.effective_due_date.isoformat())
+               status=t("request-status", status=request.status.value),
+               due=format_date(t.lang, request.effective_due_date))
              for request in requests[:LIST_LIMIT]]
     # As many as one Telegram message holds (4096 characters), then how many more there are.
     return fit_lines(t(title_id, count=len(requests)), lines, lambda left: t("tg-staff-list-more", count=left),

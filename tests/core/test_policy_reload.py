@@ -23,6 +23,7 @@ import pytest
 from bot import policy_reload
 from bot.cli import main
 from bot.config import REPO_ROOT, Config
+from bot.i18n import format_date
 from bot.pidfile import PidFile, find_running_bot, pid_path, read_status, status_path
 from bot.policy.engine import PolicyEngine
 from bot.policy.loader import load_policy
@@ -106,7 +107,7 @@ async def test_reload_swaps_the_engine_records_the_policy_and_tells_staff_once_p
     assert NEW_PHONE in _phone_answer(services.engine) and OLD_PHONE in _phone_answer(old_engine)
     notices = await _staff_notices(services)
     assert len(notices) == 1
-    assert f"версия {second.version}, действует с {second.effective_date}" in notices[0]["text"]  # ru: the default
+    assert f"версия {second.version}, действует с {format_date('ru', second.effective_date)}" in notices[0]["text"]  # ru
     assert "contact" in notices[0]["text"] and first.version in notices[0]["text"]
     written = read_status(status)
     assert written is not None and written["ok"] and written["pid"] == os.getpid()

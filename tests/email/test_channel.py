@@ -213,10 +213,14 @@ async def test_reply_cap_and_duplicates(make_harness: Callable[..., Any]) -> Non
         await h.append(raw.replace(b"<DB9PR01-question02@outlook.com>", b"<cap-0@outlook.com>"))  # same id again
         await h.processed(4)
         await asyncio.sleep(1.0)
-        assert len(await h.settle(2)) == 2
+        # Two answers, then one notice saying when answers resume; nothing for the fourth.
+        sent = await h.settle(3)
+        assert len(sent) == 3
+        notice = sent[-1].message().get_body(("plain",)).get_content()
+        assert "Automatic answers resume after" in notice and "Moscow time" in notice
         outcomes = await h.channel.store.inbound_outcomes()
         assert sorted(v for k, v in outcomes.items() if k.startswith("<cap-")) == [
-            "answered", "answered", "answered:rate_limited", "answered:rate_limited"]
+            "answered", "answered", "answered:rate_limited", "answered:rate_limited:limit_notice"]
 
 
 async def test_size_cap(make_harness: Callable[..., Any]) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.config import Config
 from bot.handoffs import HandoffService
+from bot.i18n import format_datetime
 from bot.requests.models import RequestStatus
 from bot.services import Services, build_services
 from handlers.email.message_ids import MessageIds
@@ -43,10 +45,20 @@ async def test_reply_cap_holds_inside_one_chunk(services: Services) -> None:
     raw = eml("02_question_en_cookies.eml")
     raws = [raw.replace(b"<DB9PR01-question02@outlook.com>", f"<cap-{n}@outlook.com>".encode()) for n in range(4)]
     store, outcomes = await _process_chunk(services, raws)
-    assert outcomes == ["answered", "answered", "answered:rate_limited", "answered:rate_limited"]
+    assert outcomes == ["answered", "answered", "answered:rate_limited:limit_notice", "answered:rate_limited"]
     assert await store.unprocessed() == []
     replies = [r for r in await services.outbox.records(limit=50) if r.message.channel == "email"]
-    assert len(replies) == 2 and {r.message.recipient for r in replies} == {"john.miller@outlook.com"}
+    assert len(replies) == 3 and {r.message.recipient for r in replies} == {"john.miller@outlook.com"}
+    # The third mail is told once when answers resume (the hour after the first answer), in its language.
+    [notice] = [r for r in replies if r.message.kind == "email.reply_limit"]
+    assert "Automatic answers resume after" in notice.message.payload["text"]
+    async with services.db.conn.execute("SELECT processed_at FROM email_inbound ORDER BY id LIMIT 1") as cur:
+        first = (await cur.fetchone())[0]
+    resumes = datetime.strptime(first, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC) + timedelta(hours=1)
+    assert format_datetime("en", resumes) in notice.message.payload["text"]
+    # The notice is not counted as an answer, so it does not push the time it names any later.
+    async with services.db.conn.execute("SELECT COUNT(*) FROM email_inbound WHERE replied = 1") as cur:
+        assert (await cur.fetchone())[0] == 2
 
 
 async def test_reply_in_the_same_chunk_finds_the_request_it_confirms(services: Services) -> None:

@@ -64,3 +64,31 @@ def test_russian_catalog_is_russian() -> None:
 def test_missing_message_raises() -> None:
     with pytest.raises(KeyError):
         Translator()("en", "no-such-message")
+
+
+def test_one_date_format_per_language_and_moments_in_moscow_time() -> None:
+    from datetime import UTC, date, datetime
+
+    from bot.i18n import format_date, format_datetime
+    day = date(2027, 1, 5)
+    assert format_date("ru", day) == "05.01.2027" and format_date("en", day) == "2027-01-05"
+    assert format_date("ru", "2027-01-05") == "05.01.2027"  # a policy's effective date, stored as text
+    assert format_date("ru", "soon") == "soon"  # not a date: shown as it is
+    late = datetime(2027, 1, 4, 22, 30, tzinfo=UTC)  # already the 5th in Moscow
+    assert format_date("ru", late) == "05.01.2027"
+    assert format_datetime("ru", late) == "05.01.2027 01:30 МСК"
+    assert format_datetime("en", late) == "2027-01-05 01:30 Moscow time"
+    assert format_datetime("en", late.replace(tzinfo=None)) == "2027-01-05 01:30 Moscow time"  # naive = UTC
+
+
+def test_no_iso_dates_left_where_people_and_staff_read_them() -> None:
+    """Dates shown to people and staff go through bot.i18n.format_date / format_datetime; a raw
+    isoformat() or strftime() in a rendered message is a second format."""
+    from bot.config import REPO_ROOT
+    shown_in = ["handlers/telegram/private.py", "handlers/telegram/cards.py", "handlers/telegram/staff.py",
+                "bot/requests/service.py", "bot/policy/answer.py", "bot/policy_reload.py", "bot/cli/handoffs.py",
+                "bot/cli/examples.py", "bot/cli/policy.py", "bot/cli/ask.py"]
+    for name in shown_in:
+        text = (REPO_ROOT / name).read_text(encoding="utf-8")
+        found = re.findall(r"(?:due|date|at|created)=[^,\n]*(?:isoformat\(\)|strftime\()", text)
+        assert not found, (name, found)

@@ -172,6 +172,8 @@ async def test_nothing_of_a_forgotten_person_is_left_anywhere(tmp_path: Path, do
                           lambda rows: rows[0][0] >= 4, params=(PERSON,))
         mark = bot.api.mark()
         bot.api.send_text(PERSON, "/forget", first_name=NAME)
+        ask = await bot.said(PERSON, "Удалить данные переписки", after=mark)  # asked first
+        bot.press(PERSON, ask, "Удалить", first_name=NAME)
         await bot.said(PERSON, "Готово", after=mark)
         await asyncio.sleep(1.0)
 

@@ -165,6 +165,8 @@ async def test_forget_and_retention_leave_nothing_behind(tmp_path: Path, dovecot
         # The person asks to be forgotten.
         mark = bot.api.mark()
         bot.api.send_text(PERSON, "/forget", first_name=NAME)
+        ask = await bot.said(PERSON, "Удалить данные переписки", after=mark)  # asked first
+        bot.press(PERSON, ask, "Удалить", first_name=NAME)
         await bot.said(PERSON, "Готово", after=mark)
         await asyncio.sleep(1.0)  # let the outbox settle before the bot stops
 

@@ -11,7 +11,7 @@ import gc
 import tracemalloc
 
 from bot.lru import PER_PERSON_ENTRIES, BoundedLRU
-from handlers.telegram.dispatcher import ChatEventIsolation
+from handlers.telegram.isolation import ChatEventIsolation
 from handlers.telegram.middlewares import FloodLimiter, GuardMiddleware
 from tests.telegram import conftest as telegram_harness
 from tests.telegram.conftest import Harness
@@ -123,11 +123,30 @@ def test_flood_limiter_forgets_people_quiet_for_a_window_and_holds_at_most_its_b
     # warning comes once per window.
     flooder = 7777
     assert [limiter.hit(flooder) for _ in range(5)] == [False, False, False, True, True]
-    assert len(limiter.hits.peek(flooder) or []) == 4  # no more than limit + 1 hits kept
+    assert len(limiter.hits.peek(flooder) or []) == 3  # no more than limit hits kept (dropped ones do not count)
     assert limiter.should_warn(flooder) and not limiter.should_warn(flooder)
     now[0] += 61
     assert not limiter.hit(flooder) and limiter.should_warn(flooder)
     assert len(limiter.warned) == 1
+
+
+def test_flood_notice_says_when_and_that_time_holds_whatever_is_sent_meanwhile() -> None:
+    now = [0.0]
+    limiter = FloodLimiter(limit=3, window_seconds=60, clock=lambda: now[0])
+    for at in (0.0, 10.0, 20.0):
+        now[0] = at
+        assert not limiter.hit(1)
+    now[0] = 25.0
+    assert limiter.hit(1) and limiter.retry_in(1) == 35.0  # the first hit leaves the window at 60
+    assert limiter.should_warn(1)
+    for at in (30.0, 40.0, 59.0):  # hammering on: dropped, not counted, not warned again
+        now[0] = at
+        assert limiter.hit(1) and not limiter.should_warn(1)
+    assert limiter.retry_in(1) == 1.0
+    now[0] = 60.0  # when the notice said: taken
+    assert not limiter.hit(1)
+    now[0] = 61.0  # over again (three within the minute): a new stretch, a new notice
+    assert limiter.hit(1) and limiter.retry_in(1) == 9.0 and limiter.should_warn(1)
 
 
 async def test_event_locks_are_released_and_still_serialise_one_chat() -> None:
@@ -148,6 +167,38 @@ async def test_event_locks_are_released_and_still_serialise_one_chat() -> None:
     await asyncio.gather(update("a"), update("b"))
     assert order == ["a in", "a out", "b in", "b out"]
     assert isolation.keys_held == 0
+
+
+async def test_an_outbox_send_waits_for_the_chats_update_but_never_for_ever() -> None:
+    """The sender's turn (isolation.py): after the update in flight; a stuck update cannot hold a
+    notification back longer than ``within``, and the lock is still released properly afterwards."""
+    import asyncio
+
+    from aiogram.fsm.storage.base import StorageKey
+
+    isolation = ChatEventIsolation()
+    key = StorageKey(bot_id=1, chat_id=2, user_id=2)
+    release = asyncio.Event()
+    order: list[str] = []
+
+    async def stuck_update() -> None:
+        async with isolation.lock(key):
+            order.append("update")
+            await release.wait()
+
+    async def send() -> None:
+        async with isolation.lock(key, within=0.05):
+            order.append("send")
+
+    holder = asyncio.create_task(stuck_update())
+    await asyncio.sleep(0)
+    await asyncio.wait_for(send(), 2)  # went out beside the stuck update, after waiting
+    assert order == ["update", "send"]
+    release.set()
+    await holder
+    assert isolation.keys_held == 0
+    async with isolation.lock(key):  # the timed-out waiter left the lock usable
+        pass
 
 
 def test_bounded_lru_drops_the_least_recently_used() -> None:

@@ -153,7 +153,8 @@ PLAIN_TELEGRAM_MESSAGES = ("tg-flood", "tg-forged", "tg-not-staff", "tg-stale-bu
                            "tg-code-resend-wait", "tg-code-resent", "tg-staff-done", "tg-staff-stale",
                            "tg-staff-already-decided", "tg-error", "tg-code-reminder", "tg-code-email-subject",
                            "tg-code-email-body", "tg-staff-handoff-hint", "tg-limit-id-prefix",
-                           "tg-limit-section-id", "tg-invalid-token")
+                           "tg-limit-section-id", "tg-invalid-token", "tg-console-no-button",
+                           "tg-console-no-buttons", "tg-forget-stale")
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

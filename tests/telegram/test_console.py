@@ -75,27 +75,45 @@ async def test_console_chat_as_a_person_then_as_staff(tmp_path: Path) -> None:
     await person.type("Кому вы передаёте мои данные?")
     await person.expect(r"Полный текст политики")
     await person.type("удалите мои данные")
-    await person.expect(r"\[1\] Пропустить")
-    await person.type("1")
+    skip = (await person.expect(r"\[(\d+)\] Пропустить")).group(1)
+    await person.type(skip)
     await person.expect(r"адресу электронной почты")
     await person.type("me@example.com")
     code = (await person.expect(r"\[email -> me@example.com\].*\n.*?(\d{6})")).group(1)
     await person.type(code)
-    await person.expect(r"\[1\] ✅ Подтвердить")
-    await person.type("1")
+    confirm = (await person.expect(r"\[(\d+)\] ✅ Подтвердить")).group(1)
+    await person.type("99")  # not on screen: refused, nothing pressed (it was taken as text and cancelled)
+    await person.expect(r"\[99\] на экране нет.*\[" + confirm + r"\] ✅ Подтвердить")
+    await person.type(confirm)
+    # In order: "sent, the number follows", then the number.
+    await person.expect(r"Номер и срок ответа придут следующим сообщением")
     request_id = (await person.expect(r"(PR-\d{4}-\d{4}) \(удаление персональных данных\) зарегистрирован")).group(1)
+    await person.type("/start")
+    human = (await person.expect(r"\[(\d+)\] 👤 Связаться с сотрудником")).group(1)
+    await person.type(human)
+    await person.expect(r"передам его сотрудникам")
+    await person.type("Позовите человека")
+    await person.expect(r"передано сотрудникам")
     status, stderr = await person.finish()
     assert status == 0, stderr
     assert "PRIVACY_BOT_TELEGRAM_TOKEN" in stderr  # how to connect real channels was printed first
 
     staff = await _start(database, "chat", "--as-staff")
-    await staff.expect(r"/queue")
+    # What the person's console left for the staff chat is posted when a staff console runs.
+    await staff.expect(r"Позовите человека")
     await staff.type("/queue")
     await staff.expect(request_id)
     await staff.type(f"/request {request_id}")
-    await staff.expect(r"\[1\] ✅ Одобрить")
-    await staff.type("1")
+    approve = (await staff.expect(r"\[(\d+)\] ✅ Одобрить")).group(1)
+    await staff.type(approve)
     await staff.expect(r"bot \(edited\)> .*" + request_id)
     await staff.expect(r"Состояние: одобрен")
     status, stderr = await staff.finish(signal.SIGTERM)
+    assert status == 0, stderr
+    assert "no sender" not in stderr  # the other view's messages wait for it without a warning
+
+    # The person's console shows the staff decision, as Telegram would.
+    person = await _start(database, "run")
+    await person.expect(request_id + r".*одобрен")
+    status, stderr = await person.finish()
     assert status == 0, stderr

@@ -78,6 +78,9 @@ async def test_questions_deletion_with_email_code_restart_staff_approval_and_api
                 mark = api.mark()
                 _press(api, PERSON, summary, "Подтвердить")
                 created = await api.wait_for_message(PERSON, "зарегистрирован", after=mark, within=STEP_WITHIN)
+                # In the order the person reads them: "sent, the number follows", then the number.
+                told = [c.text for c in api.calls[mark:] if c.method == "sendMessage" and c.chat_id == PERSON]
+                assert len(told) == 2 and "следующим сообщением" in told[0] and told[1] == created.text, told
                 request_id = re.search(r"PR-\d{4}-\d{4}", created.text)
                 assert request_id, created.text
                 rid = request_id.group(0)

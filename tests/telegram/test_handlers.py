@@ -231,10 +231,14 @@ async def test_flood_and_length_limits(harness: Harness) -> None:
     assert "слишком длинное" in h.last_text(USER)
     for _ in range(31):
         await h.send(USER, "/help")
-    assert "слишком часто" in h.last_text(USER)
+    # Told when they may write again (about a minute: the first of the 30 leaves the window then).
+    notice = re.fullmatch(r".*слишком часто.*Напишите снова через (\d+) секунд[уы]?\.", h.last_text(USER), re.S)
+    assert notice and 50 <= int(notice.group(1)) <= 60, h.last_text(USER)
     before = len(h.session.sent(USER))
-    await h.send(USER, "/help")  # still flooding: silently dropped, no second warning
-    assert len(h.session.sent(USER)) == before
+    for _ in range(20):  # still flooding: dropped, and the notice is not repeated for each (it would flood too)
+        await h.send(USER, "/help")
+    await h.press(USER, "m:ask")
+    assert len(h.session.sent(USER)) == before and not h.session.alerts()
 
 
 async def test_blocked_user_is_recorded_and_the_notice_falls_back_to_the_verified_email(harness: Harness) -> None:
@@ -262,12 +266,63 @@ async def test_privacy_and_forget_keep_what_the_law_requires(harness: Harness) -
     await h.send(USER, "/privacy")
     assert "Что бот хранит о вас" in h.last_text(USER)
     await h.send(USER, "/forget")
+    # Asked first: nothing is erased until the button of this question is pressed.
+    assert "Удалить данные переписки" in h.last_text(USER)
+    ask = h.last_buttons(USER)
+    assert (await h.deps.repo.held_about(USER))["handoff_messages"] == 1
+    await h.press(USER, ask["Не удалять"])
+    assert h.last_text(USER) == "Ничего не удалено."
+    await h.press(USER, ask["🗑 Удалить"])  # the question was answered: stale
+    assert "больше не действует" in str(h.session.alerts()[-1].text)
+    await h.send(USER, "/forget")
+    fresh = h.last_buttons(USER)
+    for forged in (ask["🗑 Удалить"], "fg:erase:" + "0" * 16, "fg:erase:ёё", "fg:erase:"):  # older, made up
+        await h.press(USER, forged)
+        assert "больше не действует" in str(h.session.alerts()[-1].text)
+    assert (await h.deps.repo.held_about(USER))["handoff_messages"] == 1
+    await h.press(USER, fresh["🗑 Удалить"])
     assert request_id in h.last_text(USER)
     assert (await h.deps.repo.held_about(USER))["handoff_messages"] == 0
     # The handoff keeps the fact, not the words, and is closed.
     handoffs = await HandoffService(h.services.db, h.services.config).list(include_closed=True)
     assert [(x.text, x.sender, x.closed_by) for x in handoffs] == [("", "", "forgotten")]
     assert (await h.services.requests.get(request_id)).status is RequestStatus.PENDING_REVIEW
+
+
+async def test_forget_keeps_a_step_in_progress_when_the_person_keeps_their_data(harness: Harness) -> None:
+    h = harness
+    await h.send(USER, "Удалите все мои данные")
+    await h.press(USER, h.last_buttons(USER)["Пропустить"])
+    await h.send(USER, "/forget")
+    await h.press(USER, h.last_buttons(USER)["Не удалять"])
+    await h.send(USER, "+7 900 000-00-00")  # the contact step is still the one asked
+    assert "Проверьте ваш запрос" in h.last_text(USER)
+
+
+async def test_forget_asks_too_late_is_stale(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time as real_time
+
+    from handlers.telegram import private
+    h = harness
+    await h.send(USER, "/forget")
+    ask = h.last_buttons(USER)
+    later = real_time.time() + private.FORGET_ASK_SECONDS + 1
+    monkeypatch.setattr(private.time, "time", lambda: later)
+    await h.press(USER, ask["🗑 Удалить"])
+    assert "больше не действует" in str(h.session.alerts()[-1].text)
+
+
+async def test_privacy_names_days_in_the_right_form(harness: Harness) -> None:
+    h = harness
+    retention = h.services.config.retention
+    for days, ru, en in ((1, "1 день", "1 day;"), (3, "3 дня", "3 days;"), (5, "5 дней", "5 days;"),
+                         (21, "21 день", "21 days;")):
+        monkey = retention.model_copy(update={"transcripts_days": days})
+        object.__setattr__(h.services.config, "retention", monkey)
+        await h.send(USER, "/privacy", lang="ru")
+        assert f"— {ru};" in h.last_text(USER)
+        await h.send(USER + 1, "/privacy", lang="en")
+        assert f"kept {en}" in h.last_text(USER + 1) and " 1 days" not in h.last_text(USER + 1)
 
 
 async def test_staff_commands(harness: Harness) -> None:
@@ -327,3 +382,45 @@ async def test_a_failing_handler_tells_the_person_instead_of_going_silent(harnes
     monkeypatch.setattr(harness.services.engine, "understand", broken)
     await harness.send(USER, "Какие cookies вы используете?", lang="en")
     assert harness.last_text(USER).startswith("Sorry, something went wrong")
+
+
+async def test_after_confirming_the_person_hears_sent_then_the_number_in_that_order(harness: Harness) -> None:
+    """The outbox worker runs beside the handlers, as in the bot: the core's notification (the number)
+    must not overtake the handler's own reply that announces it."""
+    import asyncio
+
+    from bot.outbox.worker import OutboxWorker
+    from bot.verification import CODE_KIND, CodeMail
+
+    h = harness
+    stop = asyncio.Event()
+    worker = OutboxWorker(h.services.db, h.senders, h.services.config, repository=h.services.outbox,
+                          fillers={CODE_KIND: CodeMail(h.deps.codes, h.services.translator)})
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        for attempt in range(3):  # the race this guards against is a matter of scheduling: try it a few times
+            user = USER + 100 + attempt
+            await h.send(user, "Удалите все мои данные")
+            await h.press(user, h.last_buttons(user)["Пропустить"])
+            email = f"order{attempt}@example.com"
+            await h.send(user, email)
+            code = None
+            for _ in range(100):
+                mails = [m for m in h.email.sent if m.recipient == email]
+                if mails:
+                    code = re.search(r"\b\d{6}\b", mails[-1].payload["text"])
+                    break
+                await asyncio.sleep(0.02)
+            assert code
+            await h.send(user, code.group(0))
+            mark = len(h.session.sent(user))
+            await h.press(user, h.last_buttons(user)["✅ Подтвердить"], message_id=999)
+            for _ in range(100):
+                if any("зарегистрирован" in str(m.text) for m in h.session.sent(user)[mark:]):
+                    break
+                await asyncio.sleep(0.02)
+            texts = [str(m.text) for m in h.session.sent(user)[mark:] if isinstance(m, SendMessage)]
+            assert len(texts) == 2 and "следующим сообщением" in texts[0] and "зарегистрирован" in texts[1], texts
+    finally:
+        stop.set()
+        await running

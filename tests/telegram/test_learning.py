@@ -190,6 +190,8 @@ async def test_forget_drops_the_answers_remembered_for_did_not_help(harness: Har
     answer = h.session.sent(USER)[-1]
     assert len(h.deps.answers) == 1
     await h.send(USER, "/forget")
+    assert len(h.deps.answers) == 1  # only asked so far
+    await h.press(USER, h.last_buttons(USER)["🗑 Удалить"])
     assert len(h.deps.answers) == 0
     await h.press(USER, h.last_buttons(USER).get("👎 Не помогло", "a:unhelpful"),
                   message_id=h.session.message_id_of(answer))

@@ -4,6 +4,7 @@ answers show the version and effective date of the policy they come from."""
 
 from __future__ import annotations
 
+from bot.i18n import format_date
 from handlers.telegram.callbacks import SectionCb
 from tests.telegram.conftest import USER, Harness
 
@@ -26,7 +27,7 @@ async def test_a_button_of_a_section_the_policy_no_longer_has_is_stale_not_forge
 async def test_sections_and_answers_carry_the_policy_version_and_date(harness: Harness) -> None:
     h = harness
     engine = h.services.engine
-    label = f"Версия политики {engine.policy_version}, действует с {engine.effective_date}"
+    label = f"Версия политики {engine.policy_version}, действует с {format_date('ru', engine.effective_date)}"
     await h.press(USER, SectionCb(section="contact").pack())
     assert label in h.last_text(USER)
     await h.send(USER, "по какому телефону с вами связаться?")

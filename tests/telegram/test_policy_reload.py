@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import REPO_ROOT
+from bot.i18n import format_date
 from bot.policy.loader import load_policy
 from bot.policy_reload import STAFF_KIND
 from tests.servers.botapi import BotApiServer, Call
@@ -139,7 +140,7 @@ async def test_reload_answers_with_the_new_text_and_version_while_a_flow_begun_b
             await api.wait_for(_is_policy_post, after=staff_mark, within=WITHIN)
             posts = _policy_posts(api, staff_mark)
             assert len(posts) == 1
-            effective = load_policy(folder).effective_date.isoformat()
+            effective = format_date("ru", load_policy(folder).effective_date)
             assert f"версия {new_version}, действует с {effective}" in posts[0].text
             assert f"была {old_version}" in posts[0].text and "contact" in posts[0].text
     log = bot.log_path.read_text()

@@ -13,6 +13,7 @@ email-answer = Hello!
     If this does not answer your question, reply to this message and a staff member will help you.
 email-greeting = Hello! Thank you for writing to us. Ask us anything about how JetBit handles personal data, or write to us to have your data deleted, corrected or to get a copy of it.
 email-not-in-policy = Hello! Thank you for your question. Our privacy policy does not say anything about this, so we have passed your question to a member of our staff, who will reply to you by email.
+email-reply-limit = Hello! Your message has been received. We have already answered { $cap } of your messages within the last hour, so we send no more automatic answers for now (this protects against mail loops). If you asked for a member of staff, they will see your message. Automatic answers resume after { $at }: if you need an answer to a question or a confirmation of a request, please write again after that time.
 email-handoff-ack = Hello! Thank you for your message. We have passed it to a member of our staff, who will reply to you by email.
 
 ## Requests by email. $id request id, $what the kind of request (email-request-type), $hours how long the confirmation is valid.
@@ -26,7 +27,10 @@ email-confirm = Hello!
 
     We have received your request for { $what } and registered it as { $id }.
 
-    To make sure that the request really comes from the owner of this address, please reply to this message (the text of the reply does not matter). If you write a new message instead, include this confirmation code: { $token }. Without a confirmation within { $hours } hours the request will be closed.
+    To make sure that the request really comes from the owner of this address, please reply to this message (the text of the reply does not matter). If you write a new message instead, include this confirmation code: { $token }. Without a confirmation within { $hours ->
+        [one] { $hours } hour
+       *[other] { $hours } hours
+    } the request will be closed.
 
     If you did not send this request, do nothing: without your confirmation nothing will happen to your data.
 email-confirm-third-party = Please note: we can only act on a request about your own data. This request covers only the data linked to this address; a person whose data you mentioned has to write to us themselves.

@@ -49,7 +49,10 @@ tg-unhelpful-stale = I no longer have the question this answer was for. Please a
 tg-use-buttons = Please answer the question above, use the buttons, or type /cancel.
 tg-text-only = I understand text messages only.
 tg-stale-button = This button belongs to an earlier step. Type /start to begin again.
-tg-flood = You are writing too fast. Please wait a minute and try again.
+tg-flood = You are writing too fast, so I am skipping messages. Please write again in { $seconds } { $seconds ->
+    [one] second
+   *[other] seconds
+}.
 tg-too-long = The message is too long: at most { $limit } characters, please.
 tg-forged = This action is not available.
 tg-not-staff = Only the privacy team can do this here.
@@ -78,7 +81,10 @@ tg-corr-more = Noted ({ $count } { $count ->
     }). Is there another field to correct?
 tg-contact-prompt = Under which email address or phone number do we hold your data? Type it here.
 tg-contact-invalid = That does not look like an email address or a phone number. Please try again.
-tg-code-sent = I have sent a 6-digit code to { $email }. Type it here to prove the address is yours. The code is valid for { $minutes } minutes.
+tg-code-sent = I have sent a 6-digit code to { $email }. Type it here to prove the address is yours. The code is valid for { $minutes ->
+        [one] { $minutes } minute
+       *[other] { $minutes } minutes
+    }.
 tg-flow-duplicate = You already have an open request of this kind: { $id } ({ $type }, { $status }, due { $due }). A new one is not needed: I will tell you here about each decision on it. /myrequests lists your requests.
 tg-contact-from-message = I will use the address from your message: { $email }.
 tg-contact-recent = { $email } was confirmed with a code a few minutes ago, so no new code is needed.
@@ -97,7 +103,10 @@ tg-code-reminder = Your confirmation code is waiting in your mailbox (check the 
 tg-code-email-subject = Your JetBit confirmation code
 tg-code-email-body = Your confirmation code: { $code }
 
-    Type it in the chat with the JetBit privacy bot in Telegram. The code is valid for { $minutes } minutes.
+    Type it in the chat with the JetBit privacy bot in Telegram. The code is valid for { $minutes ->
+        [one] { $minutes } minute
+       *[other] { $minutes } minutes
+    }.
     If you did not ask for it, ignore this email: nothing will happen.
 tg-summary-title = <b>Please check your request:</b>
 tg-summary-type = Request: { $type }
@@ -127,13 +136,33 @@ tg-mine-item = • { $id }: { $type }, { $status }, due by { $due }
 tg-mine-more = … and { $count } more.
 tg-privacy = <b>What this bot stores about you</b>
     • your Telegram id, chat id and chosen language;
-    • messages you send to our team ({ $handoffs }), kept { $transcripts_days } days;
-    • email confirmation codes, only as a hash, kept { $codes_days } days at most;
-    • your requests ({ $requests }): contact, details and history, as the law requires; personal details of closed requests are removed after { $closed_days } days, leaving only an anonymous record that the request was handled.
-    • questions I could not answer, or whose answer did not help, without your name, email or phone and not linked to you, so that our team can teach me: kept { $learning_days } days.
+    • messages you send to our team ({ $handoffs }), kept { $transcripts_days ->
+        [one] { $transcripts_days } day
+       *[other] { $transcripts_days } days
+    };
+    • email confirmation codes, only as a hash, kept { $codes_days ->
+        [one] { $codes_days } day
+       *[other] { $codes_days } days
+    } at most;
+    • your requests ({ $requests }): contact, details and history, as the law requires; personal details of closed requests are removed after { $closed_days ->
+        [one] { $closed_days } day
+       *[other] { $closed_days } days
+    }, leaving only an anonymous record that the request was handled.
+    • questions I could not answer, or whose answer did not help, without your name, email or phone and not linked to you, so that our team can teach me: kept { $learning_days ->
+        [one] { $learning_days } day
+       *[other] { $learning_days } days
+    }.
     /forget erases your chat data.
+tg-forget-ask = Erase your chat data: messages to our team, chosen language, conversation state and confirmation codes? This cannot be undone. Your requests stay: the law requires us to keep a record of how they were handled.
+tg-btn-forget-erase = 🗑 Erase
+tg-btn-forget-keep = Keep
+tg-forget-kept-all = Nothing was erased.
+tg-forget-stale = This button no longer works: nothing was erased. Send /forget again.
 tg-forget-done = Done: your chat data (messages to our team, language, conversation state, codes) has been erased.
-tg-forget-done-kept = Done: your chat data has been erased. Your requests { $ids } are kept, because the law requires us to keep a record of how they were handled; their personal details are removed { $closed_days } days after they close.
+tg-forget-done-kept = Done: your chat data has been erased. Your requests { $ids } are kept, because the law requires us to keep a record of how they were handled; their personal details are removed { $closed_days ->
+        [one] { $closed_days } day
+       *[other] { $closed_days } days
+    } after they close.
 
 # Staff chat
 tg-staff-help = Staff chat commands:
@@ -236,6 +265,8 @@ tg-learn-stale = Already decided by { $by } { $at }.
 # Console chat
 tg-console-intro = Console chat with the privacy bot: type messages as in Telegram; type a button's number to press it; /quit or Ctrl-D to leave.
 tg-console-staff-intro = Console chat as a staff member in the staff chat: /queue, /request ID, card buttons by number; /quit or Ctrl-D to leave.
+tg-console-no-button = There is no button [{ $number }] on screen; nothing was pressed. On screen: { $buttons }. To send the number as text, start the line with { $escape }
+tg-console-no-buttons = There is no button [{ $number }] on screen; nothing was pressed. To send the number as text, start the line with { $escape }
 tg-console-how-to-connect = No channel is configured, so the console chat starts.
     To connect Telegram: set PRIVACY_BOT_TELEGRAM_TOKEN, and in config.toml [telegram] staff_chat_id and staff_user_ids (api_base for a self-hosted Bot API server).
     To connect email: [email] enabled = true, the IMAP/SMTP keys, PRIVACY_BOT_IMAP_PASSWORD and PRIVACY_BOT_SMTP_PASSWORD.
