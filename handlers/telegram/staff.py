@@ -515,7 +515,7 @@ async def _destruction_confirmed(query: CallbackQuery, t: Texts, deps: TelegramD
     except AlreadyDecided as exc:
         await query.answer(t("tg-staff-already-decided", status=exc.status,
                              by=clip(exc.decided_by or "?", CAP_ALERT_ACTOR),
-                             at=exc.decided_at.strftime("%Y-%m-%d %H:%M UTC") if exc.decided_at else ""),
+                             at=format_datetime(t.lang, exc.decided_at) if exc.decided_at else ""),
                            show_alert=True)
         await _drop_buttons(query)
         return
