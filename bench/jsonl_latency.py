@@ -1,6 +1,6 @@
 """Per-message time of ``privacy-bot ask --jsonl`` as an outside caller sees it.
 
-    .venv/bin/python bench/jsonl_latency.py [--sets holdout7,holdout8] [--rounds 1]
+    .venv/bin/python bench/jsonl_latency.py [--sets holdout9] [--rounds 1]
 
 Starts the command as a separate process, sends the labelled messages one line at a time and waits for
 each answer before sending the next, so every figure is the round trip of one message (pipe both ways,
@@ -63,7 +63,7 @@ def percentile(values: list[float], share: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sets", default="holdout7,holdout8")
+    parser.add_argument("--sets", default="holdout9")
     parser.add_argument("--rounds", type=int, default=1, help="runs of each command (the best p99 is shown too)")
     args = parser.parse_args()
     lines = []
