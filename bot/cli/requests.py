@@ -230,14 +230,45 @@ async def _create(service: RequestService, args: argparse.Namespace, config: Con
     elif result.duplicate_of:
         print(t(lang, "cli-duplicate", id=request.id, due=format_date(lang, request.effective_due_date)))
     else:
-        print(t(lang, "cli-created", id=request.id, status=request.status.value,
+        print(t(lang, "cli-created", id=request.id, status=t(lang, "request-status", status=request.status.value),
                 due=format_date(lang, request.effective_due_date)))
     return 0
 
 
+def _shown_fields(request: PrivacyRequest, t: Translator, lang: str) -> list[tuple[str, str]]:
+    """A request as staff read it, in the run's language (``--json`` gives the raw record)."""
+    fields: list[tuple[str, str]] = [
+        ("id", request.id), ("type", t(lang, "request-type", type=request.type.value)),
+        ("channel", t(lang, "request-channel", channel=request.channel.value)), ("lang", request.lang),
+        ("status", t(lang, "request-status", status=request.status.value))]
+    for identity in request.identities:
+        proof = t(lang, "verification-method", method=identity.verified_by) if identity.verified_by else \
+            t(lang, "verification-method", method="none")
+        shown = identity.shown or identity.address
+        fields.append((f"identity-{identity.kind}", f"{shown}{f' ({identity.name})' if identity.name else ''}, {proof}"))
+    fields.append(("verification", t(lang, "verification-method", method=request.verification_method.value)))
+    for name, moment in (("verified_at", request.verified_at), ("received_at", request.received_at),
+                         ("decided_at", request.decided_at), ("completed_at", request.completed_at),
+                         ("closed_at", request.closed_at), ("redacted_at", request.redacted_at)):
+        if moment is not None:
+            fields.append((name, format_datetime(lang, moment)))
+    fields.append(("due_date", format_date(lang, request.effective_due_date)))
+    for name, text in (("extension_reason", request.extension_reason), ("decided_by", request.decided_by),
+                       ("decision_reason", request.decision_reason), ("info_question", request.info_question),
+                       ("duplicate_of", request.duplicate_of), ("details", request.details)):
+        if text:
+            fields.append((name, text))
+    for item in request.corrections:
+        fields.append(("correction", f"{item.field}: {item.current} -> {item.wanted}"))
+    if request.flags:
+        fields.append(("flags", ", ".join(sorted(request.flags))))
+    return fields
+
+
 def _table(requests: list[PrivacyRequest], t: Translator, lang: str) -> str:
     header = [part.strip() for part in t(lang, "cli-table-header").split("|")]
-    rows = [[r.id, r.type.value, r.channel.value, r.status.value,
+    rows = [[r.id, t(lang, "request-type", type=r.type.value), t(lang, "request-channel", channel=r.channel.value),
+             t(lang, "request-status", status=r.status.value),
              format_date(lang, r.received_at),
              format_date(lang, r.effective_due_date) + ("*" if r.extended_due_date else ""),
              r.decided_by or ""] for r in requests]
@@ -274,16 +305,15 @@ async def _show(service: RequestService, args: argparse.Namespace, config: Confi
                      if destroyed else None,
                      "events": [e.to_dict() for e in events], "deliveries": deliveries})
         return 0
-    for key, value in request.to_dict().items():
-        if value not in (None, "", [], {}):
-            print(f"{key}: {json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value}")
+    for field, value in _shown_fields(request, t, lang):
+        print(t(lang, "cli-show-field", field=field, value=value))
     if destroyed:
-        print(f"destroyed: categories={', '.join(destroyed.ids('categories'))}; "
-              f"systems={', '.join(destroyed.ids('systems'))}")
+        print(t(lang, "cli-show-field", field="destroyed", value="; ".join(
+            ", ".join(destroyed.ids(kind)) for kind in ("categories", "systems"))))
     print(t(lang, "cli-show-actions", count=len(actions), actions=", ".join(actions)))
     print(t(lang, "cli-show-events"))
     for event in events:
-        print(f"  {event.at.isoformat(timespec='seconds')}  {event.event}  {event.actor}  {event.details_text()}")
+        print(f"  {format_datetime(lang, event.at)}  {event.event}  {event.actor}  {event.details_text()}")
     print(t(lang, "cli-show-deliveries"))
     for d in deliveries:
         print(f"  #{d['id']}  {d['channel']}  {d['kind']}  {d['status']}  {d['error'] or ''}".rstrip())

@@ -189,7 +189,7 @@ def test_destruction_act(cli: Callable[..., Any]) -> None:
     assert ("| status_changed | staff:<b>Борис</b> Орлов | categories=[contacts, account], from=approved, "
             "systems=[crm, mail], to=completed") in out
     code, out, _ = cli("requests", "show", rid)
-    assert "destroyed: categories=contacts, account; systems=crm, mail" in out and "Действия: нет" in out
+    assert "Уничтожено (категории; системы): contacts, account; crm, mail" in out and "Действия: нет" in out
     access = _create(cli, "--type", "access", "--email", "ivan@example.ru")["id"]
     assert cli("requests", "act", access)[0] == 1
     cli("requests", "approve", access, "--by", "anna")
@@ -275,3 +275,26 @@ def test_staff_verify_a_phone_request(cli: Callable[..., Any]) -> None:
     # entered by staff: verified already; "verify" is for what the bot received unconfirmed
     code, _, err = cli("requests", "verify", rid, "--by", "anna")
     assert code == 1 and "сейчас можно: approve" in err
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_one_run_speaks_one_language(cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, lang: str) -> None:
+    """Headers, values, field names and dates of the human views are all in the run's language; the raw
+    values (pending_review, manual, deletion) appear only in --json."""
+    monkeypatch.setenv("PRIVACY_BOT__POLICY__DEFAULT_LANGUAGE", lang)
+    code, created, _ = cli("requests", "create", "--type", "deletion", "--email", "ivan@example.ru",
+                           "--telegram-id", "77", "--name", "Иван")
+    assert code == 0
+    rid = created.split()[1]
+    listed = cli("requests", "list")[1]
+    shown = cli("requests", "show", rid)[1]
+    for raw in ("pending_review", " manual ", "verified_at", "email_code", ": staff\n", "{"):
+        assert raw not in created + listed + shown.split("События:")[0].split("Events:")[0], raw
+    other = re.compile("[a-z]{5,}" if lang == "ru" else "[а-яё]{3,}")
+    human = [line for line in (created + listed + shown).splitlines()
+             if not line.startswith(("  ", "Действия", "Actions")) and "Иван" not in line]
+    words = {w for line in human for w in other.findall(line.split(": ", 1)[-1] if lang == "ru" else line)}
+    assert words <= {"example", "telegram", "ivan"}, words
+    assert ("Статус: на рассмотрении" if lang == "ru" else "Status: pending review") in shown
+    assert ("Telegram: 77 (Иван), проверено сотрудником" if lang == "ru" else
+            "Telegram: 77 (Иван), checked by staff") in shown

@@ -17,6 +17,7 @@ request-status = { $status ->
 }
 
 verification-method = { $method ->
+    [channel] proven by the channel itself (the message came from this account)
     [email_code] email, confirmed by a code
     [email_reply] email, confirmed by a reply
     [staff] checked by staff
@@ -104,6 +105,34 @@ cli-done = { $id }: { $status }
 cli-extended = { $id }: due date extended to { $date }
 cli-empty = No requests.
 cli-table-header = ID | TYPE | CHANNEL | STATUS | RECEIVED | DUE | DECIDED BY
+cli-show-field = { $field ->
+    [id] Number
+    [type] Type
+    [channel] Channel
+    [lang] Language
+    [status] Status
+    [identity-telegram] Telegram
+    [identity-email] Email
+    [identity-phone] Phone
+    [verification] Verification
+    [verified_at] Verified
+    [received_at] Received
+    [decided_at] Decided
+    [completed_at] Completed
+    [closed_at] Closed
+    [redacted_at] Redacted
+    [due_date] Due
+    [extension_reason] Extension reason
+    [decided_by] Decided by
+    [decision_reason] Decision reason
+    [info_question] Question to the requester
+    [duplicate_of] Duplicate of
+    [details] Details
+    [correction] Correction
+    [flags] Flags
+    [destroyed] Destroyed (categories; systems)
+   *[other] { $field }
+}: { $value }
 cli-show-events = Events:
 cli-show-deliveries = Messages:
 cli-retention-done = Retention: { $redacted } requests redacted, { $bodies } message bodies removed, { $outbox } delivered messages removed, { $other } other records removed.

@@ -17,6 +17,7 @@ request-status = { $status ->
 }
 
 verification-method = { $method ->
+    [channel] подтверждено самим каналом (сообщение пришло из этого аккаунта)
     [email_code] почта, подтверждена кодом
     [email_reply] почта, подтверждена ответом на письмо
     [staff] проверено сотрудником
@@ -107,6 +108,34 @@ cli-done = { $id }: { $status }
 cli-extended = { $id }: срок продлён до { $date }
 cli-empty = Запросов нет.
 cli-table-header = НОМЕР | ВИД | КАНАЛ | СТАТУС | ПОЛУЧЕН | СРОК | РЕШЕНИЕ
+cli-show-field = { $field ->
+    [id] Номер
+    [type] Вид
+    [channel] Канал
+    [lang] Язык
+    [status] Статус
+    [identity-telegram] Telegram
+    [identity-email] Почта
+    [identity-phone] Телефон
+    [verification] Проверка
+    [verified_at] Подтверждён
+    [received_at] Получен
+    [decided_at] Решение принято
+    [completed_at] Выполнен
+    [closed_at] Закрыт
+    [redacted_at] Обезличен
+    [due_date] Срок
+    [extension_reason] Причина продления
+    [decided_by] Решение принял
+    [decision_reason] Причина решения
+    [info_question] Вопрос заявителю
+    [duplicate_of] Повтор запроса
+    [details] Подробности
+    [correction] Исправление
+    [flags] Отметки
+    [destroyed] Уничтожено (категории; системы)
+   *[other] { $field }
+}: { $value }
 cli-show-events = События:
 cli-show-deliveries = Сообщения:
 cli-retention-done = Хранение данных: обезличено запросов — { $redacted }, удалено текстов сообщений — { $bodies }, отправленных сообщений — { $outbox }, прочих записей — { $other }.
