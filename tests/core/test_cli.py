@@ -298,3 +298,21 @@ def test_one_run_speaks_one_language(cli: Callable[..., Any], monkeypatch: pytes
     assert ("Статус: на рассмотрении" if lang == "ru" else "Status: pending review") in shown
     assert ("Telegram: 77 (Иван), проверено сотрудником" if lang == "ru" else
             "Telegram: 77 (Иван), checked by staff") in shown
+
+
+@pytest.mark.parametrize(("lang", "said"), [("ru", "нет такого варианта «bogus»"), ("en", 'no such choice "bogus"')])
+def test_argument_errors_are_one_line_in_the_runs_language(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str], lang: str,
+                                                           said: str) -> None:
+    monkeypatch.setenv("PRIVACY_BOT__STORAGE__DATABASE", str(tmp_path / "cli.sqlite3"))
+    monkeypatch.setenv("PRIVACY_BOT__POLICY__DEFAULT_LANGUAGE", lang)
+    with pytest.raises(SystemExit) as exited:
+        main(["requests", "bogus"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and said in err[0], err
+    with pytest.raises(SystemExit):
+        main(["requests", "approve"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"privacy-bot requests approve: {'не хватает аргументов' if lang == 'ru' else 'missing arguments'}: "
+                   "id, --by"], err

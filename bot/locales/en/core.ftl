@@ -133,6 +133,12 @@ cli-show-field = { $field ->
     [destroyed] Destroyed (categories; systems)
    *[other] { $field }
 }: { $value }
+cli-arg-invalid-choice = { $argument }: no such choice "{ $value }" (choose from { $known })
+cli-arg-required = missing arguments: { $argument }
+cli-arg-unrecognized = unrecognised arguments: { $value }
+cli-arg-expected-one = { $argument }: expects one value
+cli-arg-invalid-value = { $argument }: invalid value "{ $value }"
+cli-config-error = config error: { $problem }
 cli-show-events = Events:
 cli-show-deliveries = Messages:
 cli-retention-done = Retention: { $redacted } requests redacted, { $bodies } message bodies removed, { $outbox } delivered messages removed, { $other } other records removed.

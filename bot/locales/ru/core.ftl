@@ -136,6 +136,12 @@ cli-show-field = { $field ->
     [destroyed] Уничтожено (категории; системы)
    *[other] { $field }
 }: { $value }
+cli-arg-invalid-choice = { $argument }: нет такого варианта «{ $value }» (есть: { $known })
+cli-arg-required = не хватает аргументов: { $argument }
+cli-arg-unrecognized = непонятные аргументы: { $value }
+cli-arg-expected-one = { $argument }: нужно одно значение
+cli-arg-invalid-value = { $argument }: неверное значение «{ $value }»
+cli-config-error = ошибка в настройках: { $problem }
 cli-show-events = События:
 cli-show-deliveries = Сообщения:
 cli-retention-done = Хранение данных: обезличено запросов — { $redacted }, удалено текстов сообщений — { $bodies }, отправленных сообщений — { $outbox }, прочих записей — { $other }.
