@@ -12,7 +12,7 @@ from bot.outbox.base import OutboxMessage, PermanentDeliveryError, TemporaryDeli
 from bot.outbox.recording import RecordingSender
 from bot.outbox.repository import OutboxRepository
 from bot.outbox.worker import OutboxWorker
-from bot.requests.models import Channel, Requester, VerificationMethod
+from bot.requests.models import Channel, Requester, RequestType, VerificationMethod
 from bot.requests.service import RequestService
 from bot.storage.db import Database
 from bot.storage.timefmt import to_db, utcnow
@@ -130,29 +130,29 @@ async def test_permanent_failure_without_other_channel(db: Database, config: Con
     assert len(notices) == 1 and "Другого подтверждённого канала" in notices[0]
 
 
-async def test_email_bounce_falls_back_to_telegram(db: Database, config: Config, service: RequestService,
-                                                   senders: dict[str, RecordingSender]) -> None:
-    # Staff entered it with both ways to reach the person (checked by staff): email first, then Telegram.
-    await service.create(type="access", channel=Channel.MANUAL, lang="en",  # type: ignore[arg-type]
+async def _bounce_after(db: Database, config: Config, service: RequestService, senders: dict[str, RecordingSender],
+                        channel: Channel, method: VerificationMethod) -> None:
+    """An access request naming an address and a Telegram account, whose mail bounces for good."""
+    await service.create(type=RequestType.ACCESS, channel=channel, lang="en",
                          requester=Requester(email="gone@example.ru", telegram_user_id=4, telegram_chat_id=4),
-                         verified=VerificationMethod.STAFF, actor="staff:1")
+                         verified=method, actor="staff:1" if channel is Channel.MANUAL else "requester")
     senders["email"].fail_always(PermanentDeliveryError("550 no such mailbox"))
     worker = OutboxWorker(db, senders, config)
     await worker.deliver_due()
     await worker.deliver_due()
+
+
+async def test_email_bounce_falls_back_to_telegram(db: Database, config: Config, service: RequestService,
+                                                   senders: dict[str, RecordingSender]) -> None:
+    # Staff entered it with both ways to reach the person (checked by staff): email first, then Telegram.
+    await _bounce_after(db, config, service, senders, Channel.MANUAL, VerificationMethod.STAFF)
     assert [(m.recipient, m.kind) for m in senders["telegram"].sent] == [("4", "request.created")]
 
 
 async def test_no_fallback_to_an_identity_nobody_proved(db: Database, config: Config, service: RequestService,
                                                         senders: dict[str, RecordingSender]) -> None:
     """A Telegram id on a request that came by email was proven by nothing: a bounce goes to staff only."""
-    await service.create(type="access", channel=Channel.EMAIL, lang="en",  # type: ignore[arg-type]
-                         requester=Requester(email="gone@example.ru", telegram_user_id=4, telegram_chat_id=4),
-                         verified=VerificationMethod.EMAIL_REPLY, actor="requester")
-    senders["email"].fail_always(PermanentDeliveryError("550 no such mailbox"))
-    worker = OutboxWorker(db, senders, config)
-    await worker.deliver_due()
-    await worker.deliver_due()
+    await _bounce_after(db, config, service, senders, Channel.EMAIL, VerificationMethod.EMAIL_REPLY)
     assert senders["telegram"].sent == []
     assert [m.kind for m in senders["staff"].sent if m.kind == "staff.delivery_failed"] == ["staff.delivery_failed"]
 

@@ -134,12 +134,17 @@ async def test_a_recent_proof_belongs_to_one_person(harness: Harness) -> None:
     assert "шестизначный код на ivan@example.ru" in h.last_text(USER + 1)
 
 
-async def test_a_duplicate_is_found_before_anything_is_asked(harness: Harness) -> None:
-    h = harness
-    await h.send(USER, "Удалите все мои данные")
+async def _by_phone(h: Harness, first_message: str) -> None:
+    """A request from its first message to Confirm, with a phone number (no code)."""
+    await h.send(USER, first_message)
     await h.press(USER, h.last_buttons(USER)["Пропустить"])
     await h.send(USER, "+7 900 000-00-00")
     await h.press(USER, h.last_buttons(USER)["✅ Подтвердить"])
+
+
+async def test_a_duplicate_is_found_before_anything_is_asked(harness: Harness) -> None:
+    h = harness
+    await _by_phone(h, "Удалите все мои данные")
     [first] = await h.services.requests.for_telegram_user(USER)
     await h.send(USER, "удалите мои данные пожалуйста")
     told = h.last_text(USER)
@@ -151,9 +156,6 @@ async def test_a_duplicate_is_found_before_anything_is_asked(harness: Harness) -
 
 async def test_someone_elses_data_is_flagged_for_staff(harness: Harness) -> None:
     h = harness
-    await h.send(USER, "удалите данные моей жены из вашей базы")
-    await h.press(USER, h.last_buttons(USER)["Пропустить"])
-    await h.send(USER, "+7 900 000-00-00")
-    await h.press(USER, h.last_buttons(USER)["✅ Подтвердить"])
+    await _by_phone(h, "удалите данные моей жены из вашей базы")
     [request] = await h.services.requests.for_telegram_user(USER)
     assert request.flags.get("third_party_mentioned") is True
