@@ -26,6 +26,7 @@ from enum import StrEnum
 import aiosqlite
 
 from bot.app_secret import derive_key
+from bot.awaiting import Step, Timing, next_step
 from bot.config import TelegramConfig
 from bot.digits import ascii_digits
 from bot.i18n import Translator
@@ -211,17 +212,20 @@ class VerificationCodes:
             return False
         return self._clock() - _parse(row["verified_at"]) <= timedelta(minutes=minutes)
 
+    @property
+    def timing(self) -> Timing:
+        """A code's reminder and expiry (bot/awaiting.py)."""
+        return Timing(timedelta(seconds=self._config.verification_reminder_after_seconds), self.ttl)
+
     async def stalled(self) -> list[StalledCode]:
-        """Live codes issued longer than the reminder delay ago, not used, not yet reminded about."""
+        """Codes due their one reminder now (``awaiting.next_step``): mailed, neither used nor locked."""
         now = self._clock()
-        before = _iso(now - timedelta(seconds=self._config.verification_reminder_after_seconds))
         async with self._db.conn.execute(
-            "SELECT subject, email, issued_at FROM verification_codes WHERE verified_at IS NULL"
-            " AND reminded_at IS NULL AND issued_at <= ? AND expires_at > ? AND attempts < ?"
-            " AND code_hash <> x''",
-            (before, _iso(now), self._config.verification_max_attempts)) as cursor:
+            "SELECT subject, email, issued_at, reminded_at FROM verification_codes WHERE verified_at IS NULL"
+            " AND attempts < ? AND code_hash <> x''", (self._config.verification_max_attempts,)) as cursor:
             rows = await cursor.fetchall()
-        return [StalledCode(str(r["subject"]), str(r["email"]), _parse(r["issued_at"])) for r in rows]
+        return [StalledCode(str(r["subject"]), str(r["email"]), _parse(r["issued_at"])) for r in rows
+                if next_step(_parse(r["issued_at"]), r["reminded_at"] is not None, now, self.timing) is Step.REMIND]
 
     async def mark_reminded(self, conn: aiosqlite.Connection, subject: str) -> None:
         await conn.execute("UPDATE verification_codes SET reminded_at = ? WHERE subject = ?",

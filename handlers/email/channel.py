@@ -13,6 +13,7 @@ import logging
 import ssl
 from datetime import timedelta
 
+from bot.awaiting import Step, Timing, next_step
 from bot.handoffs import HandoffService
 from bot.outbox.base import Sender
 from bot.requests.errors import RequestError
@@ -82,6 +83,7 @@ class EmailChannel:
     async def check_confirmations(self) -> dict[str, list[str]]:
         """One reminder, then expiry, for email requests never confirmed by reply."""
         cfg = self.config.email
+        timing = Timing(timedelta(hours=cfg.confirmation_reminder_hours), timedelta(hours=cfg.confirmation_expire_hours))
         now = utc_now()
         done: dict[str, list[str]] = {"reminded": [], "expired": []}
         for thread in await self.store.awaiting_confirmation():
@@ -96,13 +98,13 @@ class EmailChannel:
                 async with self.services.db.transaction() as conn:
                     await self.store.set_thread_state(conn, thread.request_id, confirmation=state)
                 continue
-            age = now - thread.created_at
-            if age >= timedelta(hours=cfg.confirmation_expire_hours):
+            step = next_step(thread.created_at, thread.reminded_at is not None, now, timing)
+            if step is Step.EXPIRE:
                 await self.services.requests.expire(request.id, actor=ACTOR)
                 async with self.services.db.transaction() as conn:
                     await self.store.set_thread_state(conn, thread.request_id, confirmation="expired")
                 done["expired"].append(request.id)
-            elif age >= timedelta(hours=cfg.confirmation_reminder_hours) and thread.reminded_at is None:
+            elif step is Step.REMIND:
                 t = self.services.translator
                 lang = thread.lang
                 what = t(lang, "email-request-type", type=request.type.value)
