@@ -121,8 +121,8 @@ def read(engine: Understands, inbound: Inbound) -> Outcome:
     intent = understanding.intent
     if intent in REQUEST_TYPES:
         addresses = addresses_in(inbound.text, inbound.own_addresses)
-        contact = next((a for a in addresses if a != inbound.sender_address), None) \
-            if not inbound.sender_address and len(addresses) == 1 else None
+        # Only where the channel proved no address: in a mail, the From is the requester's address.
+        contact = addresses[0] if not inbound.sender_address and len(addresses) == 1 else None
         return Outcome(Next.REQUEST, lang, understanding, request_type=REQUEST_TYPES[intent],
                        third_party=mentions_third_party(inbound.text, addresses, inbound.sender_address),
                        contact_email=contact)
