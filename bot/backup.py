@@ -104,7 +104,7 @@ def back_up(config: Config, target: Path | None = None, *, label: str = "") -> B
     if target.is_dir():
         target = _free_name(target, label)
     if not target.parent.is_dir():
-        raise BackupFailed("backup-cannot-write", path=target.parent, problem="no such folder")
+        raise BackupFailed("backup-no-folder", path=target.parent)
     return BackupResult(target, copy_database(config.database_path, target))
 
 

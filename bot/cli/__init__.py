@@ -94,7 +94,7 @@ def _unusable_line(exc: DatabaseUnusable, lang: str) -> str:
     translate = get_translator()
     args = dict(exc.message_args)
     if isinstance(exc.detail, BackupFailed):
-        args["problem"] = translate(lang, exc.detail.message_id, **exc.detail.args_)
+        args["reason"] = translate(lang, exc.detail.message_id, **exc.detail.args_)
     return translate(lang, exc.message_id, database=str(exc.path), **args)
 
 

@@ -174,20 +174,29 @@ def companions(database: Path) -> dict[str, Path]:
     return {suffix: database.with_name(database.name + suffix) for suffix in ("-wal", "-shm", "-journal")}
 
 
+def _has_header(path: Path) -> bool:
+    try:
+        with path.open("rb") as file:
+            return file.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
+
+
 def settle_and_move(database: Path, replaced: Path) -> None:
     """Rename ``database`` to ``replaced`` leaving no WAL or SHM of it at its path. A sound file gets its
     WAL folded in first; a file SQLite cannot read keeps its journal files under the new name too (they may
     hold what it lacks). Refused while another process has the file open."""
-    sound = True
-    try:
-        with contextlib.closing(sqlite3.connect(f"{database.resolve().as_uri()}?mode=rw", uri=True,
-                                                isolation_level=None, timeout=0)) as conn:
-            conn.execute("PRAGMA journal_mode=DELETE").fetchone()
-    except sqlite3.Error as exc:
-        code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
-        if code in (_BUSY, _LOCKED):
-            raise BackupFailed("restore-in-use", database=database) from None
-        sound = False
+    sound = _has_header(database)
+    if sound:  # SQLite would drop the journal files of a file it cannot read: those are only moved
+        try:
+            with contextlib.closing(sqlite3.connect(f"{database.resolve().as_uri()}?mode=rw", uri=True,
+                                                    isolation_level=None, timeout=0)) as conn:
+                conn.execute("PRAGMA journal_mode=DELETE").fetchone()
+        except sqlite3.Error as exc:
+            code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+            if code in (_BUSY, _LOCKED):
+                raise BackupFailed("restore-in-use", database=database) from None
+            sound = False
     os.rename(database, replaced)
     for suffix, path in companions(database).items():
         if not path.exists():

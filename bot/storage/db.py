@@ -413,7 +413,7 @@ class Database:
             await asyncio.to_thread(self._before_upgrade, self.path, pending)
         except Exception as exc:
             unusable = DatabaseUnusable(self.path, f"not upgraded: the copy before the upgrade failed ({exc})",
-                                        message_id="db-upgrade-backup-failed", problem=str(exc))
+                                        message_id="db-upgrade-backup-failed", reason=str(exc))
             unusable.detail = exc
             raise unusable from None
 

@@ -214,6 +214,7 @@ backup-not-ours = { $path }: not a privacy-bot database (it has no schema_migrat
 backup-damaged = { $path }: the file is damaged (integrity check: { $problem })
 backup-exists = { $path }: already exists; nothing was overwritten
 backup-cannot-write = cannot write a backup in { $path }: { $problem }
+backup-no-folder = cannot write a backup in { $path }: no such folder
 backup-counts-differ = { $path }: the copy does not hold what the database held when it was taken; it was deleted
 restore-newer = { $path }: written by a newer version of privacy-bot (schema { $versions } unknown to this one); restore it with that version
 restore-running = a bot is running on database { $database } (pid { $pid }): stop it first, then restore
@@ -225,4 +226,4 @@ restore-older = The copy is from an earlier version: { $count ->
    *[other] { $count } migrations are
 } applied at the next start (after a copy into the backup folder).
 db-newer-version = database { $database }: written by a newer version of privacy-bot (schema { $versions } unknown to this one): run that version, or restore a backup taken before the upgrade (privacy-bot restore)
-db-upgrade-backup-failed = database { $database }: not upgraded, because the copy before the upgrade failed: { $problem }
+db-upgrade-backup-failed = database { $database }: not upgraded, because the copy before the upgrade failed: { $reason }
