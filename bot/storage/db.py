@@ -3,7 +3,9 @@
 Migrations are ``migrations/NNNN_name.sql`` files; each is applied once, inside one transaction,
 and recorded in ``schema_migrations``. Versions are applied in order; a version missing from the table
 is applied even if a higher one already is (areas own number ranges: core 0001-0099, telegram
-0100-0199, email 0200-0299).
+0100-0199, email 0200-0299). A file with a version none of the migrations has was written by a newer
+privacy-bot and is refused (``DatabaseTooNew``); before migrations change a file that holds data, the
+``before_upgrade`` hook (bot/backup.py) copies it.
 
 A file that cannot be used (not a database, damaged, read-only, disk full, I/O errors) raises
 ``DatabaseUnusable`` with one line naming the file and the problem, from whichever statement meets it;
