@@ -226,6 +226,17 @@ class StorageConfig(_Table):
     database: Path = Path("data/privacy-bot.sqlite3")
 
 
+class BackupConfig(_Table):
+    """Copies of the database (bot/backup.py): where, how many, and the hour of the running bot's daily one."""
+
+    enabled: bool = True
+    # "" = a folder ``backups`` beside the database; a relative path is relative to the config file
+    folder: Annotated[str, AfterValidator(_one_line)] = ""
+    keep: int = Field(default=7, ge=1, le=1000)
+    # hour of the day (0-23) in [requests] timezone
+    hour: int = Field(default=3, ge=0, le=23)
+
+
 class PolicyConfig(_Table):
     directory: Path = Path("policy_text")
     url: HttpUrl = "https://jetbit.ru/policy/"
@@ -374,6 +385,7 @@ class Config(_Table):
     telegram: TelegramConfig = Field(default_factory=TelegramConfig)
     email: EmailConfig = Field(default_factory=EmailConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
+    backup: BackupConfig = Field(default_factory=BackupConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     requests: RequestsConfig = Field(default_factory=RequestsConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
@@ -393,6 +405,12 @@ class Config(_Table):
     @property
     def database_path(self) -> Path:
         return self.resolve_path(self.storage.database)
+
+    @property
+    def backup_folder(self) -> Path:
+        if not self.backup.folder:
+            return self.database_path.parent / "backups"
+        return self.resolve_path(Path(self.backup.folder))
 
     @property
     def policy_directory(self) -> Path:
@@ -522,6 +540,9 @@ def _check_surroundings(config: Config, where: Callable[..., str]) -> None:
         raise ConfigError(f"{where('storage', 'database')}: [storage.database] is a folder, not a file: {database}")
     if database.parent.exists() and not database.parent.is_dir():
         raise ConfigError(f"{where('storage', 'database')}: [storage.database] {database.parent} is not a folder")
+    backups = config.backup_folder
+    if backups.exists() and not backups.is_dir():
+        raise ConfigError(f"{where('backup', 'folder')}: [backup.folder] is a file, not a folder: {backups}")
     # A user name means the server wants a login: without the password every send would fail, one by one.
     if config.email.smtp_username and not config.secrets.smtp_password:
         raise ConfigError(f"{where('email', 'smtp_username')}: [email.smtp_username] is set, so "

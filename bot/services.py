@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot.app_secret import app_secret
 from bot.audit import AuditLog
+from bot.backup import database
 from bot.config import Config
 from bot.i18n import Translator, get_translator
 from bot.learning import LearningQuestion, LearningService, PolicySections, stored_examples, teach
@@ -54,7 +55,7 @@ async def open_core(config: Config) -> tuple[Database, RequestService]:
 
     The caller closes the database; Database.open closes it itself when opening fails.
     """
-    db = await Database(config.database_path).open()
+    db = await database(config).open()
     return db, RequestService(db, config, outbox=OutboxRepository(db), audit=AuditLog(),
                               translator=get_translator())
 
@@ -90,7 +91,7 @@ async def build_services(config: Config) -> Services:
     translator = get_translator()
     # The database first: a damaged, read-only or full file stops the bot at once, not after the engine
     # has spent seconds loading.
-    db = await Database(config.database_path).open()
+    db = await database(config).open()
     try:
         secret = await app_secret(db, config)
         outbox = OutboxRepository(db)

@@ -1,5 +1,5 @@
-"""Background work of the running bot: outbox delivery, deadline reminders, retention, and learning what
-staff decided at the command line, side by side."""
+"""Background work of the running bot: outbox delivery, deadline reminders, retention, learning what staff
+decided at the command line, and the daily backup, side by side."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 
+from bot.backup import BackupJob
 from bot.learning import CATCH_UP_SECONDS
 from bot.outbox.base import Sender
 from bot.outbox.worker import OutboxWorker
@@ -43,4 +44,5 @@ async def run_workers(services: Services, senders: Mapping[str, Sender], stop: a
         _every(reminder_seconds, services.requests.remind, stop, "reminders"),
         _every(services.config.retention.run_every_hours * 3600.0, retention.run, stop, "retention"),
         _every(CATCH_UP_SECONDS, services.learning.catch_up, stop, "learning"),
+        BackupJob(services.config).run(stop),  # logs its own failures; the bot runs on
     )

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "bot.cli.policy",
     "bot.cli.requests",
     "bot.cli.retention",
+    "bot.cli.backup",
     "bot.cli.handoffs",
     "bot.cli.examples",
     "bot.cli.run",
@@ -86,6 +87,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _unusable_line(exc: DatabaseUnusable, lang: str) -> str:
+    if exc.message_id is None:
+        return str(exc)
+    from bot.storage.backup import BackupFailed
+    translate = get_translator()
+    args = dict(exc.message_args)
+    if isinstance(exc.detail, BackupFailed):
+        args["reason"] = translate(lang, exc.detail.message_id, **exc.detail.args_)
+    return translate(lang, exc.message_id, database=str(exc.path), **args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv_list = list(sys.argv[1:] if argv is None else argv)
     Parser.lang = cli_language(argv_list)
@@ -105,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"privacy-bot: {exc}", file=sys.stderr)
         return 1
     except DatabaseUnusable as exc:  # damaged, read-only, full: one line naming the file, never a traceback
-        print(f"privacy-bot: {exc}", file=sys.stderr)
+        print(f"privacy-bot: {_unusable_line(exc, config.policy.default_language)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

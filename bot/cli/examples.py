@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.backup import database
 from bot.config import Config
 from bot.i18n import Translator, format_datetime, get_translator
 from bot.learning import (
@@ -32,7 +33,6 @@ from bot.learning import (
 )
 from bot.policy import PolicyLoadError
 from bot.policy.models import Section
-from bot.storage.db import Database
 
 
 def register(subparsers: Any) -> None:
@@ -64,7 +64,7 @@ def _run(config: Config, action: Callable[[LearningService], Awaitable[int]]) ->
         raise CliError(f"policy: {exc}") from None
 
     async def main() -> int:
-        db = await Database(config.database_path).open()
+        db = await database(config).open()
         try:
             return await action(LearningService(db, config, learner=sections))
         finally:

@@ -7,10 +7,10 @@ import asyncio
 import json
 from typing import Any
 
+from bot.backup import database
 from bot.config import Config
 from bot.handoffs import Handoff, HandoffAlreadyClosed, HandoffNotFound, HandoffService
 from bot.i18n import format_datetime, get_translator
-from bot.storage.db import Database
 
 
 def register(subparsers: Any) -> None:
@@ -31,7 +31,7 @@ def register(subparsers: Any) -> None:
 
 
 async def _with_service(config: Config, action: Any) -> int:
-    db = await Database(config.database_path).open()
+    db = await database(config).open()
     try:
         result: int = await action(HandoffService(db, config))
         return result

@@ -7,10 +7,10 @@ import asyncio
 import json
 from typing import Any
 
+from bot.backup import database
 from bot.config import Config
 from bot.i18n import get_translator
 from bot.retention import RetentionJob
-from bot.storage.db import Database
 
 
 def register(subparsers: Any) -> None:
@@ -26,7 +26,7 @@ def _run(args: argparse.Namespace, config: Config) -> int:
 
 
 async def _run_async(args: argparse.Namespace, config: Config) -> int:
-    db = await Database(config.database_path).open()
+    db = await database(config).open()
     try:
         report = await RetentionJob(db, config).run()
     finally:

@@ -3,7 +3,9 @@
 Migrations are ``migrations/NNNN_name.sql`` files; each is applied once, inside one transaction,
 and recorded in ``schema_migrations``. Versions are applied in order; a version missing from the table
 is applied even if a higher one already is (areas own number ranges: core 0001-0099, telegram
-0100-0199, email 0200-0299).
+0100-0199, email 0200-0299). A file with a version none of the migrations has was written by a newer
+privacy-bot and is refused (``DatabaseTooNew``); before migrations change a file that holds data, the
+``before_upgrade`` hook (bot/backup.py) copies it.
 
 A file that cannot be used (not a database, damaged, read-only, disk full, I/O errors) raises
 ``DatabaseUnusable`` with one line naming the file and the problem, from whichever statement meets it;
@@ -98,10 +100,27 @@ class DatabaseUnusable(RuntimeError):
     A RuntimeError, as a failed migration always was, so callers that caught that still do.
     """
 
-    def __init__(self, path: Path, problem: str) -> None:
+    def __init__(self, path: Path, problem: str, *, message_id: str | None = None, **args: str) -> None:
         super().__init__(f"database {path}: {problem}")
         self.path = path
         self.problem = problem
+        # When set, the command line says it in the run's language (bot/locales/*/core.ftl, with ``database``).
+        self.message_id = message_id
+        self.message_args = args
+        # the error behind it, when it has words of its own (a failed backup)
+        self.detail: Exception | None = None
+
+
+class DatabaseTooNew(DatabaseUnusable):
+    """Written by a newer privacy-bot: it has schema versions this code does not know, and this code
+    could misread or damage what they hold."""
+
+    def __init__(self, path: Path, versions: list[int]) -> None:
+        shown = ", ".join(f"{v:04d}" for v in versions)
+        super().__init__(path, f"written by a newer version of privacy-bot (schema {shown} unknown to this "
+                               "one): run that version, or restore a backup taken before the upgrade",
+                         message_id="db-newer-version", versions=shown)
+        self.versions = versions
 
 
 def unusable_problem(error: sqlite3.Error, path: Path) -> str | None:
@@ -205,8 +224,11 @@ class Database:
     transactions on the shared connection; the lock keeps each write transaction whole.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, before_upgrade: Callable[[Path, list[int]], None] | None = None) -> None:
         self.path = path
+        # Called in a thread with the pending versions before migrations change a file that holds data
+        # (bot/backup.py copies it); what it raises stops the upgrade.
+        self._before_upgrade = before_upgrade
         self._conn: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
         # The first DatabaseUnusable met by any statement; the running bot stops on it.
@@ -335,6 +357,12 @@ class Database:
 
     async def apply_migrations(self, migrations: list[Migration]) -> list[int]:
         applied = await self.applied_versions()
+        unknown = sorted(applied - {m.version for m in migrations})
+        if unknown:
+            raise DatabaseTooNew(self.path, unknown)
+        pending = [m.version for m in migrations if m.version not in applied]
+        if pending and applied and self._before_upgrade is not None and await self._holds_data():
+            await self._back_up_before(pending)
         done = []
         for migration in sorted(migrations, key=lambda m: m.version):
             if migration.version in applied:
@@ -370,6 +398,26 @@ class Database:
                     await self.conn.execute("PRAGMA foreign_keys=ON")
             done.append(migration.version)
         return done
+
+    async def _holds_data(self) -> bool:
+        async with self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                     "AND name NOT LIKE 'sqlite_%' AND name != 'schema_migrations'") as cursor:
+            tables = [row[0] for row in await cursor.fetchall()]
+        for table in tables:
+            async with self.conn.execute(f'SELECT 1 FROM "{table}" LIMIT 1') as cursor:
+                if await cursor.fetchone() is not None:
+                    return True
+        return False
+
+    async def _back_up_before(self, pending: list[int]) -> None:
+        assert self._before_upgrade is not None
+        try:
+            await asyncio.to_thread(self._before_upgrade, self.path, pending)
+        except Exception as exc:
+            unusable = DatabaseUnusable(self.path, f"not upgraded: the copy before the upgrade failed ({exc})",
+                                        message_id="db-upgrade-backup-failed", reason=str(exc))
+            unusable.detail = exc
+            raise unusable from None
 
     async def _rollback(self) -> None:
         """Roll back what is open, if anything: SQLite has already rolled back after some errors (a full

@@ -200,3 +200,30 @@ learning-cli-exported = { $language }: { $path } ({ $count } examples, { $change
 learning-cli-export-empty = No learnt examples yet.
 learning-cli-example = { $language } | { $section } | { $text }
 learning-cli-not-in-policy = (not in the policy)
+
+## Backups and restore (bot/backup.py, privacy-bot backup / restore)
+backup-done = Backup { $path }: checked, { $requests } requests, { $events } audit events.
+backup-rotated = Removed { $count } older { $count ->
+    [one] copy
+   *[other] copies
+} (keeping the newest { $keep }).
+backup-missing = { $path }: no such file
+backup-is-folder = { $path }: is a folder, not a database file
+backup-unusable = database { $path }: { $problem }
+backup-not-ours = { $path }: not a privacy-bot database (it has no schema_migrations table)
+backup-damaged = { $path }: the file is damaged (integrity check: { $problem })
+backup-exists = { $path }: already exists; nothing was overwritten
+backup-cannot-write = cannot write a backup in { $path }: { $problem }
+backup-no-folder = cannot write a backup in { $path }: no such folder
+backup-counts-differ = { $path }: the copy does not hold what the database held when it was taken; it was deleted
+restore-newer = { $path }: written by a newer version of privacy-bot (schema { $versions } unknown to this one); restore it with that version
+restore-running = a bot is running on database { $database } (pid { $pid }): stop it first, then restore
+restore-in-use = database { $database } is open in another process: stop it first, then restore
+restore-done = Restored { $database } from { $path }: { $requests } requests, { $events } audit events.
+restore-replaced = The replaced database is kept as { $path }.
+restore-older = The copy is from an earlier version: { $count ->
+    [one] one migration is
+   *[other] { $count } migrations are
+} applied at the next start (after a copy into the backup folder).
+db-newer-version = database { $database }: written by a newer version of privacy-bot (schema { $versions } unknown to this one): run that version, or restore a backup taken before the upgrade (privacy-bot restore)
+db-upgrade-backup-failed = database { $database }: not upgraded, because the copy before the upgrade failed: { $reason }

@@ -204,3 +204,24 @@ learning-cli-exported = { $language }: { $path } (примеров: { $count }, 
 learning-cli-export-empty = Выученных примеров пока нет.
 learning-cli-example = { $language } | { $section } | { $text }
 learning-cli-not-in-policy = (в политике нет)
+
+## Резервные копии и восстановление (bot/backup.py, privacy-bot backup / restore)
+backup-done = Копия { $path }: проверена, запросов: { $requests }, событий журнала: { $events }.
+backup-rotated = Удалено старых копий: { $count } (хранятся { $keep } последних).
+backup-missing = { $path }: нет такого файла
+backup-is-folder = { $path }: это папка, а не файл базы данных
+backup-unusable = база данных { $path }: { $problem }
+backup-not-ours = { $path }: это не база данных privacy-bot (в ней нет таблицы schema_migrations)
+backup-damaged = { $path }: файл повреждён (проверка целостности: { $problem })
+backup-exists = { $path }: уже существует; ничего не перезаписано
+backup-cannot-write = не удаётся записать копию в { $path }: { $problem }
+backup-no-folder = не удаётся записать копию в { $path }: нет такой папки
+backup-counts-differ = { $path }: в копии не то, что было в базе в момент копирования; копия удалена
+restore-newer = { $path }: записана более новой версией privacy-bot (версии схемы { $versions } этой версии неизвестны); восстанавливайте её той версией
+restore-running = бот работает с базой { $database } (pid { $pid }): сначала остановите его, затем восстанавливайте
+restore-in-use = база { $database } открыта другим процессом: сначала остановите его, затем восстанавливайте
+restore-done = База { $database } восстановлена из { $path }: запросов: { $requests }, событий журнала: { $events }.
+restore-replaced = Заменённая база сохранена как { $path }.
+restore-older = Копия сделана более ранней версией: миграций при следующем запуске: { $count } (перед ними база будет скопирована в папку копий).
+db-newer-version = база данных { $database }: записана более новой версией privacy-bot (версии схемы { $versions } этой версии неизвестны): запустите ту версию или восстановите копию, сделанную до обновления (privacy-bot restore)
+db-upgrade-backup-failed = база данных { $database }: не обновлена, потому что не удалось сделать копию перед обновлением: { $reason }
