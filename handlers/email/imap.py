@@ -23,6 +23,7 @@ _UIDNEXT = re.compile(rb"UIDNEXT (\d+)")
 _FETCH_UID = re.compile(rb"UID (\d+)")
 _FETCH_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 _LITERAL = re.compile(rb"\{(\d+)\}$")
+MAX_UID = 4_294_967_295  # UIDs are 32-bit (RFC 3501)
 
 
 class ImapError(Exception):
@@ -137,6 +138,13 @@ class ImapSession:
         # "n:*" always includes the highest UID even when it is below n: filter.
         return [uid for uid in await self.search("UID", f"{last_uid + 1}:*") if uid > last_uid]
 
+    async def new_or_unseen(self, last_uid: int) -> list[int]:
+        """UIDs above ``last_uid`` and unseen ones, in one SEARCH. The range ends at the largest UID rather
+        than "*", which always matches the highest message, even one below ``last_uid``."""
+        if last_uid >= MAX_UID:
+            return await self.unseen()
+        return await self.search("OR", "UID", f"{last_uid + 1}:{MAX_UID}", "UNSEEN")
+
     async def unseen(self) -> list[int]:
         return await self.search("UNSEEN")
 
@@ -154,6 +162,20 @@ class ImapSession:
                 uid, size = _FETCH_UID.search(raw), _FETCH_SIZE.search(raw)
                 if uid and size:
                     result[int(uid.group(1))] = int(size.group(1))
+        return result
+
+    async def headers(self, uids: list[int]) -> dict[int, FetchedMail]:
+        """Per UID its full size and its Message-ID header lines (``raw`` is those lines only): enough to plan
+        fetches by bytes and to recognise our own copies without fetching their bodies."""
+        result: dict[int, FetchedMail] = {}
+        # Three response lines per mail: within what aioimaplib parses safely (see the module docstring).
+        chunk = min(self.cfg.imap_fetch_chunk, 200)
+        for start in range(0, len(uids), chunk):
+            part = ",".join(str(u) for u in uids[start:start + chunk])
+            response = await self._run(
+                self.imap.uid("fetch", part, "(UID RFC822.SIZE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])"),
+                "UID FETCH HEADER")
+            result.update((mail.uid, mail) for mail in parse_fetch(response.lines))
         return result
 
     async def fetch(self, uids: list[int]) -> list[FetchedMail]:
