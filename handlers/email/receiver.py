@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.config import Config
 from handlers.email.imap import ImapError, ImapSession
-from handlers.email.parsing import header_message_id
+from handlers.email.parsing import NO_MESSAGE_ID_PREFIX, header_message_id
 from handlers.email.store import EmailStore, InboundMail
 
 log = logging.getLogger(__name__)
@@ -118,8 +118,8 @@ class Receiver:
         heads = await session.headers(todo) if todo else {}
         # Copies of our own replies (a signed Message-ID) are stored from their headers: only their
         # Message-ID matters (the proof a reply went out), so their bodies are never fetched.
-        copies = [(uid, message_id, b"", heads[uid].size, False) for uid in todo
-                  if uid in heads and self.is_own(message_id := header_message_id(heads[uid].raw))]
+        ids = {uid: header_message_id(mail.raw) for uid, mail in heads.items()}
+        copies = [(uid, ids[uid], b"", heads[uid].size, False) for uid in todo if uid in ids and self.is_own(ids[uid])]
         if copies:
             stored += await self.store.store_inbound(self.mailbox, uidvalidity, copies,
                                                      frozenset(message_id for _, message_id, *_ in copies))
@@ -127,7 +127,8 @@ class Receiver:
             todo = [uid for uid in todo if uid not in copied]
         for part in await self._plan(session, todo, {uid: mail.size for uid, mail in heads.items()}):
             fetched = await session.fetch(part)
-            items = [(mail.uid, header_message_id(mail.raw), mail.raw, mail.size, mail.truncated) for mail in fetched]
+            items = [(mail.uid, _message_id(ids.get(mail.uid), mail.raw), mail.raw, mail.size, mail.truncated)
+                     for mail in fetched]
             own = frozenset(message_id for _, message_id, *_ in items if self.is_own(message_id))
             # The mail and the last UID seen commit together.
             last = max(last, *part)
@@ -181,3 +182,10 @@ class Receiver:
         if uids:
             await session.mark_seen(uids)
             await self.store.mark_flagged(self.mailbox, session.uidvalidity, uids)
+
+
+def _message_id(from_headers: str | None, raw: bytes) -> str:
+    """The Message-ID read from the header fetch, unless there was none: then the digest of the whole mail."""
+    if from_headers is None or from_headers.startswith(NO_MESSAGE_ID_PREFIX):
+        return header_message_id(raw)
+    return from_headers
