@@ -13,6 +13,7 @@ import re
 import ssl
 from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import Any
 
 import aioimaplib
 
@@ -52,6 +53,8 @@ class ImapSession:
         self.uidnext = 0
         # Set by aioimaplib when the server closes the connection (an IDLE would otherwise not notice).
         self.lost = asyncio.Event()
+        # Set when the server says the mailbox grew ("* n EXISTS"), whatever command that came with.
+        self.grown = False
 
     def _connection_lost(self, exc: Exception | None) -> None:
         self.lost.set()
@@ -80,6 +83,7 @@ class ImapSession:
         self.lost = asyncio.Event()
         self.client = aioimaplib.IMAP4(host=cfg.imap_host, port=cfg.imap_port, timeout=self.timeout,
                                        conn_lost_cb=self._connection_lost, ssl_context=context)
+        self._watch_exists(self.client.protocol)
         try:
             await asyncio.wait_for(self.client.wait_hello_from_server(), self.timeout)
         except (TimeoutError, OSError, aioimaplib.Abort, aioimaplib.Error) as exc:
@@ -90,6 +94,19 @@ class ImapSession:
         await self._run(self.imap.login(cfg.imap_username or cfg.address, self.config.secrets.imap_password or ""),
                         "LOGIN")
         await self.select()
+
+    def _watch_exists(self, protocol: aioimaplib.IMAP4ClientProtocol) -> None:
+        """Note every "* n EXISTS". aioimaplib drops an untagged response that comes with a command it does
+        not expect it for (new mail announced during a FETCH or STORE), and a server that has announced
+        mail does not announce it again when the next IDLE starts: that mail would wait for the next event."""
+        untagged = protocol._untagged_response
+
+        def noting(line: bytes) -> Any:
+            if line.rstrip().endswith(b" EXISTS"):
+                self.grown = True
+            return untagged(line)
+
+        protocol._untagged_response = noting
 
     async def _starttls(self) -> None:
         # aioimaplib 2.0.3 has no STARTTLS helper: send the command, then upgrade the transport.

@@ -62,22 +62,22 @@ class Receiver:
                 log.info("email: connected to the mailbox (IDLE %s)", "yes" if session.has_idle else "no")
                 stored = await self.sync(session)
                 while not stop.is_set():
-                    news = False
-                    if session.has_idle:
-                        if stored:
-                            # Mail is arriving (in a burst, mostly the copies of our own replies): let more
-                            # of it land, so one sync takes many instead of one sync per IDLE round.
-                            with contextlib.suppress(TimeoutError):
-                                await asyncio.wait_for(stop.wait(), BUSY_PAUSE_SECONDS)
+                    if stored and session.has_idle:
+                        # Mail is arriving (in a burst, mostly the copies of our own replies): let more
+                        # of it land, so one sync takes many instead of one sync per IDLE round.
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(stop.wait(), BUSY_PAUSE_SECONDS)
                         if stop.is_set():
                             break
+                    news = session.grown  # announced while the last sync ran: look again without waiting
+                    if session.has_idle and not news:
                         news = await session.wait_for_news(
                             min(self.config.email.imap_poll_seconds, IDLE_RENEW_SECONDS), stop)
-                    else:
+                    elif not news:
                         with contextlib.suppress(TimeoutError):
                             await asyncio.wait_for(stop.wait(), self.config.email.imap_poll_seconds)
                     if not stop.is_set():
-                        # After an IDLE push the server has just shown us its mailbox: no NOOP needed.
+                        # After the server announced mail it has just shown us its mailbox: no NOOP needed.
                         stored = await self.sync(session, refresh=not news)
             except (ImapError, OSError, TimeoutError) as exc:
                 log.warning("email: mailbox unavailable (%s); reconnecting in %.1fs", exc, backoff)
@@ -111,6 +111,7 @@ class Receiver:
         else:
             last = state[1]
         # New UIDs plus anything still unseen: a crash before \Seen or a lost flag never loses a mail.
+        session.grown = False  # what the server announces from now on, this search may not include
         uids = await session.new_or_unseen(last)
         known = await self.store.known_uids(self.mailbox, uidvalidity, uids)
         todo = [uid for uid in uids if uid not in known]
