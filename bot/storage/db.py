@@ -406,8 +406,8 @@ class Database:
         (plain sqlite3), COMMIT, or ROLLBACK when ``fn`` raises; under the same lock as ``transaction()``.
 
         For short, hot writes whose statements need nothing awaited in between (the outbox's claims and
-        "sent" marks, the mailbox bookkeeping): every trip wakes the database thread, which costs 0.1 to
-        0.5 ms on a busy machine, and ``transaction()`` makes at least three. Once started the thread
+        "sent" marks, the mailbox bookkeeping): every trip wakes the database thread (0.2-0.3 ms each on
+        the 2-core development machine), and ``transaction()`` makes at least three. Once started the thread
         finishes it, even if the caller is cancelled meanwhile.
         """
         async with self._write_lock:
