@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -54,18 +55,16 @@ class OutboxRepository:
         key = idempotency_key or uuid.uuid4().hex
         now = utcnow()
         self.enqueued.set()
-        async with conn.execute(
+        # execute_fetchall: one trip to the database thread (a cursor's execute, fetch and close are three).
+        rows = list(await conn.execute_fetchall(
                 "INSERT OR IGNORE INTO outbox(channel, recipient, kind, payload, idempotency_key, request_id, "
                 "next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (channel, recipient, kind, json.dumps(payload, ensure_ascii=False), key, request_id,
-                 to_db(not_before or now), to_db(now))) as cur:
-            row = await cur.fetchone()
-        if row is not None:
-            return int(row[0])
-        async with conn.execute("SELECT id FROM outbox WHERE idempotency_key = ?", (key,)) as cur:
-            row = await cur.fetchone()
-        assert row is not None
-        return int(row[0])
+                 to_db(not_before or now), to_db(now))))
+        if not rows:
+            rows = list(await conn.execute_fetchall("SELECT id FROM outbox WHERE idempotency_key = ?", (key,)))
+        assert rows
+        return int(rows[0][0])
 
     async def due(self, now: datetime | None = None, limit: int = 100) -> list[OutboxMessage]:
         async with self.db.conn.execute(
@@ -99,17 +98,20 @@ class OutboxRepository:
         if not channels:
             return []
         marks = ",".join("?" * len(channels))
-        async with self.db.transaction() as conn:
-            async with conn.execute(
-                    f"SELECT {_COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? "
-                    f"AND channel IN ({marks}) ORDER BY next_attempt_at, id LIMIT ?",
-                    (to_db(now or utcnow()), *channels, limit)) as cur:
-                rows = list(await cur.fetchall())
+        due_at, leased_until = to_db(now or utcnow()), to_db(utcnow() + lease)
+
+        def claim(connection: sqlite3.Connection) -> list[Any]:
+            rows = connection.execute(
+                f"SELECT {_COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? "
+                f"AND channel IN ({marks}) ORDER BY next_attempt_at, id LIMIT ?", (due_at, *channels, limit)).fetchall()
             if rows:
                 ids = [int(r[0]) for r in rows]
-                await conn.execute(
+                connection.execute(
                     "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = NULL "
-                    f"WHERE id IN ({','.join('?' * len(ids))})", (to_db(utcnow() + lease), *ids))
+                    f"WHERE id IN ({','.join('?' * len(ids))})", (leased_until, *ids))
+            return rows
+
+        rows = await self.db.transact(claim)  # polled often: one trip to the database thread
         return [(_message(r), str(r[7]) if r[7] else None) for r in rows]
 
     async def due_channels(self, now: datetime | None = None) -> set[str]:
@@ -123,6 +125,17 @@ class OutboxRepository:
         await conn.executemany(f"UPDATE outbox SET status = 'sent', sent_at = ?, external_id = ?, last_error = NULL, "
                                f"payload = {_SPENT_PAYLOAD} WHERE id = ?",
                                [(now, external_id, message_id) for message_id, external_id in sent])
+
+    async def mark_sent_now(self, sent: list[tuple[int, str | None]]) -> None:
+        """``mark_sent_many`` as a transaction of its own, in one trip to the database thread."""
+        now = to_db(utcnow())
+        rows = [(now, external_id, message_id) for message_id, external_id in sent]
+
+        def mark(connection: sqlite3.Connection) -> None:
+            connection.executemany(f"UPDATE outbox SET status = 'sent', sent_at = ?, external_id = ?, "
+                                   f"last_error = NULL, payload = {_SPENT_PAYLOAD} WHERE id = ?", rows)
+
+        await self.db.transact(mark)
 
     async def mark_sent(self, conn: aiosqlite.Connection, message_id: int, external_id: str | None) -> None:
         await conn.execute(f"UPDATE outbox SET status = 'sent', sent_at = ?, external_id = ?, last_error = NULL, "

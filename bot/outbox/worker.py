@@ -110,18 +110,21 @@ class OutboxWorker:
     async def _deliver_queue(self, queue: list[tuple[OutboxMessage, str | None]], slots: asyncio.Semaphore,
                              marks: _SentMarks) -> None:
         for message, request_id in queue:
-            async with slots:
-                await self._deliver(message, request_id, self.senders[message.channel], marks)
+            await self._deliver(message, request_id, self.senders[message.channel], marks, slots)
 
     async def _deliver(self, message: OutboxMessage, request_id: str | None, sender: Sender,
-                       marks: _SentMarks) -> None:
-        """Send one claimed message (``message.attempts`` is the count before this claim)."""
+                       marks: _SentMarks, slots: asyncio.Semaphore) -> None:
+        """Send one claimed message (``message.attempts`` is the count before this claim).
+
+        A slot of the sender is held while the channel is used (the check and the send), not while the
+        outcome waits for the database's write lock: another recipient's message goes out meanwhile."""
         attempts = message.attempts + 1
         if message.attempts > 0:
             # Only a message whose earlier attempt may have gone out (in flight at a crash, or a send that
             # failed after the server might have taken it) is checked; a first send never is.
             try:
-                already = await sender.was_sent(message)
+                async with slots:
+                    already = await sender.was_sent(message)
             except Exception as exc:  # no answer is not a yes: send again (at-least-once)
                 log.warning("outbox: was_sent check failed for message %s: %s", message.id, type(exc).__name__)
                 already = False
@@ -137,7 +140,8 @@ class OutboxWorker:
                 return
             message = filled
         try:
-            external_id = await sender.send(message)
+            async with slots:
+                external_id = await sender.send(message)
         except PermanentDeliveryError as exc:
             await self._finish_failed(message, f"permanent: {exc}", request_id)
         except TemporaryDeliveryError as exc:
@@ -162,10 +166,17 @@ class OutboxWorker:
         log.info("outbox: message %s (%s) will be retried in %.1fs", message.id, message.kind, delay)
 
     async def _finish_sent(self, sent: list[tuple[OutboxMessage, str | None, str | None, bool]]) -> None:
-        """Mark (message, request id, external id, confirmed after restart) sent, in one transaction."""
+        """Mark (message, request id, external id, confirmed after restart) sent: those of a request with
+        their audit events in one transaction, the others (most: answers) in one trip of its own."""
+        plain = [(message.id, external_id) for message, request_id, external_id, _ in sent if not request_id]
+        if plain:
+            await self.repo.mark_sent_now(plain)
+        of_requests = [mark for mark in sent if mark[1]]
+        if not of_requests:
+            return
         async with self.db.transaction() as conn:
-            await self.repo.mark_sent_many(conn, [(message.id, external_id) for message, _, external_id, _ in sent])
-            for message, request_id, _, confirmed_after_restart in sent:
+            await self.repo.mark_sent_many(conn, [(message.id, external_id) for message, _, external_id, _ in of_requests])
+            for message, request_id, _, confirmed_after_restart in of_requests:
                 if request_id:
                     details: dict[str, object] = {"outbox_id": message.id, "kind": message.kind,
                                                   "channel": message.channel}

@@ -42,17 +42,28 @@ def section_sentences(section: Section) -> list[tuple[int, str]]:
             for sentence in _SENTENCE_END.split(paragraph.strip()) if sentence.strip()]
 
 
+SentenceVector = tuple[list[int], list[float]]
+
+
+def sentence_vectors(vectoriser: Vectorises, sentence_tokens: Sequence[Sequence[str]]) -> list[SentenceVector]:
+    """Each sentence's (columns, values): the same for every question, so an engine computes them once."""
+    vectors = []
+    for tokens in sentence_tokens:
+        columns, values = vectoriser.vector(tokens)
+        vectors.append((columns.tolist(), values.tolist()))
+    return vectors
+
+
 def choose_sentences(vectoriser: Vectorises, sentence_tokens: Sequence[Sequence[str]],
                      query: tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]],
-                     section: Section) -> tuple[list[int], list[int]]:
-    """(sentences to quote, sentences to mark), as indexes into ``section_sentences``."""
+                     section: Section, vectors: Sequence[SentenceVector] | None = None) -> tuple[list[int], list[int]]:
+    """(sentences to quote, sentences to mark), as indexes into ``section_sentences``; ``vectors``:
+    ``sentence_vectors`` of ``sentence_tokens``, when already known."""
     spans = section_sentences(section)
     query_vector = dict(zip(query[0].tolist(), query[1].tolist(), strict=True))
     closeness: list[float] = []
-    for tokens in sentence_tokens:
-        columns, values = vectoriser.vector(tokens)
-        closeness.append(sum(query_vector.get(c, 0.0) * v for c, v in zip(columns.tolist(), values.tolist(),
-                                                                         strict=True)))
+    for columns, values in vectors if vectors is not None else sentence_vectors(vectoriser, sentence_tokens):
+        closeness.append(sum(query_vector.get(c, 0.0) * v for c, v in zip(columns, values, strict=True)))
     best = max(closeness, default=0.0)
     marked: list[int] = []
     if best > 0.0:

@@ -39,7 +39,13 @@ from pathlib import Path
 import numpy as np
 
 from bot.i18n import Translator, get_translator
-from bot.policy.answer import choose_sentences, render_answer, section_sentences
+from bot.policy.answer import (
+    SentenceVector,
+    choose_sentences,
+    render_answer,
+    section_sentences,
+    sentence_vectors,
+)
 from bot.policy.curated import Curated, load_curated
 from bot.policy.language import CYRILLIC, detect_language
 from bot.policy.learnt import PolicyReader, SoftmaxClassifier, Vectoriser
@@ -319,6 +325,8 @@ class PolicyEngine:
         self.default_language = default_language
         self._translator = translator
         self._settings = settings or Settings()
+        # (language, section id) -> its sentences' vectors (answer.sentence_vectors), made on first use
+        self._sentence_vectors: dict[tuple[str, str], list[SentenceVector]] = {}
 
     # ----- loading -------------------------------------------------------------------------------
 
@@ -431,8 +439,12 @@ class PolicyEngine:
 
     def _quote(self, section: Section, tokens: list[str]) -> Answer:
         model = self._models[section.lang]
+        vectors = self._sentence_vectors.get((section.lang, section.id))
+        if vectors is None:
+            vectors = sentence_vectors(model.vectoriser, model.sentence_tokens[section.id])
+            self._sentence_vectors[(section.lang, section.id)] = vectors
         chosen, marked = choose_sentences(model.vectoriser, model.sentence_tokens[section.id],
-                                          model.vectoriser.vector(tokens), section)
+                                          model.vectoriser.vector(tokens), section, vectors)
         return self._render(section, marked, chosen)
 
     def evidence(self, text: str, lang: str | None = None) -> tuple[Evidence, list[str]] | Understanding:

@@ -25,8 +25,9 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -192,6 +193,23 @@ def _open_problem(path: Path) -> str:
     return "cannot open the file"
 
 
+T = TypeVar("T")
+
+
+def _whole_transaction(fn: Callable[[sqlite3.Connection], T], connection: sqlite3.Connection) -> T:
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        result = fn(connection)
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            # SQLite may have rolled back already (a full disk); the first error is the one that matters.
+            with contextlib.suppress(sqlite3.Error):
+                connection.execute("ROLLBACK")
+        raise
+    return result
+
+
 class _Connection(aiosqlite.Connection):
     """Every statement, on the connection or a cursor, goes through ``_execute``: an error that means the
     file is unusable becomes DatabaseUnusable there, once for all callers."""
@@ -209,6 +227,11 @@ class _Connection(aiosqlite.Connection):
             if unusable is None:
                 raise
             raise unusable from exc
+
+    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """``fn(connection)`` on the database thread: several statements in one trip there."""
+        result: T = await self._execute(fn, self._conn)
+        return result
 
     async def stopped(self, within: float = 5.0) -> None:
         """Returns once the worker thread has ended. After a failed connect aiosqlite queues the thread's
@@ -425,6 +448,22 @@ class Database:
         if self._conn is not None and self._conn.in_transaction:
             with contextlib.suppress(DatabaseUnusable):
                 await self._conn.execute("ROLLBACK")
+
+    async def transact(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """A whole write transaction in one trip to the database thread: BEGIN IMMEDIATE, ``fn(connection)``
+        (plain sqlite3), COMMIT, or ROLLBACK when ``fn`` raises; under the same lock as ``transaction()``.
+
+        For short, hot writes whose statements need nothing awaited in between (the outbox's claims and
+        "sent" marks, the mailbox bookkeeping): every trip wakes the database thread (0.2-0.3 ms each on
+        the 2-core development machine), and ``transaction()`` makes at least three. Once started the thread
+        finishes it, even if the caller is cancelled meanwhile.
+        """
+        async with self._write_lock:
+            if self.failure is not None:
+                raise DatabaseUnusable(self.path, self.failure.problem)
+            conn = self.conn
+            assert isinstance(conn, _Connection)
+            return await conn.run(partial(_whole_transaction, fn))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

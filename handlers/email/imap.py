@@ -13,6 +13,7 @@ import re
 import ssl
 from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import Any
 
 import aioimaplib
 
@@ -23,6 +24,7 @@ _UIDNEXT = re.compile(rb"UIDNEXT (\d+)")
 _FETCH_UID = re.compile(rb"UID (\d+)")
 _FETCH_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 _LITERAL = re.compile(rb"\{(\d+)\}$")
+MAX_UID = 4_294_967_295  # UIDs are 32-bit (RFC 3501)
 
 
 class ImapError(Exception):
@@ -51,6 +53,8 @@ class ImapSession:
         self.uidnext = 0
         # Set by aioimaplib when the server closes the connection (an IDLE would otherwise not notice).
         self.lost = asyncio.Event()
+        # Set when the server says the mailbox grew ("* n EXISTS"), whatever command that came with.
+        self.grown = False
 
     def _connection_lost(self, exc: Exception | None) -> None:
         self.lost.set()
@@ -79,6 +83,7 @@ class ImapSession:
         self.lost = asyncio.Event()
         self.client = aioimaplib.IMAP4(host=cfg.imap_host, port=cfg.imap_port, timeout=self.timeout,
                                        conn_lost_cb=self._connection_lost, ssl_context=context)
+        self._watch_exists(self.client.protocol)
         try:
             await asyncio.wait_for(self.client.wait_hello_from_server(), self.timeout)
         except (TimeoutError, OSError, aioimaplib.Abort, aioimaplib.Error) as exc:
@@ -89,6 +94,19 @@ class ImapSession:
         await self._run(self.imap.login(cfg.imap_username or cfg.address, self.config.secrets.imap_password or ""),
                         "LOGIN")
         await self.select()
+
+    def _watch_exists(self, protocol: aioimaplib.IMAP4ClientProtocol) -> None:
+        """Note every "* n EXISTS". aioimaplib drops an untagged response that comes with a command it does
+        not expect it for (new mail announced during a FETCH or STORE), and a server that has announced
+        mail does not announce it again when the next IDLE starts: that mail would wait for the next event."""
+        untagged = protocol._untagged_response
+
+        def noting(line: bytes) -> Any:
+            if line.rstrip().endswith(b" EXISTS"):
+                self.grown = True
+            return untagged(line)
+
+        protocol._untagged_response = noting
 
     async def _starttls(self) -> None:
         # aioimaplib 2.0.3 has no STARTTLS helper: send the command, then upgrade the transport.
@@ -137,6 +155,13 @@ class ImapSession:
         # "n:*" always includes the highest UID even when it is below n: filter.
         return [uid for uid in await self.search("UID", f"{last_uid + 1}:*") if uid > last_uid]
 
+    async def new_or_unseen(self, last_uid: int) -> list[int]:
+        """UIDs above ``last_uid`` and unseen ones, in one SEARCH. The range ends at the largest UID rather
+        than "*", which always matches the highest message, even one below ``last_uid``."""
+        if last_uid >= MAX_UID:
+            return await self.unseen()
+        return await self.search("OR", "UID", f"{last_uid + 1}:{MAX_UID}", "UNSEEN")
+
     async def unseen(self) -> list[int]:
         return await self.search("UNSEEN")
 
@@ -154,6 +179,20 @@ class ImapSession:
                 uid, size = _FETCH_UID.search(raw), _FETCH_SIZE.search(raw)
                 if uid and size:
                     result[int(uid.group(1))] = int(size.group(1))
+        return result
+
+    async def headers(self, uids: list[int]) -> dict[int, FetchedMail]:
+        """Per UID its full size and its Message-ID header lines (``raw`` is those lines only): enough to plan
+        fetches by bytes and to recognise our own copies without fetching their bodies."""
+        result: dict[int, FetchedMail] = {}
+        # Three response lines per mail: within what aioimaplib parses safely (see the module docstring).
+        chunk = min(self.cfg.imap_fetch_chunk, 200)
+        for start in range(0, len(uids), chunk):
+            part = ",".join(str(u) for u in uids[start:start + chunk])
+            response = await self._run(
+                self.imap.uid("fetch", part, "(UID RFC822.SIZE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])"),
+                "UID FETCH HEADER")
+            result.update((mail.uid, mail) for mail in parse_fetch(response.lines))
         return result
 
     async def fetch(self, uids: list[int]) -> list[FetchedMail]:

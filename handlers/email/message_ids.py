@@ -49,6 +49,11 @@ class MessageIds:
         letters = base64.b32encode(digest).decode()[:10]
         return f"{letters[:5]}-{letters[5:]}"
 
+    @staticmethod
+    def has_token_shape(text: str) -> bool:
+        """Whether ``text`` has anything ``carries_token`` could accept (checked before looking up requests)."""
+        return _TOKEN.search(text[:100_000]) is not None
+
     def carries_token(self, text: str, request_id: str) -> bool:
         expected = self.confirmation_token(request_id).replace("-", "")
         return any(hmac.compare_digest((a + b).upper(), expected) for a, b in _TOKEN.findall(text[:100_000]))

@@ -9,6 +9,7 @@ any point followed by reprocessing changes nothing twice and sends nothing twice
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from dataclasses import dataclass
@@ -91,6 +92,9 @@ class MailProcessor:
         outcomes: list[str] = []
         run: list[tuple[InboundMail, ParsedMail | None, Decision]] = []
         for item in items:
+            # Understanding a mail needs no I/O: let the loop run in between, so replies already queued
+            # keep going out while a long chunk is processed.
+            await asyncio.sleep(0)
             try:
                 mail, decision = await self._prepare(item)
             except Exception:
@@ -120,7 +124,7 @@ class MailProcessor:
     async def _finish_run(self, run: list[tuple[InboundMail, ParsedMail | None, Decision]]) -> list[str]:
         try:
             async with self.services.db.transaction() as conn:
-                return [await self._finish_in(conn, item, mail, decision) for item, mail, decision in run]
+                return await self._finish_in(conn, run)
         except Exception:
             if len(run) == 1 and run[0][2].outcome == "error":
                 raise  # even the error record cannot be written: the database is failing
@@ -213,9 +217,11 @@ class MailProcessor:
                     break
         if thread is not None:
             return thread, self._answers_confirmation(mail, thread, ours)
-        for candidate in await self.store.awaiting_from(mail.from_addr):
-            if self.ids.carries_token(f"{mail.subject}\n{mail.full_text}", candidate.request_id):
-                return candidate, True
+        text = f"{mail.subject}\n{mail.full_text}"
+        if self.ids.has_token_shape(text):  # no token-shaped word: no awaiting request can be named
+            for candidate in await self.store.awaiting_from(mail.from_addr):
+                if self.ids.carries_token(text, candidate.request_id):
+                    return candidate, True
         return None, False
 
     def _answers_confirmation(self, mail: ParsedMail, thread: Thread, ours: list[str]) -> bool:
@@ -388,58 +394,75 @@ class MailProcessor:
 
     async def _finish(self, item: InboundMail, mail: ParsedMail | None, decision: Decision) -> str:
         async with self.services.db.transaction() as conn:
-            return await self._finish_in(conn, item, mail, decision)
+            return (await self._finish_in(conn, [(item, mail, decision)]))[0]
 
-    async def _finish_in(self, conn: aiosqlite.Connection, item: InboundMail, mail: ParsedMail | None,
-                         decision: Decision) -> str:
-        sender = mail.from_addr if mail else ""
-        replies = decision.replies
-        outcome = decision.outcome
-        notice = False
-        if replies and mail is not None and sender:
-            since = utc_now() - timedelta(hours=1)
-            cap = self.config.email.replies_per_sender_per_hour
-            replied = await self.store.reply_times_since(conn, sender, since)
-            if len(replied) >= cap:
-                # Loop protection: no more mail to this address this hour; the request/handoff still stands.
+    async def _finish_in(self, conn: aiosqlite.Connection,
+                         run: list[tuple[InboundMail, ParsedMail | None, Decision]]) -> list[str]:
+        """Commit a run's decisions inside ``conn``'s transaction; the outcomes in order.
+
+        The reply cap reads the last hour's replies of the run's senders once and counts the run's own
+        replies as it goes (the write lock is held, so nothing else adds any meanwhile); the "processed"
+        marks are written together at the end."""
+        cap = self.config.email.replies_per_sender_per_hour
+        now = utc_now()
+        since = now - timedelta(hours=1)
+        senders = {mail.from_addr for _, mail, decision in run if decision.replies and mail is not None
+                   and mail.from_addr}
+        replied_to = await self.store.replies_since_many(conn, senders, since)
+        noticed: set[str] = set()
+        marks: list[tuple[int, str, str, bool, str | None]] = []
+        for item, mail, decision in run:
+            sender = mail.from_addr if mail else ""
+            replies = decision.replies
+            outcome = decision.outcome
+            notice = False
+            if replies and mail is not None and sender:
+                if replied_to.get(sender, 0) >= cap:
+                    # Loop protection: no more mail to this address this hour; the request/handoff still stands.
+                    replies = []
+                    if outcome in ("answered", "greeted", "handoff", "unreadable"):
+                        outcome = f"{outcome}:rate_limited"
+                    # The writer is told once when we answer again: one notice per hour, not one per mail, so
+                    # the notice cannot feed a loop (and it is not counted as a reply).
+                    if sender not in noticed and not await self.store.limit_notices_since(conn, sender, since):
+                        noticed.add(sender)
+                        stored = await self.store.reply_times_since(conn, sender, since)
+                        # Newest first; this run's replies are not marked yet: they are the newest, sent now.
+                        times = [*[now] * max(0, replied_to.get(sender, 0) - len(stored)), *stored]
+                        again = times[cap - 1] + timedelta(hours=1)
+                        replies = [Reply("email.reply_limit", self.t(decision.lang, "email-reply-limit", cap=cap,
+                                                                     at=format_datetime(decision.lang, again)),
+                                         reply_subject(mail.subject))]
+                        outcome, notice = f"{outcome}{LIMIT_NOTICE}", True
+                else:
+                    replied_to[sender] = replied_to.get(sender, 0) + 1
+            if mail is not None and sender:
+                for reply in replies:
+                    await self._enqueue(conn, mail, reply, decision.lang)
+            elif replies:
                 replies = []
-                if outcome in ("answered", "greeted", "handoff", "unreadable"):
-                    outcome = f"{outcome}:rate_limited"
-                # The writer is told once when we answer again: one notice per hour, not one per mail, so
-                # the notice cannot feed a loop (and it is not counted as a reply).
-                if not await self.store.limit_notices_since(conn, sender, since):
-                    again = replied[cap - 1] + timedelta(hours=1)
-                    replies = [Reply("email.reply_limit", self.t(decision.lang, "email-reply-limit", cap=cap,
-                                                                 at=format_datetime(decision.lang, again)),
-                                     reply_subject(mail.subject))]
-                    outcome, notice = f"{outcome}{LIMIT_NOTICE}", True
-        if mail is not None and sender:
-            for reply in replies:
-                await self._enqueue(conn, mail, reply, decision.lang)
-        elif replies:
-            replies = []
-        if decision.thread is not None:
-            await self.store.insert_thread(conn, confirmed=False, **decision.thread)
-        if decision.thread_update and decision.request_id:
-            await self.store.set_thread_state(conn, decision.request_id,
-                                              confirmation=decision.thread_update.get("confirmation"),
-                                              last_inbound=decision.thread_update.get("last_inbound"))
-        if decision.handoff_reason is not None:
-            await self.handoffs.add(
-                # A From we cannot answer is shown as it came (plain text, never used to route anything).
-                conn, channel="email", sender=sender or (f"? {mail.raw_from}" if mail else "?"),
-                subject=mail.subject if mail else "",
-                text=self._with_attachments(mail, mail.text or mail.full_text) if mail else "", lang=decision.lang,
-                reason=decision.handoff_reason,
-                reference=f"{item.message_id}" if decision.request_id is None
-                else f"{item.message_id}:{decision.request_id}")
-        if decision.learn is not None:
-            await self.services.learning.add(conn, lang=decision.learn.lang, text=decision.learn.text, channel="email",
-                                             reason="abstained", offered=decision.learn.offered,
-                                             reference=item.message_id)
-        await self.store.mark_processed(conn, item.id, outcome=outcome, from_addr=sender,
-                                        replied=bool(replies) and not notice, request_id=decision.request_id)
-        return outcome
+            if decision.thread is not None:
+                await self.store.insert_thread(conn, confirmed=False, **decision.thread)
+            if decision.thread_update and decision.request_id:
+                await self.store.set_thread_state(conn, decision.request_id,
+                                                  confirmation=decision.thread_update.get("confirmation"),
+                                                  last_inbound=decision.thread_update.get("last_inbound"))
+            if decision.handoff_reason is not None:
+                await self.handoffs.add(
+                    # A From we cannot answer is shown as it came (plain text, never used to route anything).
+                    conn, channel="email", sender=sender or (f"? {mail.raw_from}" if mail else "?"),
+                    subject=mail.subject if mail else "",
+                    text=self._with_attachments(mail, mail.text or mail.full_text) if mail else "",
+                    lang=decision.lang, reason=decision.handoff_reason,
+                    reference=f"{item.message_id}" if decision.request_id is None
+                    else f"{item.message_id}:{decision.request_id}")
+            if decision.learn is not None:
+                await self.services.learning.add(conn, lang=decision.learn.lang, text=decision.learn.text,
+                                                 channel="email", reason="abstained", offered=decision.learn.offered,
+                                                 reference=item.message_id)
+            marks.append((item.id, outcome, sender, bool(replies) and not notice, decision.request_id))
+        await self.store.mark_processed_many(conn, marks)
+        return [outcome for _, outcome, *_ in marks]
 
     async def _enqueue(self, conn: aiosqlite.Connection, mail: ParsedMail, reply: Reply, lang: str) -> None:
         # The confirmation's key is fixed (confirmation_key): a reply naming its Message-ID proves the thread.

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.config import Config
 from handlers.email.imap import ImapError, ImapSession
-from handlers.email.parsing import header_message_id
+from handlers.email.parsing import NO_MESSAGE_ID_PREFIX, header_message_id
 from handlers.email.store import EmailStore, InboundMail
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,10 @@ MAX_BACKOFF_SECONDS = 60.0
 FETCH_BYTES_PER_COMMAND = 8_000_000
 # IMAP servers may drop an IDLE after 30 minutes (RFC 2177): renew well before.
 IDLE_RENEW_SECONDS = 25 * 60.0
+# After a sync that stored mail, wait this long before the next IDLE (see ``run``).
+BUSY_PAUSE_SECONDS = 0.2
+# Stored mail processed per database read.
+PROCESS_BATCH = 100
 
 
 class Receiver:
@@ -56,16 +60,25 @@ class Receiver:
                 self.connected.set()
                 backoff = self.min_backoff
                 log.info("email: connected to the mailbox (IDLE %s)", "yes" if session.has_idle else "no")
-                await self.sync(session)
+                stored = await self.sync(session)
                 while not stop.is_set():
-                    if session.has_idle:
-                        await session.wait_for_news(min(self.config.email.imap_poll_seconds, IDLE_RENEW_SECONDS),
-                                                    stop)
-                    else:
+                    if stored and session.has_idle:
+                        # Mail is arriving (in a burst, mostly the copies of our own replies): let more
+                        # of it land, so one sync takes many instead of one sync per IDLE round.
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(stop.wait(), BUSY_PAUSE_SECONDS)
+                        if stop.is_set():
+                            break
+                    news = session.grown  # announced while the last sync ran: look again without waiting
+                    if session.has_idle and not news:
+                        news = await session.wait_for_news(
+                            min(self.config.email.imap_poll_seconds, IDLE_RENEW_SECONDS), stop)
+                    elif not news:
                         with contextlib.suppress(TimeoutError):
                             await asyncio.wait_for(stop.wait(), self.config.email.imap_poll_seconds)
                     if not stop.is_set():
-                        await self.sync(session)
+                        # After the server announced mail it has just shown us its mailbox: no NOOP needed.
+                        stored = await self.sync(session, refresh=not news)
             except (ImapError, OSError, TimeoutError) as exc:
                 log.warning("email: mailbox unavailable (%s); reconnecting in %.1fs", exc, backoff)
             except Exception:
@@ -80,9 +93,12 @@ class Receiver:
                 await asyncio.wait_for(stop.wait(), backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 
-    async def sync(self, session: ImapSession) -> int:
-        """Bring the store up to date with the mailbox and process what is new; returns mails stored."""
-        await session.noop()
+    async def sync(self, session: ImapSession, *, refresh: bool = True) -> int:
+        """Bring the store up to date with the mailbox and process what is new; returns mails stored.
+
+        ``refresh``: NOOP first, so the server looks at its mailbox again (polling)."""
+        if refresh:
+            await session.noop()
         uidvalidity = session.uidvalidity
         state = await self.store.mailbox_state(self.mailbox)
         if state is None or state[0] != uidvalidity:
@@ -95,18 +111,29 @@ class Receiver:
         else:
             last = state[1]
         # New UIDs plus anything still unseen: a crash before \Seen or a lost flag never loses a mail.
-        uids = sorted(set(await session.uids_after(last)) | set(await session.unseen()))
+        session.grown = False  # what the server announces from now on, this search may not include
+        uids = await session.new_or_unseen(last)
         known = await self.store.known_uids(self.mailbox, uidvalidity, uids)
         todo = [uid for uid in uids if uid not in known]
         stored = 0
-        for part in await self._plan(session, todo):
+        heads = await session.headers(todo) if todo else {}
+        # Copies of our own replies (a signed Message-ID) are stored from their headers: only their
+        # Message-ID matters (the proof a reply went out), so their bodies are never fetched.
+        ids = {uid: header_message_id(mail.raw) for uid, mail in heads.items()}
+        copies = [(uid, ids[uid], b"", heads[uid].size, False) for uid in todo if uid in ids and self.is_own(ids[uid])]
+        if copies:
+            stored += await self.store.store_inbound(self.mailbox, uidvalidity, copies,
+                                                     frozenset(message_id for _, message_id, *_ in copies))
+            copied = {uid for uid, *_ in copies}
+            todo = [uid for uid in todo if uid not in copied]
+        for part in await self._plan(session, todo, {uid: mail.size for uid, mail in heads.items()}):
             fetched = await session.fetch(part)
-            items = [(mail.uid, header_message_id(mail.raw), mail.raw, mail.size, mail.truncated) for mail in fetched]
+            items = [(mail.uid, _message_id(ids.get(mail.uid), mail.raw), mail.raw, mail.size, mail.truncated)
+                     for mail in fetched]
             own = frozenset(message_id for _, message_id, *_ in items if self.is_own(message_id))
-            stored += await self.store.store_inbound(self.mailbox, uidvalidity, items, own)
-            if max(part) > last:
-                last = max(part)
-                await self.store.set_mailbox_state(self.mailbox, uidvalidity, last)
+            # The mail and the last UID seen commit together.
+            last = max(last, *part)
+            stored += await self.store.store_inbound(self.mailbox, uidvalidity, items, own, last_uid=last)
             await self.process_pending()
             await self.flag(session)
         if uids and max(uids) > last:
@@ -115,13 +142,15 @@ class Receiver:
         await self.flag(session)
         return stored
 
-    async def _plan(self, session: ImapSession, uids: list[int]) -> list[list[int]]:
+    async def _plan(self, session: ImapSession, uids: list[int],
+                    sizes: dict[int, int] | None = None) -> list[list[int]]:
         """Chunks of at most imap_fetch_chunk mails and about FETCH_BYTES_PER_COMMAND bytes, so one FETCH
-        of big mail finishes well within the command timeout."""
+        of big mail finishes well within the command timeout (``sizes``: asked of the server if not given)."""
         if not uids:
             return []
         cap = self.config.email.max_message_bytes
-        sizes = await session.sizes(uids)
+        if sizes is None:
+            sizes = await session.sizes(uids)
         chunks: list[list[int]] = [[]]
         total = 0
         for uid in uids:
@@ -137,7 +166,7 @@ class Receiver:
     async def process_pending(self) -> int:
         done = 0
         while True:
-            batch = await self.store.unprocessed(limit=100)
+            batch = await self.store.unprocessed(limit=PROCESS_BATCH)
             if not batch:
                 return done
             if self.process_many is not None:
@@ -146,9 +175,18 @@ class Receiver:
                 for item in batch:
                     await self.process(item)
             done += len(batch)
+            if len(batch) < PROCESS_BATCH:
+                return done  # all of it (one query fewer on every sync)
 
     async def flag(self, session: ImapSession) -> None:
         uids = await self.store.unflagged(self.mailbox, session.uidvalidity)
         if uids:
             await session.mark_seen(uids)
             await self.store.mark_flagged(self.mailbox, session.uidvalidity, uids)
+
+
+def _message_id(from_headers: str | None, raw: bytes) -> str:
+    """The Message-ID read from the header fetch, unless there was none: then the digest of the whole mail."""
+    if from_headers is None or from_headers.startswith(NO_MESSAGE_ID_PREFIX):
+        return header_message_id(raw)
+    return from_headers

@@ -80,6 +80,19 @@ def _check_lines(head: str) -> None:
         raise PermanentDeliveryError(f"a header line of {longest} octets (limit {MAX_LINE})")
 
 
+def _envelope_address(address: str) -> bytes:
+    """<address> for MAIL FROM and RCPT TO. Ours is configured and the recipient checked as one plain address
+    (EmailSender.build), so aiosmtplib's address parser (three per mail) is not needed."""
+    return b"<" + address.encode("ascii") + b">"
+
+
+async def _rcpt(client: aiosmtplib.SMTP, address: str) -> None:
+    """RCPT TO, raising SMTPRecipientRefused as aiosmtplib's ``rcpt`` does."""
+    response = await client.execute_command(b"RCPT", b"TO:" + _envelope_address(address))
+    if response.code not in (250, 251):
+        raise aiosmtplib.SMTPRecipientRefused(response.code, response.message, address)
+
+
 @dataclass(frozen=True)
 class BuiltMail:
     message_id: str
@@ -114,6 +127,7 @@ class EmailSender:
         # Open sessions not in use; one SMTP transaction at a time on each.
         self._idle: list[_Session] = []
         self._from = formataddr((config.email.display_name, config.email.address), charset="utf-8")
+        self._envelope_from = _envelope_address(config.email.address)
 
     # -- building ----------------------------------------------------------------------------------
 
@@ -250,7 +264,12 @@ class EmailSender:
         for attempt in (1, 2):
             session = await self._session()
             try:
-                await session.client.mail(self.config.email.address)
+                if session.client.is_ehlo_or_helo_needed:
+                    await session.client.mail(self.config.email.address)  # greets the server first
+                else:
+                    response = await session.client.execute_command(b"MAIL", b"FROM:" + self._envelope_from)
+                    if response.code != 250:
+                        raise aiosmtplib.SMTPSenderRefused(response.code, response.message, self.config.email.address)
                 return session
             except (aiosmtplib.SMTPServerDisconnected, OSError):
                 await self._drop(session.client)
@@ -266,7 +285,7 @@ class EmailSender:
                 session = await self._start_mail()
                 client = session.client
                 try:
-                    await client.rcpt(recipient)
+                    await _rcpt(client, recipient)
                 except aiosmtplib.SMTPRecipientRefused as exc:
                     await client.rset()
                     if 500 <= exc.code < 600:
@@ -274,7 +293,7 @@ class EmailSender:
                     raise TemporaryDeliveryError(f"recipient deferred: {exc.code} {exc.message}") from None
                 if self_copy and self.self_copy and recipient.lower() != cfg.address.lower():
                     try:
-                        await client.rcpt(cfg.address)
+                        await _rcpt(client, cfg.address)
                     except aiosmtplib.SMTPRecipientRefused as exc:
                         # Still send: only the crash check loses its evidence for this one message.
                         log.warning("self-copy recipient refused (%s); crash check unavailable", exc.code)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -57,6 +58,13 @@ def _thread(row: aiosqlite.Row) -> Thread:
     assert created is not None
     return Thread(row["request_id"], row["address"], row["root_message_id"], row["last_inbound_message_id"],
                   row["subject"], row["lang"], row["confirmation"], created, _parse_time(row["reminded_at"]))
+
+
+def _set_mailbox_state(connection: sqlite3.Connection, mailbox: str, uidvalidity: int, last_uid: int) -> None:
+    connection.execute(
+        "INSERT INTO email_mailbox_state(mailbox, uidvalidity, last_uid) VALUES (?, ?, ?)"
+        " ON CONFLICT(mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity,"
+        " last_uid = excluded.last_uid", (mailbox, uidvalidity, last_uid))
 
 
 class EmailStore:
@@ -153,11 +161,7 @@ class EmailStore:
         return None if row is None else (int(row["uidvalidity"]), int(row["last_uid"]))
 
     async def set_mailbox_state(self, mailbox: str, uidvalidity: int, last_uid: int) -> None:
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO email_mailbox_state(mailbox, uidvalidity, last_uid) VALUES (?, ?, ?)"
-                " ON CONFLICT(mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity,"
-                " last_uid = excluded.last_uid", (mailbox, uidvalidity, last_uid))
+        await self.db.transact(lambda connection: _set_mailbox_state(connection, mailbox, uidvalidity, last_uid))
 
     async def known_uids(self, mailbox: str, uidvalidity: int, uids: list[int]) -> set[int]:
         if not uids:
@@ -170,11 +174,12 @@ class EmailStore:
 
     async def store_inbound(self, mailbox: str, uidvalidity: int,
                             items: list[tuple[int, str, bytes, int, bool]],
-                            own_ids: frozenset[str] = frozenset()) -> int:
+                            own_ids: frozenset[str] = frozenset(), *, last_uid: int | None = None) -> int:
         """Store fetched mail (uid, message_id, capped raw, full size, truncated); duplicates are ignored.
 
         Copies of our own replies (``own_ids``) are stored already processed and without their body:
-        they only prove a reply went out. Returns how many rows were new. One transaction per chunk.
+        they only prove a reply went out. With ``last_uid`` the mailbox's last seen UID is set in the same
+        transaction. Returns how many rows were new. One transaction per chunk (one trip to the database).
         """
         now = iso(utc_now())
         rows = []
@@ -182,13 +187,18 @@ class EmailStore:
             own = message_id in own_ids
             rows.append((mailbox, uidvalidity, uid, message_id, None if own else raw, size, int(truncated), now,
                          "processed" if own else "received", "own_copy" if own else "", now if own else None))
-        async with self.db.transaction() as conn:
-            cursor = await conn.executemany(
+
+        def store(connection: sqlite3.Connection) -> int:
+            cursor = connection.executemany(
                 "INSERT OR IGNORE INTO email_inbound(mailbox, uidvalidity, uid, message_id, raw, raw_size,"
                 " truncated, received_at, state, outcome, processed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows)
             new = max(cursor.rowcount, 0)
-        return new
+            if last_uid is not None:
+                _set_mailbox_state(connection, mailbox, uidvalidity, last_uid)
+            return new
+
+        return await self.db.transact(store)
 
     async def has_inbound(self, message_id: str) -> bool:
         rows = list(await self.db.conn.execute_fetchall("SELECT 1 FROM email_inbound WHERE message_id = ?", (message_id,)))
@@ -208,19 +218,26 @@ class EmailStore:
                                       received))
         return result
 
-    async def mark_processed(self, conn: aiosqlite.Connection, inbound_id: int, *, outcome: str,
-                             from_addr: str, replied: bool, request_id: str | None) -> None:
-        await conn.execute(
+    async def mark_processed_many(self, conn: aiosqlite.Connection,
+                                  marks: list[tuple[int, str, str, bool, str | None]]) -> None:
+        """(inbound id, outcome, from address, replied, request id) for each mail, in one statement."""
+        now = iso(utc_now())
+        await conn.executemany(
             "UPDATE email_inbound SET state = 'processed', outcome = ?, from_addr = ?, replied = ?,"
             " request_id = ?, processed_at = ? WHERE id = ?",
-            (outcome, from_addr, int(replied), request_id, iso(utc_now()), inbound_id))
+            [(outcome, from_addr, int(replied), request_id, now, inbound_id)
+             for inbound_id, outcome, from_addr, replied, request_id in marks])
 
-    async def replies_since(self, conn: aiosqlite.Connection, address: str, since: datetime) -> int:
-        rows = list(await conn.execute_fetchall(
-                "SELECT COUNT(*) FROM email_inbound WHERE from_addr = ? AND replied = 1 AND processed_at >= ?",
-                (address, iso(since))))
-        row = rows[0] if rows else None
-        return int(row[0]) if row else 0
+    async def replies_since_many(self, conn: aiosqlite.Connection, addresses: set[str],
+                                 since: datetime) -> dict[str, int]:
+        """Mails answered per address since ``since`` (the reply cap), for several addresses at once."""
+        if not addresses:
+            return {}
+        marks = ",".join("?" * len(addresses))
+        rows = await conn.execute_fetchall(
+                f"SELECT from_addr, COUNT(*) FROM email_inbound WHERE from_addr IN ({marks}) AND replied = 1"
+                " AND processed_at >= ? GROUP BY from_addr", (*addresses, iso(since)))
+        return {str(row[0]): int(row[1]) for row in rows}
 
     async def reply_times_since(self, conn: aiosqlite.Connection, address: str, since: datetime) -> list[datetime]:
         """When mails from this address that we replied to were processed, newest first."""
@@ -246,10 +263,13 @@ class EmailStore:
         if not uids:
             return
         marks = ",".join("?" * len(uids))
-        async with self.db.transaction() as conn:
-            await conn.execute(
+
+        def flag(connection: sqlite3.Connection) -> None:
+            connection.execute(
                 f"UPDATE email_inbound SET flagged = 1 WHERE mailbox = ? AND uidvalidity = ? AND uid IN ({marks})",
                 (mailbox, uidvalidity, *uids))
+
+        await self.db.transact(flag)
 
     async def inbound_outcomes(self) -> dict[str, str]:
         rows = list(await self.db.conn.execute_fetchall("SELECT message_id, outcome FROM email_inbound"))

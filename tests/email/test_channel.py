@@ -337,3 +337,30 @@ async def test_fetch_plan_bounds_bytes_and_count(make_config: Callable[..., Any]
         assert [len(m.raw) > 30_000 for m in fetched] == [True] * 3
     finally:
         await session.close()
+
+
+async def test_mail_announced_during_a_sync_does_not_wait_for_the_next_event(
+        make_harness: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mail landing while the receiver is busy is announced with the answer to one of its commands (which
+    aioimaplib drops) and not again when the next IDLE starts: the receiver must look again by itself, not
+    leave the mail until some later mail or the IDLE renewal (600 s here)."""
+    from handlers.email.receiver import Receiver
+
+    def automatic(n: int) -> bytes:  # answered by nobody, so no copy of a reply wakes the receiver either
+        return (f"From: robot{n}@example.com\r\nTo: support@jetbit.ru\r\nSubject: Status {n}\r\n"
+                f"Message-ID: <status-{n}@example.com>\r\nAuto-Submitted: auto-generated\r\n\r\nAll fine.\r\n").encode()
+
+    async with make_harness(PRIVACY_BOT__EMAIL__IMAP_POLL_SECONDS="600") as h:
+        original = Receiver.flag
+        late: list[bytes] = [automatic(2)]
+
+        async def flag_while_mail_lands(self: Receiver, session: Any) -> None:
+            if late and await self.store.unflagged(self.mailbox, session.uidvalidity):
+                h.dovecot.deliver(late.pop())  # the STORE below is answered with "* n EXISTS" as well
+            await original(self, session)
+
+        monkeypatch.setattr(Receiver, "flag", flag_while_mail_lands)
+        await h.append(automatic(1))
+        outcomes = await h.processed(2, seconds=5)
+        assert outcomes == {"<status-1@example.com>": "auto:auto_submitted",
+                            "<status-2@example.com>": "auto:auto_submitted"}

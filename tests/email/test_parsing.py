@@ -166,3 +166,26 @@ def test_quote_and_signature_stripping() -> None:
 def test_html_to_text() -> None:
     text = html_to_text("<style>x{}</style><p>Line&nbsp;one</p><div>Two<br>three</div><script>bad()</script>")
     assert text == "Line one\n\nTwo\nthree"
+
+
+def test_plain_from_headers_read_directly_as_the_header_parser_reads_them() -> None:
+    """The shortcut for "Words <address>" must agree with the email package on every header it takes, and
+    leave every other header (quotes, dots, encoded words, non-ASCII, bad addresses) to it."""
+    from handlers.email.parsing import _SIMPLE_MAILBOX, _parsed_mailbox, parse_mailbox
+
+    names = ["", "Person 1", "A B C", "  spaced   out  ", "x\ty", "O'Brien", "Иван", "J. Smith", "\"a@b.cd\"",
+             "=?utf-8?b?dmljdGltQGV4YW1wbGUuY29t?="]
+    addresses = ["a@b.cd", "Person1@Example.COM", "x.y+z@sub.example.org", "!#$%&'*+/=?^_`{|}~-@x.ru", "a..b@x.com",
+                 "a@-x.com", "a@x", ".a@b.com", "a@b.com.", "a@" + "x" * 64 + ".com", "a@b.cd, c@d.ef"]
+    shapes = ["{name} <{address}>", "<{address}>", "{address}", " {address} ", "{name}<{address}>", "<{address}> {name}",
+              "{name} {address}", "{name} < {address} >"]
+    shortcut = 0
+    for name in names:
+        for address in addresses:
+            for shape in shapes:
+                raw = shape.format(name=name, address=address)
+                shortcut += _SIMPLE_MAILBOX.fullmatch(raw) is not None
+                assert parse_mailbox(raw) == _parsed_mailbox(raw), raw
+    assert shortcut > 100  # the common shapes do take it
+    assert parse_mailbox("Person 1 <Person1@Example.com>").address == "person1@example.com"
+    assert parse_mailbox("a" * 10_000 + "@example.com").problem == "unparseable"  # long: the parser decides
