@@ -14,14 +14,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.learning import AskedQuestion, asked_question
-from bot.policy.language import CYRILLIC
+from bot.policy.language import has_words
 from bot.policy.letters import Understands, subject_words, understand_letter
 from bot.policy.models import Intent, Understanding
 from bot.requests.models import RequestType
 
-_LATIN = re.compile(r"[a-zA-Z]")
-# Addresses and links are Latin in both languages: they say nothing about the language of a message.
-_NOT_WORDS = re.compile(r"https?://\S+|\S+@\S+|www\.\S+", re.IGNORECASE)
 EMAIL_ADDRESS = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 # Someone else's data: "my colleague", "my wife's account", "за моего коллегу", "данные сотрудника".
 _THIRD_PARTY = re.compile(
@@ -81,12 +78,6 @@ class Outcome:
     contact_email: str | None = None
     # A question the engine could not place: staff are asked which section answers it (bot/learning.py).
     learn: AskedQuestion | None = None
-
-
-def has_words(text: str) -> bool:
-    """True when a message has letters of a language (not only digits, emoji, addresses or links)."""
-    cleaned = _NOT_WORDS.sub(" ", text)
-    return bool(CYRILLIC.search(cleaned) or _LATIN.search(cleaned))
 
 
 def reply_language(understanding: Understanding, text: str, hint: str | None) -> str:

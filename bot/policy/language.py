@@ -28,3 +28,9 @@ def detect_language(text: str, default: str = "ru") -> str:
     if len(_TRANSLIT.findall(cleaned)) >= 2:
         return "ru"
     return "en"
+
+
+def has_words(text: str) -> bool:
+    """True when a message has letters of a language (not only digits, emoji, addresses or links)."""
+    cleaned = _NOISE.sub(" ", text)
+    return bool(CYRILLIC.search(cleaned) or _LATIN.search(cleaned))

@@ -65,7 +65,6 @@ from handlers.telegram.limits import (
 from handlers.telegram.security import refuse_forged
 from handlers.telegram.texts import Texts, esc, shown
 
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}$")
 _PHONE = re.compile(r"^\+?[\d\s\-()]{7,20}$")
 _MAX_CORRECTIONS = 5
 FORGET_ASK_SECONDS = 600  # /forget's question is answered within ten minutes, or asked again
@@ -306,7 +305,7 @@ def get_router() -> Router:
     async def flow_contact(message: Message, state: FSMContext, t: Texts, deps: TelegramDeps) -> None:
         assert message.from_user is not None
         text = (message.text or "").strip()
-        if _EMAIL.match(text):
+        if intake.EMAIL_ADDRESS.fullmatch(text):
             await _use_email(message, state, t, deps, message.from_user.id, text.lower())
         elif _PHONE.match(text) and sum(ch.isdigit() for ch in text) >= 7:
             await state.update_data(phone=text, email=None, verified=False)
